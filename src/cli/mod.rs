@@ -1,0 +1,276 @@
+//! Argument parsing and dispatch. This is an edge of the program: errors become one line on
+//! stderr and an exit code (2 = bad input, 1 = other failure, 130 = cancelled).
+
+mod observer;
+mod table;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use bna::pipeline::{self, AnalysisRequest, PipelineError, PopulationChoice};
+use bna::store::{self, ExportFormat, Project};
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "bna",
+    version,
+    about = "Bicycle Network Analysis (PeopleForBikes BNA) in seconds"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the full BNA on a boundary and an OSM extract into a .bna project.
+    Analyze(AnalyzeArgs),
+    /// Print the scores of a .bna project.
+    Scores {
+        project: PathBuf,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the BNA output set of a project (reference table names and columns).
+    Export {
+        project: PathBuf,
+        #[arg(long, value_enum)]
+        format: Format,
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Analyse a bundled demo city and print its scores.
+    Demo {
+        #[arg(long, value_enum, default_value = "dc")]
+        city: DemoCity,
+        /// Where to write the project (default: a temporary folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct AnalyzeArgs {
+    /// Boundary polygon: GeoJSON, Shapefile (.shp) or a zipped Shapefile.
+    #[arg(long)]
+    boundary: PathBuf,
+    /// OpenStreetMap extract (.osm.pbf) covering the boundary plus 2680 m.
+    #[arg(long)]
+    osm: PathBuf,
+    /// Census blocks: TIGER tabblock20/tabblock10 (.zip/.shp) or GeoJSON with GEOID and population.
+    #[arg(long)]
+    blocks: Option<PathBuf>,
+    /// LODES WAC or OD file (.csv or .csv.gz), joined to blocks by GEOID.
+    #[arg(long)]
+    jobs: Option<PathBuf>,
+    /// Population source; default: census when --blocks is given, synthetic otherwise.
+    #[arg(long, value_enum)]
+    population: Option<Population>,
+    /// 7-digit place FIPS (state + place) for the city residential speed default.
+    #[arg(long)]
+    city_fips: Option<String>,
+    /// 2-digit state FIPS for the state residential speed default (default: from block GEOIDs).
+    #[arg(long)]
+    state_fips: Option<String>,
+    /// Residential default speed in mph, overriding the city and state tables.
+    #[arg(long)]
+    residential_speed: Option<u32>,
+    /// The .bna project to write (created or updated).
+    #[arg(long)]
+    out: PathBuf,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Population {
+    Census,
+    Synthetic,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Geojson,
+    Shapefile,
+    Csv,
+    Gpkg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DemoCity {
+    /// Washington DC, Columbia Heights (US mode: TIGER blocks, LODES jobs).
+    Dc,
+    /// Helsinki centre (international mode: synthetic population).
+    Helsinki,
+}
+
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Analyze(a)) => analyze(a),
+        Some(Command::Scores { project, json }) => scores(&project, json),
+        Some(Command::Export {
+            project,
+            format,
+            dir,
+        }) => export(&project, format, &dir),
+        Some(Command::Demo { city, out }) => demo(city, out),
+        None => demo(DemoCity::Dc, None),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            let code = match e.downcast_ref::<PipelineError>() {
+                Some(PipelineError::Cancelled) => 130,
+                Some(p) if p.is_bad_input() => 2,
+                _ => 1,
+            };
+            eprintln!("error: {e:#}");
+            code
+        }
+    }
+}
+
+fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
+    let req = AnalysisRequest {
+        boundary: a.boundary,
+        osm: a.osm,
+        blocks: a.blocks,
+        jobs: a.jobs,
+        population: a.population.map(|p| match p {
+            Population::Census => PopulationChoice::Census,
+            Population::Synthetic => PopulationChoice::Synthetic,
+        }),
+        city_fips: a.city_fips,
+        state_fips: a.state_fips,
+        residential_speed: a.residential_speed,
+        out: a.out,
+    };
+    run_and_print(&req, a.quiet)
+}
+
+fn run_and_print(req: &AnalysisRequest, quiet: bool) -> anyhow::Result<()> {
+    let obs = observer::CliObserver::new(quiet);
+    let outcome = pipeline::run(req, &obs)?;
+    for w in &outcome.warnings {
+        eprintln!("warning: {w}");
+    }
+    print!(
+        "{}",
+        table::score_table(
+            &req.out,
+            &outcome.data.overall_scores,
+            &outcome.data.metadata
+        )
+    );
+    println!(
+        "{}",
+        table::timing_line(&outcome.data.metadata.stage_timings)
+    );
+    Ok(())
+}
+
+fn scores(project: &Path, json: bool) -> anyhow::Result<()> {
+    let p = open_existing(project)?;
+    let rows = p.overall_scores()?;
+    let meta = p.metadata()?.with_context(|| {
+        format!(
+            "{}: the project has no results yet; run `bna analyze` first",
+            project.display()
+        )
+    })?;
+    if json {
+        let v = serde_json::json!({ "project": project, "overall_scores": rows, "metadata": meta });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print!("{}", table::score_table(project, &rows, &meta));
+    }
+    Ok(())
+}
+
+fn export(project: &Path, format: Format, dir: &Path) -> anyhow::Result<()> {
+    let p = open_existing(project)?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("{}: cannot create the export folder", dir.display()))?;
+    let format = match format {
+        Format::Geojson => ExportFormat::GeoJson,
+        Format::Shapefile => ExportFormat::Shapefile,
+        Format::Csv => ExportFormat::Csv,
+        Format::Gpkg => ExportFormat::Gpkg,
+    };
+    for f in store::export(&p, format, dir)? {
+        println!("{}", f.display());
+    }
+    Ok(())
+}
+
+fn open_existing(project: &Path) -> anyhow::Result<Project> {
+    if !project.exists() {
+        anyhow::bail!(
+            "{}: project not found; create it with `bna analyze --out {}`",
+            project.display(),
+            project.display()
+        );
+    }
+    Ok(Project::create_or_open(project)?)
+}
+
+/// Where the bundled demo data lives: `BNA_DATA_DIR`, next to an installed binary
+/// (`../share/bna/data`), or the source checkout.
+fn data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("BNA_DATA_DIR") {
+        return PathBuf::from(d);
+    }
+    if let Some(installed) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(|p| p.join("../share/bna/data")))
+        .filter(|p| p.is_dir())
+    {
+        return installed;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
+fn demo_request(city: DemoCity, out: PathBuf) -> AnalysisRequest {
+    let d = data_dir();
+    match city {
+        DemoCity::Dc => AnalysisRequest {
+            boundary: d.join("us-dc/boundary-columbia-heights.geojson"),
+            osm: d.join("us-dc/dc-nw-2016-highways.osm.pbf"),
+            blocks: Some(d.join("us-dc/tl_2021_11_tabblock20.zip")),
+            jobs: Some(d.join("us-dc/lodes8/dc_wac_S000_JT00_2021.csv.gz")),
+            // The bundled TIGER file has no POP20 (see data/us-dc/README.md).
+            population: Some(PopulationChoice::Synthetic),
+            city_fips: None,
+            state_fips: Some("11".into()),
+            residential_speed: None,
+            out,
+        },
+        DemoCity::Helsinki => AnalysisRequest {
+            boundary: d.join("helsinki/boundary-centre.geojson"),
+            osm: d.join("helsinki/helsinki-center.osm.pbf"),
+            blocks: None,
+            jobs: None,
+            population: Some(PopulationChoice::Synthetic),
+            city_fips: None,
+            state_fips: None,
+            residential_speed: None,
+            out,
+        },
+    }
+}
+
+fn demo(city: DemoCity, out: Option<PathBuf>) -> anyhow::Result<()> {
+    let tmp;
+    let out = match out {
+        Some(o) => o,
+        None => {
+            tmp = tempfile::tempdir()?;
+            tmp.path().join("demo.bna")
+        }
+    };
+    run_and_print(&demo_request(city, out), false)
+}

@@ -1,0 +1,717 @@
+//! The study-area boundary (spec §1 steps 1, 1', 7): a polygon file in longitude/latitude.
+//!
+//! Also home of the vector-file plumbing shared with `census` (format sniffing, zipped
+//! shapefiles, `.prj` checks, GeoJSON polygons), so both roles accept the same files and
+//! report problems the same way.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+use geo::line_intersection::{line_intersection, LineIntersection};
+use geo::{unary_union, Area, Coord, Line, LineString, MultiPolygon, Polygon};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, AABB};
+
+use super::IngestError;
+
+/// Loads a boundary: GeoJSON (Polygon/MultiPolygon geometry, bare, as a Feature or a
+/// FeatureCollection) or a Shapefile (`.shp`, or a `.zip` holding one), in lon/lat.
+/// Several polygons are unioned into one MultiPolygon.
+///
+/// Every rejection says what is wrong and where (feature, polygon, ring, approximate lon/lat),
+/// because boundaries are drawn or exported by hand and the user has to fix them.
+pub fn load_boundary(path: &Path) -> Result<MultiPolygon<f64>, IngestError> {
+    let invalid = |reason: String| IngestError::invalid(path, reason);
+    let polygons = match open_vector(path)? {
+        VectorFile::GeoJson(gj) => {
+            let mut out = Vec::new();
+            for (i, feature) in geojson_features(gj).into_iter().enumerate() {
+                let geometry = feature.geometry.as_ref().ok_or_else(|| {
+                    invalid(format!("feature {i} has no geometry; expected a Polygon"))
+                })?;
+                out.extend(
+                    polygons_from_geojson(&geometry.value, i, "the boundary").map_err(invalid)?,
+                );
+            }
+            out
+        }
+        VectorFile::Shapefile(shp) => {
+            check_prj(&shp).map_err(invalid)?;
+            let reader = shapefile::ShapeReader::new(Cursor::new(shp.shp))
+                .map_err(|e| invalid(format!("{}: not a readable shapefile: {e}", shp.member)))?;
+            let shapes = reader
+                .read()
+                .map_err(|e| invalid(format!("{}: cannot read shapes: {e}", shp.member)))?;
+            let mut out = Vec::new();
+            for (i, shape) in shapes.into_iter().enumerate() {
+                out.extend(polygons_from_shape(shape, i, "the boundary").map_err(invalid)?);
+            }
+            out
+        }
+    };
+    validate_and_union(polygons).map_err(invalid)
+}
+
+/// All checks of a boundary, in the order that gives the most useful message: coordinate
+/// range first (a projected file fails every later check for an uninteresting reason).
+fn validate_and_union(polygons: Vec<RawPolygon>) -> Result<MultiPolygon<f64>, String> {
+    if polygons.is_empty() {
+        return Err("contains no polygon; the boundary must be a Polygon or MultiPolygon".into());
+    }
+    check_lon_lat(&polygons)?;
+    for p in &polygons {
+        check_rings_closed(p)?;
+        check_ring_topology(p)?;
+    }
+    let geo_polygons: Vec<Polygon<f64>> = polygons.into_iter().map(RawPolygon::into_geo).collect();
+    let merged = if geo_polygons.len() == 1 {
+        // Unioning a single polygon would only re-node it; keep the user's coordinates.
+        MultiPolygon(geo_polygons)
+    } else {
+        unary_union(&geo_polygons)
+    };
+    if merged.unsigned_area() <= 0.0 {
+        return Err("the boundary has zero area".into());
+    }
+    Ok(merged)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw polygons: coordinates as read, before any check, with where they came from.
+// ---------------------------------------------------------------------------------------------
+
+/// Position of a polygon in the input file, for error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Origin {
+    /// Feature (GeoJSON) or record (Shapefile) index, from 0.
+    pub feature: usize,
+    /// Index of the polygon within a multi-polygon geometry, from 0.
+    pub polygon: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "feature {}, polygon {}", self.feature, self.polygon)
+    }
+}
+
+/// One polygon: exterior ring first, then holes; rings exactly as in the file.
+#[derive(Debug, Clone)]
+pub(crate) struct RawPolygon {
+    pub origin: Origin,
+    pub rings: Vec<Vec<Coord<f64>>>,
+}
+
+impl RawPolygon {
+    pub fn into_geo(self) -> Polygon<f64> {
+        let mut rings = self.rings.into_iter().map(LineString::new);
+        let exterior = rings.next().unwrap_or_else(|| LineString::new(vec![]));
+        Polygon::new(exterior, rings.collect())
+    }
+}
+
+fn ring_name(i: usize) -> String {
+    if i == 0 {
+        "exterior ring".to_string()
+    } else {
+        format!("hole {}", i - 1)
+    }
+}
+
+pub(crate) fn fmt_ll(c: Coord<f64>) -> String {
+    format!("({:.6}, {:.6})", c.x, c.y)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+// ---------------------------------------------------------------------------------------------
+
+/// Rejects coordinates that cannot be longitude/latitude, telling a projected file apart from
+/// one with swapped axes (|x| ≤ 90 everywhere but some |y| > 90).
+pub(crate) fn check_lon_lat(polygons: &[RawPolygon]) -> Result<(), String> {
+    let mut first_bad: Option<(Origin, Coord<f64>)> = None;
+    let (mut max_abs_x, mut max_abs_y) = (0.0_f64, 0.0_f64);
+    for p in polygons {
+        for c in p.rings.iter().flatten() {
+            if !c.x.is_finite() || !c.y.is_finite() {
+                return Err(format!(
+                    "{}: coordinate ({}, {}) is not a finite number",
+                    p.origin, c.x, c.y
+                ));
+            }
+            max_abs_x = max_abs_x.max(c.x.abs());
+            max_abs_y = max_abs_y.max(c.y.abs());
+            if first_bad.is_none() && (c.x.abs() > 180.0 || c.y.abs() > 90.0) {
+                first_bad = Some((p.origin, *c));
+            }
+        }
+    }
+    let Some((origin, c)) = first_bad else {
+        return Ok(());
+    };
+    if max_abs_x <= 90.0 && max_abs_y <= 180.0 {
+        Err(format!(
+            "{origin}: coordinate ({}, {}) has a latitude beyond ±90 while every x is within ±90: \
+             latitude and longitude look swapped. GeoJSON and Shapefile store longitude first \
+             (x = longitude, y = latitude); swap the axes and try again",
+            c.x, c.y
+        ))
+    } else {
+        Err(format!(
+            "{origin}: coordinate ({}, {}) is outside the longitude/latitude range \
+             (±180, ±90): the file appears to be in a projected coordinate system. Reproject it \
+             to EPSG:4326 (WGS84 longitude/latitude), e.g. \
+             `ogr2ogr -t_srs EPSG:4326 out.geojson in.shp`",
+            c.x, c.y
+        ))
+    }
+}
+
+/// Every ring must be explicitly closed (first = last) and have at least 4 points.
+pub(crate) fn check_rings_closed(p: &RawPolygon) -> Result<(), String> {
+    if p.rings.is_empty() {
+        return Err(format!("{}: polygon has no rings", p.origin));
+    }
+    for (i, ring) in p.rings.iter().enumerate() {
+        let (Some(first), Some(last)) = (ring.first(), ring.last()) else {
+            return Err(format!("{}: {} is empty", p.origin, ring_name(i)));
+        };
+        if first != last {
+            return Err(format!(
+                "{}: {} is not closed: it starts at {} but ends at {}; a polygon ring must \
+                 end with its first point",
+                p.origin,
+                ring_name(i),
+                fmt_ll(*first),
+                fmt_ll(*last)
+            ));
+        }
+        if ring.len() < 4 {
+            return Err(format!(
+                "{}: {} has {} points; a closed ring needs at least 4 (3 corners and the first \
+                 point repeated), near {}",
+                p.origin,
+                ring_name(i),
+                ring.len(),
+                fmt_ll(*first)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Self-crossing rings, zero area and edges folding back on themselves.
+fn check_ring_topology(p: &RawPolygon) -> Result<(), String> {
+    for (i, ring) in p.rings.iter().enumerate() {
+        let defect = find_ring_defect(ring);
+        if let Some(RingDefect::Crossing(at)) = defect {
+            return Err(format!(
+                "{}: {} crosses itself near {} (lon, lat); fix the polygon so that its edges \
+                 do not cross",
+                p.origin,
+                ring_name(i),
+                fmt_ll(at)
+            ));
+        }
+        if i == 0 && ring_has_zero_area(ring) {
+            return Err(format!(
+                "{}: polygon has zero area (its points are collinear or repeated), near {}",
+                p.origin,
+                fmt_ll(ring[0])
+            ));
+        }
+        if let Some(RingDefect::Overlap(at)) = defect {
+            return Err(format!(
+                "{}: {} folds back on itself (two edges overlap) near {} (lon, lat)",
+                p.origin,
+                ring_name(i),
+                fmt_ll(at)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn ring_has_zero_area(ring: &[Coord<f64>]) -> bool {
+    let area = Polygon::new(LineString::new(ring.to_vec()), vec![]).unsigned_area();
+    let (mut min, mut max) = (ring[0], ring[0]);
+    for c in ring {
+        min = Coord {
+            x: min.x.min(c.x),
+            y: min.y.min(c.y),
+        };
+        max = Coord {
+            x: max.x.max(c.x),
+            y: max.y.max(c.y),
+        };
+    }
+    let scale = (max.x - min.x).powi(2) + (max.y - min.y).powi(2);
+    // Relative to the ring's extent: collinear float coordinates rarely give exactly 0.
+    area <= 1e-12 * scale
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum RingDefect {
+    /// Two non-adjacent edges cross in their interiors.
+    Crossing(Coord<f64>),
+    /// Two edges overlap along a line (a spike or a doubled-back edge).
+    Overlap(Coord<f64>),
+}
+
+/// Finds where a ring crosses itself, with an R-tree of edge envelopes so it stays
+/// O(n log n) on boundaries of tens of thousands of vertices (geo's `Validation` is O(n²) and
+/// does not say where). Touching at a single point is tolerated: it does not break area or
+/// overlay computations. Crossings are preferred over overlaps in the answer.
+fn find_ring_defect(ring: &[Coord<f64>]) -> Option<RingDefect> {
+    let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ring.len());
+    for c in ring {
+        if pts.last() != Some(c) {
+            pts.push(*c);
+        }
+    }
+    if pts.len() < 4 {
+        return None;
+    }
+    let segs: Vec<Line<f64>> = pts.windows(2).map(|w| Line::new(w[0], w[1])).collect();
+    let n = segs.len();
+    let tree = RTree::bulk_load(
+        segs.iter()
+            .enumerate()
+            .map(|(i, s)| {
+                GeomWithData::new(
+                    Rectangle::from_corners([s.start.x, s.start.y], [s.end.x, s.end.y]),
+                    i,
+                )
+            })
+            .collect(),
+    );
+    let mut overlap: Option<Coord<f64>> = None;
+    for (i, s) in segs.iter().enumerate() {
+        let env = AABB::from_corners([s.start.x, s.start.y], [s.end.x, s.end.y]);
+        let mut others: Vec<usize> = tree
+            .locate_in_envelope_intersecting(&env)
+            .map(|g| g.data)
+            .filter(|&j| j > i)
+            .collect();
+        others.sort_unstable();
+        for j in others {
+            let adjacent = j == i + 1 || (i == 0 && j == n - 1);
+            match line_intersection(*s, segs[j]) {
+                Some(LineIntersection::SinglePoint {
+                    intersection,
+                    is_proper: true,
+                }) if !adjacent => return Some(RingDefect::Crossing(intersection)),
+                Some(LineIntersection::Collinear { intersection })
+                    if intersection.start != intersection.end =>
+                {
+                    overlap.get_or_insert(intersection.start);
+                }
+                _ => {}
+            }
+        }
+    }
+    overlap.map(RingDefect::Overlap)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vector files (shared with `census`)
+// ---------------------------------------------------------------------------------------------
+
+pub(crate) enum VectorFile {
+    GeoJson(geojson::GeoJson),
+    Shapefile(ShapefileData),
+}
+
+/// The parts of one shapefile, read into memory (from disk or from a zip).
+pub(crate) struct ShapefileData {
+    /// Name of the `.shp`, for messages (the zip member name for zipped shapefiles).
+    pub member: String,
+    pub shp: Vec<u8>,
+    pub dbf: Option<Vec<u8>>,
+    pub prj: Option<String>,
+}
+
+/// Reads a whole file, mapping "not found" to `NotFound` and rejecting empty files.
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, IngestError> {
+    let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
+    if bytes.is_empty() {
+        return Err(IngestError::invalid(path, "the file is empty (0 bytes)"));
+    }
+    Ok(bytes)
+}
+
+/// Opens a GeoJSON, `.shp` or zipped shapefile, telling them apart by content (magic bytes)
+/// rather than by extension, so a misnamed file still loads.
+pub(crate) fn open_vector(path: &Path) -> Result<VectorFile, IngestError> {
+    let bytes = read_bytes(path)?;
+    if bytes.starts_with(b"PK\x03\x04") {
+        return read_zipped_shapefile(path, bytes).map(VectorFile::Shapefile);
+    }
+    if bytes.starts_with(&[0x00, 0x00, 0x27, 0x0a]) {
+        return read_shapefile_beside(path, bytes).map(VectorFile::Shapefile);
+    }
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| not_a_vector_file(path))?
+        .trim_start_matches('\u{feff}');
+    if !text.trim_start().starts_with('{') {
+        return Err(not_a_vector_file(path));
+    }
+    let gj: geojson::GeoJson = text
+        .parse()
+        .map_err(|e| IngestError::invalid(path, format!("not valid GeoJSON: {e}")))?;
+    if let geojson::GeoJson::FeatureCollection(fc) = &gj {
+        if fc.features.is_empty() {
+            return Err(IngestError::invalid(
+                path,
+                "the GeoJSON FeatureCollection has no features",
+            ));
+        }
+    }
+    Ok(VectorFile::GeoJson(gj))
+}
+
+fn not_a_vector_file(path: &Path) -> IngestError {
+    IngestError::invalid(
+        path,
+        "not a GeoJSON file, a Shapefile (.shp) or a zipped Shapefile (.zip)",
+    )
+}
+
+/// A `.shp` on disk: its `.dbf` and `.prj` are looked up next to it (either case of extension).
+fn read_shapefile_beside(path: &Path, shp: Vec<u8>) -> Result<ShapefileData, IngestError> {
+    let sibling = |ext: &str| -> Result<Option<Vec<u8>>, IngestError> {
+        for e in [ext.to_ascii_lowercase(), ext.to_ascii_uppercase()] {
+            let p = path.with_extension(&e);
+            match std::fs::read(&p) {
+                Ok(b) => return Ok(Some(b)),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => return Err(IngestError::io(&p, err)),
+            }
+        }
+        Ok(None)
+    };
+    let dbf = sibling("dbf")?;
+    let prj = sibling("prj")?.map(|b| String::from_utf8_lossy(&b).into_owned());
+    Ok(ShapefileData {
+        member: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        shp,
+        dbf,
+        prj,
+    })
+}
+
+/// A zip holding exactly one shapefile (at any depth), as the TIGER/Line downloads are.
+fn read_zipped_shapefile(path: &Path, bytes: Vec<u8>) -> Result<ShapefileData, IngestError> {
+    let invalid = |reason: String| IngestError::invalid(path, reason);
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| invalid(format!("not a readable zip archive: {e}")))?;
+    let names: Vec<String> = zip.file_names().map(str::to_string).collect();
+    let shps: Vec<&String> = names
+        .iter()
+        .filter(|n| n.to_ascii_lowercase().ends_with(".shp"))
+        .collect();
+    let shp_name = match shps.as_slice() {
+        [one] => (*one).clone(),
+        [] => {
+            return Err(invalid(format!(
+                "the zip contains no .shp file (it has: {})",
+                names.join(", ")
+            )))
+        }
+        many => {
+            return Err(invalid(format!(
+                "the zip contains several shapefiles ({}); unzip it and pass one .shp",
+                many.iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )))
+        }
+    };
+    let stem = &shp_name[..shp_name.len() - 4];
+    let mut member = |ext: &str| -> Result<Option<Vec<u8>>, IngestError> {
+        let wanted = format!("{stem}.{ext}").to_ascii_lowercase();
+        let Some(name) = names.iter().find(|n| n.to_ascii_lowercase() == wanted) else {
+            return Ok(None);
+        };
+        let mut f = zip
+            .by_name(name)
+            .map_err(|e| invalid(format!("cannot read {name} from the zip: {e}")))?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf)
+            .map_err(|e| invalid(format!("cannot read {name} from the zip: {e}")))?;
+        Ok(Some(buf))
+    };
+    let shp = member("shp")?.unwrap_or_default();
+    let dbf = member("dbf")?;
+    let prj = member("prj")?.map(|b| String::from_utf8_lossy(&b).into_owned());
+    Ok(ShapefileData {
+        member: shp_name,
+        shp,
+        dbf,
+        prj,
+    })
+}
+
+/// Rejects a `.prj` that declares a projected CRS. Geographic CRSs (WGS84, NAD83 as in TIGER)
+/// are taken as lon/lat without a datum shift, as the reference's `shp2pgsql -s 4326` does.
+pub(crate) fn check_prj(shp: &ShapefileData) -> Result<(), String> {
+    let Some(prj) = &shp.prj else {
+        return Ok(());
+    };
+    let head = prj.trim_start().to_ascii_uppercase();
+    if head.starts_with("PROJCS") || head.starts_with("PROJCRS") {
+        let name = prj
+            .split('"')
+            .nth(1)
+            .map(|n| format!(" \"{n}\""))
+            .unwrap_or_default();
+        return Err(format!(
+            "{}: the .prj declares a projected coordinate system{name}; reproject the file to \
+             EPSG:4326 (WGS84 longitude/latitude), e.g. `ogr2ogr -t_srs EPSG:4326 out.shp in.shp`",
+            shp.member
+        ));
+    }
+    Ok(())
+}
+
+/// Features of any GeoJSON object; a bare geometry counts as one feature. Takes the object
+/// by value: statewide block files are large, and copying them would double the memory.
+pub(crate) fn geojson_features(gj: geojson::GeoJson) -> Vec<geojson::Feature> {
+    match gj {
+        geojson::GeoJson::FeatureCollection(fc) => fc.features,
+        geojson::GeoJson::Feature(f) => vec![f],
+        geojson::GeoJson::Geometry(g) => vec![geojson::Feature {
+            geometry: Some(g),
+            ..Default::default()
+        }],
+    }
+}
+
+fn geojson_type_name(v: &geojson::Value) -> &'static str {
+    match v {
+        geojson::Value::Point(_) => "Point",
+        geojson::Value::MultiPoint(_) => "MultiPoint",
+        geojson::Value::LineString(_) => "LineString",
+        geojson::Value::MultiLineString(_) => "MultiLineString",
+        geojson::Value::Polygon(_) => "Polygon",
+        geojson::Value::MultiPolygon(_) => "MultiPolygon",
+        geojson::Value::GeometryCollection(_) => "GeometryCollection",
+    }
+}
+
+/// Polygons of one GeoJSON geometry (GeometryCollections of polygons are accepted too).
+/// `role` names what the file is for, in the message about a wrong geometry type.
+pub(crate) fn polygons_from_geojson(
+    value: &geojson::Value,
+    feature: usize,
+    role: &str,
+) -> Result<Vec<RawPolygon>, String> {
+    let mut out = Vec::new();
+    collect_geojson_polygons(value, feature, role, &mut out)?;
+    Ok(out)
+}
+
+fn collect_geojson_polygons(
+    value: &geojson::Value,
+    feature: usize,
+    role: &str,
+    out: &mut Vec<RawPolygon>,
+) -> Result<(), String> {
+    let push = |rings: &Vec<Vec<Vec<f64>>>, out: &mut Vec<RawPolygon>| -> Result<(), String> {
+        let origin = Origin {
+            feature,
+            polygon: out.len(),
+        };
+        let rings = rings
+            .iter()
+            .map(|ring| {
+                ring.iter()
+                    .map(|pos| match pos.as_slice() {
+                        [x, y, ..] => Ok(Coord { x: *x, y: *y }),
+                        _ => Err(format!(
+                            "{origin}: position {pos:?} has fewer than 2 coordinates"
+                        )),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        out.push(RawPolygon { origin, rings });
+        Ok(())
+    };
+    match value {
+        geojson::Value::Polygon(rings) => push(rings, out)?,
+        geojson::Value::MultiPolygon(polys) => {
+            for rings in polys {
+                push(rings, out)?;
+            }
+        }
+        geojson::Value::GeometryCollection(geoms) => {
+            for g in geoms {
+                collect_geojson_polygons(&g.value, feature, role, out)?;
+            }
+        }
+        other => {
+            return Err(format!(
+                "feature {feature} has a {} geometry; {role} must be a Polygon or MultiPolygon",
+                geojson_type_name(other)
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// Polygons of one shapefile record; `NullShape` records give none. Rings are grouped as
+/// the format defines: each outer ring starts a polygon, inner rings are its holes.
+pub(crate) fn polygons_from_shape(
+    shape: shapefile::Shape,
+    record: usize,
+    role: &str,
+) -> Result<Vec<RawPolygon>, String> {
+    fn rings<P: Copy>(
+        rings: Vec<shapefile::PolygonRing<P>>,
+        xy: impl Fn(P) -> Coord<f64>,
+    ) -> Vec<(bool, Vec<Coord<f64>>)> {
+        rings
+            .into_iter()
+            .map(|r| {
+                let outer = matches!(r, shapefile::PolygonRing::Outer(_));
+                (outer, r.into_inner().into_iter().map(&xy).collect())
+            })
+            .collect()
+    }
+    let tagged = match shape {
+        shapefile::Shape::NullShape => return Ok(vec![]),
+        shapefile::Shape::Polygon(p) => rings(p.into_inner(), |p| Coord { x: p.x, y: p.y }),
+        shapefile::Shape::PolygonM(p) => rings(p.into_inner(), |p| Coord { x: p.x, y: p.y }),
+        shapefile::Shape::PolygonZ(p) => rings(p.into_inner(), |p| Coord { x: p.x, y: p.y }),
+        other => {
+            return Err(format!(
+                "record {record} is a {} shape; {role} must be made of polygons",
+                other.shapetype()
+            ))
+        }
+    };
+    let mut out: Vec<RawPolygon> = Vec::new();
+    for (outer, ring) in tagged {
+        match out.last_mut() {
+            Some(last) if !outer => last.rings.push(ring),
+            _ => out.push(RawPolygon {
+                origin: Origin {
+                    feature: record,
+                    polygon: out.len(),
+                },
+                rings: vec![ring],
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// Case-insensitive column lookup: the first candidate present, as spelled in the file.
+pub(crate) fn find_column<'a>(
+    columns: &'a BTreeSet<String>,
+    candidates: &[&str],
+) -> Option<&'a str> {
+    candidates.iter().find_map(|cand| {
+        columns
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(cand))
+            .map(String::as_str)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ring(pts: &[(f64, f64)]) -> Vec<Coord<f64>> {
+        pts.iter().map(|&(x, y)| Coord { x, y }).collect()
+    }
+
+    #[test]
+    fn ring_defects() {
+        // (name, ring, expected)
+        let square = ring(&[(0., 0.), (1., 0.), (1., 1.), (0., 1.), (0., 0.)]);
+        let bowtie = ring(&[(0., 0.), (1., 1.), (1., 0.), (0., 1.), (0., 0.)]);
+        let spike = ring(&[
+            (0., 0.),
+            (2., 0.),
+            (2., 2.),
+            (2., 3.),
+            (2., 2.),
+            (0., 2.),
+            (0., 0.),
+        ]);
+        let touching = ring(&[(0., 0.), (4., 0.), (4., 4.), (2., 0.), (0., 4.), (0., 0.)]);
+        let cases = [
+            ("square", square, None),
+            (
+                "bow-tie",
+                bowtie,
+                Some(RingDefect::Crossing(Coord { x: 0.5, y: 0.5 })),
+            ),
+            (
+                "spike",
+                spike,
+                Some(RingDefect::Overlap(Coord { x: 2., y: 2. })),
+            ),
+            ("touch at a vertex", touching, None),
+        ];
+        for (name, r, want) in cases {
+            let got = find_ring_defect(&r);
+            match (got, want) {
+                (Some(RingDefect::Overlap(_)), Some(RingDefect::Overlap(_))) => {}
+                _ => assert_eq!(got, want, "{name}"),
+            }
+        }
+    }
+
+    #[test]
+    fn collinear_ring_has_zero_area() {
+        assert!(ring_has_zero_area(&ring(&[
+            (0., 0.),
+            (1., 1.),
+            (2., 2.),
+            (0., 0.)
+        ])));
+        assert!(!ring_has_zero_area(&ring(&[
+            (0., 0.),
+            (1., 0.),
+            (1., 1.),
+            (0., 0.)
+        ])));
+    }
+
+    #[test]
+    fn projected_and_swapped_are_told_apart() {
+        let poly = |pts: &[(f64, f64)]| RawPolygon {
+            origin: Origin {
+                feature: 0,
+                polygon: 0,
+            },
+            rings: vec![ring(pts)],
+        };
+        // Denver as (lat, lon): DC would not do, its longitude is within ±90.
+        let swapped = poly(&[
+            (39.7, -105.0),
+            (39.7, -104.9),
+            (39.8, -104.9),
+            (39.7, -105.0),
+        ]);
+        let err = check_lon_lat(&[swapped]).unwrap_err();
+        assert!(err.contains("swapped"), "{err}");
+        let utm = poly(&[
+            (323_000., 4_310_000.),
+            (324_000., 4_310_000.),
+            (323_000., 4_311_000.),
+        ]);
+        let err = check_lon_lat(&[utm]).unwrap_err();
+        assert!(err.contains("EPSG:4326"), "{err}");
+    }
+}

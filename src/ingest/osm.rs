@@ -1,0 +1,470 @@
+//! Reading an `.osm.pbf` extract: the highway ways the reference imports (spec §3.1), the nodes
+//! that control intersections (§3.4), and tagged objects that may be destinations (§6.2).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use geo::{Coord, Distance, Euclidean, LineString, MultiPolygon, Polygon, Rect};
+use osmpbf::{Element, ElementReader, RelMemberType};
+
+use super::IngestError;
+use crate::model::{OsmFeature, OsmKind, Tags};
+use crate::progress::{Cancelled, StageProgress};
+use crate::spatial::Projection;
+
+/// `highway=*` values imported as routable candidates (`mapconfig_highway.xml`, spec §3.1).
+pub const IMPORTED_HIGHWAYS: [&str; 26] = [
+    "road",
+    "motorway",
+    "motorway_link",
+    "motorway_junction",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "residential",
+    "living_street",
+    "service",
+    "track",
+    "pedestrian",
+    "services",
+    "bus_guideway",
+    "path",
+    "cycleway",
+    "footway",
+    "bridleway",
+    "byway",
+    "steps",
+    "unclassified",
+];
+
+/// Node tags that matter for intersection control (§3.4) or splitting (§3.2).
+const CONTROL_HIGHWAY_VALUES: [&str; 4] =
+    ["traffic_signals", "crossing", "stop", "motorway_junction"];
+
+/// Keys whose presence makes an object a destination candidate; the exact category filters
+/// live in `analysis::destinations`.
+const POI_KEYS: [&str; 8] = [
+    "amenity",
+    "shop",
+    "leisure",
+    "healthcare",
+    "landuse",
+    "building",
+    "railway",
+    "public_transport",
+];
+
+#[derive(Debug, Clone)]
+pub struct OsmWay {
+    pub id: i64,
+    pub nodes: Vec<i64>,
+    pub tags: Tags,
+}
+
+/// The raw content of an extract that the analysis needs, in lon/lat.
+#[derive(Debug, Default)]
+pub struct OsmExtract {
+    /// Bounding box of every node in the file.
+    pub bbox_ll: Option<Rect<f64>>,
+    pub node_coords: HashMap<i64, Coord<f64>>,
+    /// Tagged nodes relevant to intersections (signals, crossings, stops, motorway junctions).
+    pub control_nodes: HashMap<i64, Tags>,
+    pub highway_ways: Vec<OsmWay>,
+    pub poi_nodes: Vec<(i64, Coord<f64>, Tags)>,
+    /// Closed ways and multipolygon relations with POI tags, lon/lat.
+    pub poi_areas: Vec<(i64, OsmKind, Tags, MultiPolygon<f64>)>,
+    pub node_count: u64,
+    pub way_count: u64,
+    pub relation_count: u64,
+}
+
+/// A multipolygon relation with POI tags: id, tags, (member way id, role).
+type PoiRelation = (i64, Tags, Vec<(i64, String)>);
+
+fn tags_of<'a>(it: impl Iterator<Item = (&'a str, &'a str)>) -> Tags {
+    it.map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+}
+
+fn is_poi(tags: &Tags) -> bool {
+    POI_KEYS.iter().any(|k| tags.contains_key(*k))
+}
+
+fn is_control(tags: &Tags) -> bool {
+    tags.get("highway")
+        .is_some_and(|h| CONTROL_HIGHWAY_VALUES.contains(&h.as_str()))
+}
+
+pub fn is_imported_highway(tags: &Tags) -> bool {
+    tags.get("highway")
+        .is_some_and(|h| IMPORTED_HIGHWAYS.contains(&h.as_str()))
+}
+
+/// Reads the whole extract. `progress` counts elements; cancellation is checked per block of
+/// elements so that a large file can be abandoned quickly.
+pub fn read_osm(path: &Path, progress: &dyn StageProgress) -> Result<OsmExtract, OsmReadError> {
+    let meta = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?;
+    progress.set_total(meta.len());
+    check_pbf_magic(path)?;
+    let reader = ElementReader::from_path(path).map_err(|e| IngestError::io(path, io_err(e)))?;
+
+    let mut x = OsmExtract::default();
+    let mut other_way_refs: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut poi_ways: Vec<OsmWay> = Vec::new();
+    let mut relations: Vec<PoiRelation> = Vec::new();
+    let (mut min, mut max) = (
+        Coord {
+            x: f64::MAX,
+            y: f64::MAX,
+        },
+        Coord {
+            x: f64::MIN,
+            y: f64::MIN,
+        },
+    );
+    let mut cancelled = false;
+    let mut seen: u64 = 0;
+
+    let mut on_node = |x: &mut OsmExtract, id: i64, c: Coord<f64>, tags: Tags| {
+        min.x = min.x.min(c.x);
+        min.y = min.y.min(c.y);
+        max.x = max.x.max(c.x);
+        max.y = max.y.max(c.y);
+        x.node_coords.insert(id, c);
+        x.node_count += 1;
+        if tags.is_empty() {
+            return;
+        }
+        if is_control(&tags) {
+            x.control_nodes.insert(id, tags.clone());
+        }
+        if is_poi(&tags) {
+            x.poi_nodes.push((id, c, tags));
+        }
+    };
+
+    let result = reader.for_each(|el| {
+        if cancelled {
+            return;
+        }
+        seen += 1;
+        if seen % 100_000 == 0 && progress.is_cancelled() {
+            cancelled = true;
+            return;
+        }
+        match el {
+            Element::Node(n) => {
+                let c = Coord {
+                    x: n.lon(),
+                    y: n.lat(),
+                };
+                on_node(&mut x, n.id(), c, tags_of(n.tags()));
+            }
+            Element::DenseNode(n) => {
+                let c = Coord {
+                    x: n.lon(),
+                    y: n.lat(),
+                };
+                on_node(&mut x, n.id(), c, tags_of(n.tags()));
+            }
+            Element::Way(w) => {
+                x.way_count += 1;
+                let tags = tags_of(w.tags());
+                let nodes: Vec<i64> = w.refs().collect();
+                if is_imported_highway(&tags) {
+                    x.highway_ways.push(OsmWay {
+                        id: w.id(),
+                        nodes,
+                        tags,
+                    });
+                } else if is_poi(&tags) && nodes.len() >= 4 && nodes.first() == nodes.last() {
+                    poi_ways.push(OsmWay {
+                        id: w.id(),
+                        nodes,
+                        tags,
+                    });
+                } else {
+                    // Kept only because multipolygon relations (read later) may use them.
+                    other_way_refs.insert(w.id(), nodes);
+                }
+            }
+            Element::Relation(r) => {
+                x.relation_count += 1;
+                let tags = tags_of(r.tags());
+                let is_mp = tags.get("type").is_some_and(|t| t == "multipolygon");
+                if is_mp && is_poi(&tags) {
+                    let members = r
+                        .members()
+                        .filter(|m| m.member_type == RelMemberType::Way)
+                        .map(|m| (m.member_id, m.role().unwrap_or("").to_owned()))
+                        .collect();
+                    relations.push((r.id(), tags, members));
+                }
+            }
+        }
+    });
+    if cancelled {
+        return Err(OsmReadError::Cancelled(Cancelled));
+    }
+    result.map_err(|e| {
+        IngestError::invalid(
+            path,
+            format!("not a readable OpenStreetMap PBF file ({e}); re-download the extract"),
+        )
+    })?;
+    progress.inc(meta.len());
+    if x.node_count == 0 {
+        return Err(IngestError::invalid(path, "the extract contains no nodes").into());
+    }
+    x.bbox_ll = Some(Rect::new(min, max));
+
+    for w in poi_ways {
+        if let Some(ring) = ring_coords(&w.nodes, &x.node_coords) {
+            let mp = MultiPolygon::new(vec![Polygon::new(ring, vec![])]);
+            x.poi_areas.push((w.id, OsmKind::Way, w.tags, mp));
+        }
+    }
+    for w in &x.highway_ways {
+        other_way_refs
+            .entry(w.id)
+            .or_insert_with(|| w.nodes.clone());
+    }
+    for (id, tags, members) in relations {
+        if let Some(mp) = assemble_multipolygon(&members, &other_way_refs, &x.node_coords) {
+            x.poi_areas.push((id, OsmKind::Relation, tags, mp));
+        }
+    }
+    Ok(x)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OsmReadError {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Cancelled(#[from] Cancelled),
+}
+
+fn io_err(e: osmpbf::Error) -> std::io::Error {
+    match e.into_kind() {
+        osmpbf::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// A PBF file starts with a 4-byte big-endian header length followed by a BlobHeader whose
+/// first field is the string "OSMHeader". Checking this up front gives a clear message for
+/// an XML `.osm`, a GeoJSON or an HTML error page saved under a `.pbf` name.
+fn check_pbf_magic(path: &Path) -> Result<(), IngestError> {
+    use std::io::Read;
+    let mut head = [0u8; 64];
+    let mut f = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
+    let n = f.read(&mut head).map_err(|e| IngestError::io(path, e))?;
+    let found = head[..n].windows(9).any(|w| w == b"OSMHeader");
+    if found {
+        Ok(())
+    } else {
+        let hint = if head[..n].starts_with(b"<?xml") || head[..n].starts_with(b"<osm") {
+            "this is OSM XML; convert it with `osmium cat in.osm -o out.osm.pbf`"
+        } else {
+            "expected an .osm.pbf extract (e.g. from Geofabrik or `osmium extract`)"
+        };
+        Err(IngestError::invalid(
+            path,
+            format!("not an OpenStreetMap PBF file: {hint}"),
+        ))
+    }
+}
+
+fn ring_coords(nodes: &[i64], coords: &HashMap<i64, Coord<f64>>) -> Option<LineString<f64>> {
+    let pts: Option<Vec<Coord<f64>>> = nodes.iter().map(|n| coords.get(n).copied()).collect();
+    let pts = pts?;
+    (pts.len() >= 4 && pts.first() == pts.last()).then(|| LineString::new(pts))
+}
+
+/// Joins member ways end to end into closed rings; inner rings become holes of the outer ring
+/// that contains them. Rings that cannot be closed (incomplete relation in the extract) are
+/// dropped, as osm2pgsql does.
+fn assemble_multipolygon(
+    members: &[(i64, String)],
+    way_refs: &HashMap<i64, Vec<i64>>,
+    coords: &HashMap<i64, Coord<f64>>,
+) -> Option<MultiPolygon<f64>> {
+    use geo::Contains;
+    let (mut outer, mut inner) = (Vec::new(), Vec::new());
+    for (role, list) in [("outer", &mut outer), ("inner", &mut inner)] {
+        let ways: Vec<&Vec<i64>> = members
+            .iter()
+            .filter(|(_, r)| {
+                if role == "outer" {
+                    r != "inner"
+                } else {
+                    r == "inner"
+                }
+            })
+            .filter_map(|(id, _)| way_refs.get(id))
+            .collect();
+        for ring in join_rings(ways) {
+            if let Some(ls) = ring_coords(&ring, coords) {
+                list.push(ls);
+            }
+        }
+    }
+    if outer.is_empty() {
+        return None;
+    }
+    let mut polys: Vec<Polygon<f64>> = outer.into_iter().map(|o| Polygon::new(o, vec![])).collect();
+    for hole in inner {
+        let probe = Polygon::new(hole.clone(), vec![]);
+        if let Some(p) = polys.iter_mut().find(|p| p.contains(&probe)) {
+            p.interiors_push(hole);
+        }
+    }
+    Some(MultiPolygon::new(polys))
+}
+
+fn join_rings(ways: Vec<&Vec<i64>>) -> Vec<Vec<i64>> {
+    let mut pending: Vec<Vec<i64>> = ways.into_iter().filter(|w| w.len() >= 2).cloned().collect();
+    let mut rings = Vec::new();
+    while let Some(mut ring) = pending.pop() {
+        while ring.first() != ring.last() {
+            let end = *ring.last().expect("non-empty");
+            let Some(i) = pending
+                .iter()
+                .position(|w| w.first() == Some(&end) || w.last() == Some(&end))
+            else {
+                break;
+            };
+            let mut next = pending.swap_remove(i);
+            if next.first() != Some(&end) {
+                next.reverse();
+            }
+            ring.extend_from_slice(&next[1..]);
+        }
+        if ring.len() >= 4 && ring.first() == ring.last() {
+            rings.push(ring);
+        }
+    }
+    rings
+}
+
+/// POIs (nodes and areas) within `buffer_m` of the boundary, in metric coordinates (§6.2 reads
+/// tags after the 2680 m clip).
+pub fn poi_features(
+    extract: &OsmExtract,
+    proj: &Projection,
+    boundary: &MultiPolygon<f64>,
+    buffer_m: f64,
+) -> Vec<OsmFeature> {
+    let near = |g: &geo::Geometry<f64>| Euclidean.distance(g, boundary) <= buffer_m;
+    let mut out = Vec::new();
+    for (id, c, tags) in &extract.poi_nodes {
+        let p = geo::Point::from(proj.forward(*c));
+        if near(&geo::Geometry::Point(p)) {
+            out.push(OsmFeature {
+                osm_id: *id,
+                kind: OsmKind::Node,
+                tags: tags.clone(),
+                point: Some(p),
+                area: None,
+            });
+        }
+    }
+    for (id, kind, tags, area_ll) in &extract.poi_areas {
+        let area = proj.project(area_ll);
+        if near(&geo::Geometry::MultiPolygon(area.clone())) {
+            out.push(OsmFeature {
+                osm_id: *id,
+                kind: *kind,
+                tags: tags.clone(),
+                point: None,
+                area: Some(area),
+            });
+        }
+    }
+    out
+}
+
+/// Nodes referenced by the highway ways but absent from the file (a clipped extract). Such
+/// ways are truncated at the missing nodes, as `osmconvert --drop-broken-refs` does upstream.
+pub fn missing_highway_nodes(extract: &OsmExtract) -> usize {
+    let mut missing = HashSet::new();
+    for w in &extract.highway_ways {
+        for n in &w.nodes {
+            if !extract.node_coords.contains_key(n) {
+                missing.insert(*n);
+            }
+        }
+    }
+    missing.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::Counter;
+
+    fn data(p: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(p)
+    }
+
+    #[test]
+    fn reads_dc_highways() {
+        let x = read_osm(
+            &data("us-dc/dc-nw-2016-highways.osm.pbf"),
+            &Counter::default(),
+        )
+        .unwrap();
+        // README: 50,639 nodes, 8,593 ways with highway=*, of which the imported classes are most.
+        assert_eq!(x.node_count, 50_639);
+        assert!(x.highway_ways.len() > 8_000 && x.highway_ways.len() <= 8_593);
+        let bbox = x.bbox_ll.unwrap();
+        assert!((bbox.min().x - -77.10652).abs() < 1e-3);
+        assert!(!x.control_nodes.is_empty(), "DC has traffic signals");
+    }
+
+    #[test]
+    fn reads_helsinki_pois_and_areas() {
+        let x = read_osm(
+            &data("helsinki/helsinki-center.osm.pbf"),
+            &Counter::default(),
+        )
+        .unwrap();
+        assert!(x.poi_nodes.len() > 1_000, "{}", x.poi_nodes.len());
+        assert!(x.poi_areas.iter().any(|a| a.1 == OsmKind::Way));
+    }
+
+    #[test]
+    fn rejects_non_pbf_with_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.osm.pbf");
+        std::fs::write(&p, "<?xml version='1.0'?><osm></osm>").unwrap();
+        let e = read_osm(&p, &Counter::default()).unwrap_err().to_string();
+        assert!(e.contains("x.osm.pbf") && e.contains("OSM XML"), "{e}");
+    }
+
+    #[test]
+    fn missing_file_names_path() {
+        let e = read_osm(Path::new("/nonexistent/a.pbf"), &Counter::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("/nonexistent/a.pbf") && e.contains("not found"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn joins_rings_in_any_direction() {
+        let a = vec![1, 2, 3];
+        let b = vec![1, 4, 3];
+        let rings = join_rings(vec![&a, &b]);
+        assert_eq!(rings.len(), 1);
+        assert_eq!(rings[0].first(), rings[0].last());
+        assert_eq!(rings[0].len(), 5);
+    }
+}

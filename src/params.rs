@@ -1,0 +1,104 @@
+//! Every BNA constant, in one place (spec sections in brackets). Reference: brokenspoke-analyzer
+//! 3.2.4. Changing one of these changes results: keep `docs/methodology.md` in step.
+
+/// Maximum trip distance and OSM clip buffer, metres [§1 step 11, §5.4].
+pub const MAX_TRIP_DISTANCE_M: u32 = 2680;
+/// OSM ways and POIs are kept within this distance of the boundary [§1 step 11].
+pub const OSM_CLIP_BUFFER_M: f64 = 2680.0;
+/// A pair is low stress when low-stress cost ≤ this × high-stress cost [§5.5].
+pub const LOW_STRESS_DETOUR_RATIO: f64 = 1.25;
+/// Minimum share of a block's area inside the boundary for it to be kept [§1 step 7].
+pub const BLOCK_MIN_SHARE_INSIDE: f64 = 0.5;
+/// Block ↔ road association: buffer and minimum overlap, metres [§5.3].
+pub const BLOCK_ROAD_BUFFER_M: f64 = 15.0;
+pub const BLOCK_ROAD_MIN_LENGTH_M: f64 = 30.0;
+/// Search radius for signals, stops, RRFBs and islands around an intersection [§3.4].
+pub const SIGNAL_SEARCH_DIST_M: f64 = 25.0;
+/// Trail clusters must be longer than this and have a bbox diagonal longer than
+/// `TRAIL_MIN_BBOX_M` [§3.5, §6.2].
+pub const TRAIL_MIN_LENGTH_M: f64 = 4800.0;
+pub const TRAIL_MIN_BBOX_M: f64 = 3300.0;
+/// Metres per mile for mileage [§7.6, §7.7].
+pub const METRES_PER_MILE: f64 = 1609.34;
+/// km/h → mph divisor used by `speed_limit.sql` [§3.4].
+pub const KMH_PER_MPH: f64 = 1.609;
+
+/// Synthetic population grid (non-US / no census) [§9]: cell side in EPSG:3857 units and
+/// people per cell.
+pub const SYNTHETIC_CELL_SIZE: f64 = 500.0;
+pub const SYNTHETIC_CELL_POPULATION: f64 = 100.0;
+
+/// Class defaults for segment and crossing stress [§4.3]: (speed mph, lanes per direction).
+pub const PRIMARY_DEFAULTS: (u32, u32) = (40, 2);
+pub const SECONDARY_DEFAULTS: (u32, u32) = (40, 2);
+pub const TERTIARY_DEFAULTS: (u32, u32) = (30, 1);
+pub const UNCLASSIFIED_DEFAULT_SPEED: u32 = 25;
+pub const RESIDENTIAL_DEFAULT_LANES: u32 = 1;
+pub const UNCLASSIFIED_DEFAULT_LANES: u32 = 1;
+/// Bike facility width default, feet [§4.2].
+pub const DEFAULT_FACILITY_WIDTH_FT: f64 = 5.0;
+/// A painted lane (≤ 20 mph, one lane) is low stress only if at least this wide, feet [§4.2].
+pub const MIN_LOW_STRESS_LANE_WIDTH_FT: f64 = 4.0;
+/// Feet per metre used by `width_ft.sql` and the facility widths in `bike_infra.sql` [§3.4].
+pub const FEET_PER_METRE: f64 = 3.28084;
+/// A unitless `width` is read as metres only below this value [§3.4].
+pub const UNITLESS_WIDTH_MAX_M: f64 = 20.0;
+/// A footway with `bicycle=yes|permissive` becomes a path from this width, feet [§3.3 rule 5].
+pub const FOOTWAY_MIN_WIDTH_FT: f64 = 8.0;
+
+/// People/jobs piecewise-linear score [§7.2].
+pub const RATIO_STEP1: f64 = 0.03;
+pub const RATIO_SCORE1: f64 = 0.1;
+pub const RATIO_STEP2: f64 = 0.2;
+pub const RATIO_SCORE2: f64 = 0.4;
+pub const RATIO_STEP3: f64 = 0.5;
+pub const RATIO_SCORE3: f64 = 0.8;
+pub const RATIO_MAX_SCORE: f64 = 1.0;
+
+/// Destination count scores: (first, second, third) [§7.3].
+pub const SCHOOLS_STEPS: (f64, f64, f64) = (0.3, 0.2, 0.2);
+pub const COLLEGES_STEPS: (f64, f64, f64) = (0.7, 0.0, 0.0);
+pub const UNIVERSITIES_STEPS: (f64, f64, f64) = (0.7, 0.0, 0.0);
+pub const DOCTORS_STEPS: (f64, f64, f64) = (0.4, 0.2, 0.1);
+pub const DENTISTS_STEPS: (f64, f64, f64) = (0.4, 0.2, 0.1);
+pub const HOSPITALS_STEPS: (f64, f64, f64) = (0.7, 0.0, 0.0);
+pub const PHARMACIES_STEPS: (f64, f64, f64) = (0.4, 0.2, 0.1);
+pub const SUPERMARKETS_STEPS: (f64, f64, f64) = (0.6, 0.2, 0.0);
+pub const SOCIAL_SERVICES_STEPS: (f64, f64, f64) = (0.7, 0.0, 0.0);
+pub const PARKS_STEPS: (f64, f64, f64) = (0.3, 0.2, 0.2);
+pub const COMMUNITY_CENTERS_STEPS: (f64, f64, f64) = (0.4, 0.2, 0.1);
+pub const RETAIL_STEPS: (f64, f64, f64) = (0.4, 0.2, 0.1);
+pub const TRANSIT_STEPS: (f64, f64, f64) = (0.6, 0.0, 0.0);
+pub const TRAILS_STEPS: (f64, f64, f64) = (0.7, 0.2, 0.0);
+
+/// Destination clustering tolerances, metres [§6.2].
+pub const COLLEGES_CLUSTER_M: f64 = 100.0;
+pub const UNIVERSITIES_CLUSTER_M: f64 = 150.0;
+pub const HEALTH_CLUSTER_M: f64 = 50.0;
+pub const PARKS_CLUSTER_M: f64 = 50.0;
+pub const COMMUNITY_CENTERS_CLUSTER_M: f64 = 50.0;
+pub const RETAIL_CLUSTER_M: f64 = 50.0;
+pub const RETAIL_POINT_BUFFER_M: f64 = 10.0;
+pub const TRANSIT_CLUSTER_M: f64 = 75.0;
+
+/// Overall score weights [§7.4].
+pub const WEIGHT_PEOPLE: f64 = 15.0;
+pub const WEIGHT_OPPORTUNITY: f64 = 20.0;
+pub const WEIGHT_CORE_SERVICES: f64 = 20.0;
+pub const WEIGHT_RETAIL: f64 = 15.0;
+pub const WEIGHT_RECREATION: f64 = 15.0;
+pub const WEIGHT_TRANSIT: f64 = 15.0;
+/// Sub-category weights within categories [§7.4].
+pub const W_EMPLOYMENT: f64 = 0.35;
+pub const W_SCHOOLS: f64 = 0.35;
+pub const W_COLLEGES: f64 = 0.1;
+pub const W_UNIVERSITIES: f64 = 0.2;
+pub const W_DOCTORS: f64 = 0.2;
+pub const W_DENTISTS: f64 = 0.1;
+pub const W_HOSPITALS: f64 = 0.2;
+pub const W_PHARMACIES: f64 = 0.1;
+pub const W_SUPERMARKETS: f64 = 0.25;
+pub const W_SOCIAL_SERVICES: f64 = 0.15;
+pub const W_PARKS: f64 = 0.4;
+pub const W_TRAILS: f64 = 0.35;
+pub const W_COMMUNITY_CENTERS: f64 = 0.25;

@@ -1,0 +1,701 @@
+//! The one analysis API. The CLI, the desktop app and the Batch worker all call [`run`]: it
+//! validates every input before touching the project, runs the stages in order with progress
+//! and cancellation, restores unchanged stages from the project's checkpoints, and writes the
+//! results in one transaction.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use geo::{BoundingRect, Contains, Intersects, MultiPolygon};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::analysis::{block_roads, connectivity, destinations, scoring};
+use crate::ingest::{self, census::RawBlock, IngestError};
+use crate::model::*;
+use crate::network::{attributes, graph, intersections, paths, segments, stress_assignment};
+use crate::params;
+use crate::progress::{Cancelled, StageProgress};
+use crate::spatial::Projection;
+use crate::store::{Project, StoreError};
+
+/// Bump when a change to the engine changes results, so old checkpoints are not reused.
+pub const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+engine.1");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PopulationChoice {
+    /// Census population if the block file has it; an error if it does not.
+    Census,
+    /// The synthetic grid of spec §9, whatever the block file holds.
+    Synthetic,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AnalysisRequest {
+    pub boundary: PathBuf,
+    pub osm: PathBuf,
+    pub blocks: Option<PathBuf>,
+    pub jobs: Option<PathBuf>,
+    /// None: census when a block file is given, synthetic otherwise.
+    pub population: Option<PopulationChoice>,
+    /// 7-digit place FIPS for the city residential speed default.
+    pub city_fips: Option<String>,
+    /// 2-digit state FIPS; inferred from block GEOIDs when absent.
+    pub state_fips: Option<String>,
+    /// Overrides city and state residential speed defaults (mph).
+    pub residential_speed: Option<u32>,
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    Boundary,
+    Osm,
+    Blocks,
+    Stress,
+    Connectivity,
+    Destinations,
+    Scoring,
+    Save,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 8] = [
+        Stage::Boundary,
+        Stage::Osm,
+        Stage::Blocks,
+        Stage::Stress,
+        Stage::Connectivity,
+        Stage::Destinations,
+        Stage::Scoring,
+        Stage::Save,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Boundary => "boundary",
+            Stage::Osm => "osm",
+            Stage::Blocks => "blocks",
+            Stage::Stress => "stress",
+            Stage::Connectivity => "connectivity",
+            Stage::Destinations => "destinations",
+            Stage::Scoring => "scoring",
+            Stage::Save => "save",
+        }
+    }
+}
+
+/// Receives stage events; its `StageProgress` side applies to the stage last started.
+pub trait Observer: StageProgress {
+    fn stage_started(&self, stage: Stage);
+    fn stage_finished(&self, stage: Stage, seconds: f64, from_checkpoint: bool);
+    fn warning(&self, message: &str);
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cancelled")]
+    Cancelled,
+    /// Inputs that are each valid but do not fit together (e.g. boundary outside the extract).
+    #[error("{0}")]
+    Input(String),
+}
+
+impl From<Cancelled> for PipelineError {
+    fn from(_: Cancelled) -> Self {
+        PipelineError::Cancelled
+    }
+}
+
+impl From<ingest::osm::OsmReadError> for PipelineError {
+    fn from(e: ingest::osm::OsmReadError) -> Self {
+        match e {
+            ingest::osm::OsmReadError::Ingest(e) => e.into(),
+            ingest::osm::OsmReadError::Cancelled(_) => PipelineError::Cancelled,
+        }
+    }
+}
+
+impl PipelineError {
+    /// Bad input (the user must change something) as opposed to an environment or internal
+    /// failure; the CLI and the Batch worker map this to distinct exit codes.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, PipelineError::Ingest(_) | PipelineError::Input(_))
+    }
+}
+
+pub struct AnalysisOutcome {
+    pub data: ProjectData,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OsmStage {
+    segments: Vec<Segment>,
+    intersections: Vec<Intersection>,
+    features: Vec<OsmFeature>,
+    trails: Vec<TrailCluster>,
+    warnings: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct BlocksStage {
+    blocks: Vec<Block>,
+    population_source: PopulationSource,
+    jobs_source: Option<String>,
+    state_fips: Option<String>,
+    warnings: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ConnectivityStage {
+    pairs: Vec<BlockPair>,
+    trail_counts: Vec<(u32, u32)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ScoringStage {
+    block_scores: Vec<BlockScores>,
+    overall_scores: Vec<ScoreRow>,
+    mileage: Vec<(String, f64)>,
+}
+
+fn sha256_file(path: &Path) -> Result<InputFile, IngestError> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut bytes = 0u64;
+    loop {
+        let n = f.read(&mut buf).map_err(|e| IngestError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+        h.update(&buf[..n]);
+    }
+    Ok(InputFile {
+        role: String::new(),
+        path: path.display().to_string(),
+        sha256: hex::encode(h.finalize()),
+        bytes,
+    })
+}
+
+fn key_of(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    h.update(ENGINE_VERSION.as_bytes());
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+struct Runner<'a> {
+    project: Project,
+    obs: &'a dyn Observer,
+    timings: Vec<StageTiming>,
+}
+
+impl Runner<'_> {
+    /// Runs one stage, or restores it from the project's checkpoint when `key` matches.
+    fn stage<T: Serialize + DeserializeOwned>(
+        &mut self,
+        stage: Stage,
+        key: &str,
+        compute: impl FnOnce(&dyn Observer) -> Result<T, PipelineError>,
+    ) -> Result<T, PipelineError> {
+        let t0 = Instant::now();
+        self.obs.stage_started(stage);
+        if let Some(blob) = self.project.load_checkpoint(stage.name(), key)? {
+            if let Ok(v) = postcard::from_bytes::<T>(&blob) {
+                return Ok(self.finish(stage, t0, true, v));
+            }
+            // An unreadable checkpoint (older engine layout) is recomputed, not an error.
+        }
+        let v = compute(self.obs)?;
+        let blob = postcard::to_stdvec(&v)
+            .map_err(|e| PipelineError::Input(format!("internal: checkpoint encoding: {e}")))?;
+        self.project.save_checkpoint(stage.name(), key, &blob)?;
+        Ok(self.finish(stage, t0, false, v))
+    }
+
+    fn finish<T>(&mut self, stage: Stage, t0: Instant, from_checkpoint: bool, v: T) -> T {
+        let seconds = t0.elapsed().as_secs_f64();
+        self.obs.stage_finished(stage, seconds, from_checkpoint);
+        self.timings.push(StageTiming {
+            stage: stage.name().to_owned(),
+            seconds,
+            from_checkpoint,
+        });
+        v
+    }
+}
+
+/// Checks that the boundary lies inside the extract; a buffer that leaves the extract only
+/// warns, because small extracts (e.g. Helsinki centre) are still useful.
+fn check_coverage(
+    osm_path: &Path,
+    extract_bbox: Option<geo::Rect<f64>>,
+    boundary_ll: &MultiPolygon<f64>,
+    boundary: &MultiPolygon<f64>,
+    proj: &Projection,
+) -> Result<Option<String>, PipelineError> {
+    let bbox = extract_bbox.ok_or_else(|| {
+        PipelineError::Input(format!("{}: the extract has no nodes", osm_path.display()))
+    })?;
+    let b = boundary_ll
+        .bounding_rect()
+        .ok_or_else(|| PipelineError::Input("the boundary is empty".into()))?;
+    let fmt = |r: geo::Rect<f64>| {
+        format!(
+            "{:.4},{:.4} – {:.4},{:.4}",
+            r.min().x,
+            r.min().y,
+            r.max().x,
+            r.max().y
+        )
+    };
+    let extract_poly = bbox.to_polygon();
+    if !extract_poly.intersects(&b.to_polygon()) {
+        return Err(PipelineError::Input(format!(
+            "{}: the boundary ({}) lies outside the OSM extract ({}); use an extract that covers the boundary",
+            osm_path.display(),
+            fmt(b),
+            fmt(bbox)
+        )));
+    }
+    if !extract_poly.contains(&b.to_polygon()) {
+        return Err(PipelineError::Input(format!(
+            "{}: the boundary ({}) extends beyond the OSM extract ({}); use an extract that covers the boundary plus {} m",
+            osm_path.display(),
+            fmt(b),
+            fmt(bbox),
+            params::OSM_CLIP_BUFFER_M
+        )));
+    }
+    let extract_m = proj.project(&extract_poly);
+    let buffered_covered = {
+        use geo::Distance;
+        // The buffer is covered when every extract edge is at least the buffer away from the
+        // boundary, i.e. the boundary's distance to the extract's outline is ≥ buffer.
+        geo::Euclidean.distance(extract_m.exterior(), boundary) >= params::OSM_CLIP_BUFFER_M
+    };
+    Ok((!buffered_covered).then(|| {
+        format!(
+            "{}: the extract covers the boundary but not all of the {} m routing buffer around it; trips leaving the extract are cut short",
+            osm_path.display(),
+            params::OSM_CLIP_BUFFER_M
+        )
+    }))
+}
+
+/// Everything checked before the project file is created or changed.
+struct Validated {
+    boundary_ll: MultiPolygon<f64>,
+    projection: Projection,
+    boundary: MultiPolygon<f64>,
+    raw_blocks: Option<Vec<RawBlock>>,
+    population: PopulationChoice,
+    jobs: Option<std::collections::HashMap<String, f64>>,
+    inputs: Vec<InputFile>,
+}
+
+fn validate(req: &AnalysisRequest) -> Result<Validated, PipelineError> {
+    let mut inputs = Vec::new();
+    let mut record = |role: &str, path: &Path| -> Result<(), IngestError> {
+        let mut f = sha256_file(path)?;
+        f.role = role.to_owned();
+        inputs.push(f);
+        Ok(())
+    };
+    record("osm", &req.osm)?;
+    let boundary_ll = ingest::boundary::load_boundary(&req.boundary)?;
+    record("boundary", &req.boundary)?;
+    let projection = Projection::for_boundary(&boundary_ll)
+        .map_err(|e| IngestError::invalid(&req.boundary, e.to_string()))?;
+    let boundary = projection.project(&boundary_ll);
+
+    let raw_blocks = match &req.blocks {
+        Some(p) => {
+            let raw = ingest::census::load_blocks(p)?;
+            record("blocks", p)?;
+            Some(raw)
+        }
+        None => None,
+    };
+    let population = match (req.population, &raw_blocks, &req.blocks) {
+        (Some(PopulationChoice::Synthetic), _, _) | (None, None, _) => PopulationChoice::Synthetic,
+        (Some(PopulationChoice::Census), None, _) => {
+            return Err(PipelineError::Input(
+                "--population census needs a census block file: pass --blocks FILE, or use --population synthetic".into(),
+            ))
+        }
+        (_, Some(raw), Some(path)) => {
+            if !ingest::census::has_population(raw) {
+                return Err(IngestError::invalid(
+                    path,
+                    "the block file has no population column (POP20/POP10/population); use a TIGER2020PL block file with POP20, or pass --population synthetic",
+                )
+                .into());
+            }
+            PopulationChoice::Census
+        }
+        (_, Some(_), None) => unreachable!("blocks parsed without a path"),
+    };
+    let jobs = match &req.jobs {
+        Some(p) => {
+            let j = ingest::jobs::load_jobs(p)?;
+            record("jobs", p)?;
+            if raw_blocks.is_none() {
+                return Err(PipelineError::Input(format!(
+                    "{}: jobs are joined to census blocks by GEOID; pass the census block file with --blocks",
+                    p.display()
+                )));
+            }
+            Some(j)
+        }
+        None => None,
+    };
+    if let Some(parent) = req.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.is_dir() {
+            return Err(PipelineError::Input(format!(
+                "{}: the output folder {} does not exist; create it first",
+                req.out.display(),
+                parent.display()
+            )));
+        }
+    }
+    Ok(Validated {
+        boundary_ll,
+        projection,
+        boundary,
+        raw_blocks,
+        population,
+        jobs,
+        inputs,
+    })
+}
+
+/// Runs the whole analysis into `req.out`. On failure a project that this call created is
+/// removed; an existing project keeps its previous results (each stage commits on its own).
+pub fn run(req: &AnalysisRequest, obs: &dyn Observer) -> Result<AnalysisOutcome, PipelineError> {
+    let t_boundary = Instant::now();
+    obs.stage_started(Stage::Boundary);
+    let v = validate(req)?;
+    let existed = req.out.exists();
+    let project = Project::create_or_open(&req.out)?;
+    let mut runner = Runner {
+        project,
+        obs,
+        timings: Vec::new(),
+    };
+    runner.finish(Stage::Boundary, t_boundary, false, ());
+    let result = run_stages(req, v, &mut runner);
+    if result.is_err() && !existed {
+        drop(runner);
+        let _ = std::fs::remove_file(&req.out);
+        let _ = std::fs::remove_file(req.out.with_extension("bna-journal"));
+    }
+    result
+}
+
+fn run_stages(
+    req: &AnalysisRequest,
+    v: Validated,
+    runner: &mut Runner<'_>,
+) -> Result<AnalysisOutcome, PipelineError> {
+    let sha = |role: &str| {
+        v.inputs
+            .iter()
+            .find(|f| f.role == role)
+            .map(|f| f.sha256.clone())
+            .unwrap_or_default()
+    };
+    let boundary_key = sha("boundary");
+    let mut warnings: Vec<String> = Vec::new();
+
+    // OSM → segments, intersections, POIs, trail clusters.
+    let osm_key = key_of(&["osm", &sha("osm"), &boundary_key]);
+    let proj = v.projection;
+    let osm = runner.stage(Stage::Osm, &osm_key, |obs| {
+        let extract = ingest::osm::read_osm(&req.osm, obs)?;
+        let mut warnings = Vec::new();
+        if let Some(w) = check_coverage(&req.osm, extract.bbox_ll, &v.boundary_ll, &v.boundary, &proj)? {
+            warnings.push(w);
+        }
+        obs.check()?;
+        let built = segments::build_network(
+            &extract,
+            &proj,
+            &v.boundary,
+            params::OSM_CLIP_BUFFER_M,
+            attributes::derive_attributes,
+        );
+        if built.segments.is_empty() {
+            return Err(PipelineError::Input(format!(
+                "{}: no roads or paths within {} m of the boundary; check that the extract and the boundary are the same place",
+                req.osm.display(),
+                params::OSM_CLIP_BUFFER_M
+            )));
+        }
+        let mut segs = built.segments;
+        let mut ints = built.intersections;
+        intersections::set_flags(&segs, &mut ints, &extract.control_nodes, &extract.node_coords, &proj);
+        let trails = paths::trail_clusters(&mut segs);
+        let features = ingest::osm::poi_features(&extract, &proj, &v.boundary, params::OSM_CLIP_BUFFER_M);
+        Ok(OsmStage {
+            segments: segs,
+            intersections: ints,
+            features,
+            trails,
+            warnings,
+        })
+    })?;
+    warnings.extend(osm.warnings.iter().cloned());
+
+    // Census blocks or synthetic grid, with jobs.
+    let blocks_key = key_of(&[
+        "blocks",
+        &boundary_key,
+        &sha("blocks"),
+        &sha("jobs"),
+        &format!("{:?}", v.population),
+    ]);
+    let blocks = runner.stage(Stage::Blocks, &blocks_key, |obs| build_blocks(req, &v, obs))?;
+    warnings.extend(blocks.warnings.iter().cloned());
+    if blocks.blocks.iter().map(|b| b.population).sum::<f64>() <= 0.0 && !blocks.blocks.is_empty() {
+        return Err(PipelineError::Input(format!(
+            "{}: the blocks inside the boundary have a total population of 0; nothing to score",
+            req.blocks.as_deref().unwrap_or(&req.boundary).display()
+        )));
+    }
+    if blocks.blocks.is_empty() {
+        return Err(PipelineError::Input(format!(
+            "{}: no census block has at least {:.0} % of its area inside the boundary; check that the block file covers the boundary",
+            req.blocks.as_deref().unwrap_or(&req.boundary).display(),
+            params::BLOCK_MIN_SHARE_INSIDE * 100.0
+        )));
+    }
+
+    // Stress.
+    let residential_default = req.residential_speed.or_else(|| {
+        let state = req.state_fips.clone().or_else(|| blocks.state_fips.clone());
+        ingest::speed::residential_speed(state.as_deref(), req.city_fips.as_deref())
+    });
+    let stress_key = key_of(&["stress", &osm_key, &format!("{residential_default:?}")]);
+    let segments = runner.stage(Stage::Stress, &stress_key, |obs| {
+        let mut segs = osm.segments.clone();
+        obs.set_total(segs.len() as u64);
+        stress_assignment::assign_stress(&mut segs, &osm.intersections, residential_default);
+        obs.inc(segs.len() as u64);
+        Ok(segs)
+    })?;
+
+    // Network + connectivity.
+    let conn_key = key_of(&["connectivity", &stress_key, &blocks_key]);
+    let conn = runner.stage(Stage::Connectivity, &conn_key, |obs| {
+        let g = graph::build_line_graph(&segments, &osm.intersections);
+        let roads = block_roads::block_roads(&blocks.blocks, &segments);
+        obs.set_total(blocks.blocks.len() as u64);
+        let r = connectivity::connectivity(
+            &g,
+            &segments,
+            &blocks.blocks,
+            &roads,
+            &v.boundary,
+            &osm.trails,
+            obs,
+        )?;
+        Ok(ConnectivityStage {
+            pairs: r.pairs,
+            trail_counts: r.trail_counts,
+        })
+    })?;
+
+    let dest_key = key_of(&["destinations", &osm_key, &blocks_key]);
+    let dests = runner.stage(Stage::Destinations, &dest_key, |obs| {
+        obs.set_total(osm.features.len() as u64);
+        let d = destinations::build_destinations(&osm.features, &blocks.blocks);
+        obs.inc(osm.features.len() as u64);
+        Ok(d)
+    })?;
+
+    let score_key = key_of(&["scoring", &conn_key, &dest_key]);
+    let scores = runner.stage(Stage::Scoring, &score_key, |_| {
+        let block_scores =
+            scoring::score_blocks(&blocks.blocks, &conn.pairs, &dests, &conn.trail_counts);
+        let overall_scores =
+            scoring::city_scores(&blocks.blocks, &block_scores, &segments, &v.boundary);
+        Ok(ScoringStage {
+            block_scores,
+            overall_scores,
+            mileage: scoring::mileage(&segments),
+        })
+    })?;
+
+    let mut parameters = BTreeMap::new();
+    parameters.insert(
+        "max_trip_distance_m".into(),
+        params::MAX_TRIP_DISTANCE_M.to_string(),
+    );
+    parameters.insert(
+        "osm_clip_buffer_m".into(),
+        params::OSM_CLIP_BUFFER_M.to_string(),
+    );
+    parameters.insert(
+        "low_stress_detour_ratio".into(),
+        params::LOW_STRESS_DETOUR_RATIO.to_string(),
+    );
+    parameters.insert(
+        "block_min_share_inside".into(),
+        params::BLOCK_MIN_SHARE_INSIDE.to_string(),
+    );
+    parameters.insert(
+        "residential_speed_default_mph".into(),
+        format!("{residential_default:?}"),
+    );
+    parameters.insert(
+        "population".into(),
+        blocks.population_source.as_str().into(),
+    );
+
+    let mut data = ProjectData {
+        boundary_ll: v.boundary_ll.clone(),
+        projection: proj,
+        segments,
+        intersections: osm.intersections,
+        blocks: blocks.blocks,
+        destinations: dests,
+        trails: osm.trails,
+        block_scores: scores.block_scores,
+        pairs: conn.pairs,
+        overall_scores: scores.overall_scores,
+        mileage: scores.mileage,
+        residential_speed_limit: residential_default,
+        metadata: RunMetadata {
+            engine_version: ENGINE_VERSION.to_owned(),
+            finished_at: now_utc(),
+            population_source: blocks.population_source,
+            jobs_source: blocks.jobs_source,
+            parameters,
+            inputs: v.inputs.clone(),
+            stage_timings: Vec::new(),
+            projection_epsg: proj.epsg(),
+        },
+    };
+    let t_save = Instant::now();
+    runner.obs.stage_started(Stage::Save);
+    data.metadata.stage_timings = runner.timings.clone();
+    runner.project.write_results(&data)?;
+    runner.finish(Stage::Save, t_save, false, ());
+    data.metadata.stage_timings = runner.timings.clone();
+    Ok(AnalysisOutcome { data, warnings })
+}
+
+fn build_blocks(
+    req: &AnalysisRequest,
+    v: &Validated,
+    obs: &dyn Observer,
+) -> Result<BlocksStage, PipelineError> {
+    use ingest::{census, jobs as lodes, synthetic};
+    let mut warnings = Vec::new();
+    let state_fips = v
+        .raw_blocks
+        .as_ref()
+        .and_then(|r| ingest::speed::state_fips_of_blocks(r));
+    let (mut blocks, population_source) = match v.population {
+        PopulationChoice::Census => {
+            let raw = v
+                .raw_blocks
+                .clone()
+                .expect("validated: census needs blocks");
+            obs.set_total(raw.len() as u64);
+            (
+                census::select_blocks(raw, &v.boundary_ll, &v.projection, true),
+                PopulationSource::Census,
+            )
+        }
+        PopulationChoice::Synthetic => {
+            let cells = synthetic::synthetic_grid(&v.boundary_ll);
+            obs.set_total(cells.len() as u64);
+            (
+                census::select_blocks(cells, &v.boundary_ll, &v.projection, false),
+                PopulationSource::Synthetic,
+            )
+        }
+    };
+    obs.check()?;
+    let mut jobs_source = None;
+    if let (Some(jobs), Some(path)) = (&v.jobs, &req.jobs) {
+        let join = match population_source {
+            PopulationSource::Census => lodes::attach_jobs(&mut blocks, jobs),
+            PopulationSource::Synthetic => lodes::attach_jobs_by_location(
+                &mut blocks,
+                v.raw_blocks.as_deref().unwrap_or_default(),
+                jobs,
+                &v.projection,
+            ),
+        };
+        // Workplaces outside the study area are expected; only geocodes absent from the
+        // whole block file point at mismatched inputs.
+        let (missing, missing_jobs) =
+            lodes::geocodes_missing_from(v.raw_blocks.as_deref().unwrap_or_default(), jobs);
+        if missing > 0 {
+            warnings.push(format!(
+                "{}: {missing} workplace blocks ({missing_jobs:.0} jobs) are not in the census block file and were not counted; check that both files are for the same state and census year",
+                path.display()
+            ));
+        }
+        jobs_source = Some(format!(
+            "{} ({} blocks matched, {:.0} jobs inside the analysis area)",
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            join.matched_blocks,
+            blocks.iter().map(|b| b.jobs).sum::<f64>()
+        ));
+    }
+    obs.inc(blocks.len() as u64);
+    Ok(BlocksStage {
+        blocks,
+        population_source,
+        jobs_source,
+        state_fips,
+        warnings,
+    })
+}
+
+fn now_utc() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// An observer that displays nothing and never cancels (benchmarks, tests, scripted callers).
+#[derive(Debug, Default)]
+pub struct SilentObserver {
+    pub counter: crate::progress::Counter,
+}
+
+impl StageProgress for SilentObserver {
+    fn set_total(&self, total: u64) {
+        self.counter.set_total(total)
+    }
+    fn inc(&self, n: u64) {
+        self.counter.inc(n)
+    }
+    fn is_cancelled(&self) -> bool {
+        self.counter.is_cancelled()
+    }
+}
+
+impl Observer for SilentObserver {
+    fn stage_started(&self, _: Stage) {}
+    fn stage_finished(&self, _: Stage, _: f64, _: bool) {}
+    fn warning(&self, _: &str) {}
+}

@@ -1,0 +1,138 @@
+//! The one error type of the `store` layer. Every message names the file involved and, where
+//! there is one, the fix, because these errors reach end users of the CLI and the desktop app.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "SpatiaLite extension (mod_spatialite) not found: install libsqlite3-mod-spatialite \
+         (Debian/Ubuntu) or libspatialite (Homebrew/conda), or set BNA_MOD_SPATIALITE to the \
+         full path of mod_spatialite; needed to open {path} (tried: {tried})"
+    )]
+    SpatialiteMissing { path: PathBuf, tried: String },
+
+    #[error(
+        "{path} is not a .bna project (it is not an SQLite database): pick a file created by \
+         bna, or a new file name"
+    )]
+    NotSqlite { path: PathBuf },
+
+    #[error(
+        "{path} is an SQLite database but not a .bna project (it has tables but no bna_meta): \
+         pick a .bna file created by bna, or a new file name"
+    )]
+    NotBnaProject { path: PathBuf },
+
+    #[error(
+        "{path} was written by a newer bna (project schema version {found}; this build reads up \
+         to {supported}): upgrade bna to open it"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+
+    #[error("{path} has an unreadable bna_meta schema_version {value:?}: the file is damaged")]
+    BadSchemaVersion { path: PathBuf, value: String },
+
+    #[error("database error in {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    #[error("SpatiaLite call {call} failed in {path}: is the installed mod_spatialite too old?")]
+    SpatialiteCall { path: PathBuf, call: String },
+
+    #[error(
+        "the stored results in {path} cannot be decoded ({source}): the project was written by \
+         an incompatible bna build; run the analysis again"
+    )]
+    ResultsDecode {
+        path: PathBuf,
+        #[source]
+        source: postcard::Error,
+    },
+
+    #[error("cannot serialise results for {path}: {source}")]
+    ResultsEncode {
+        path: PathBuf,
+        #[source]
+        source: postcard::Error,
+    },
+
+    #[error("invalid {what} in {path}: {detail}")]
+    Corrupt {
+        path: PathBuf,
+        what: String,
+        detail: String,
+    },
+
+    #[error("inconsistent analysis data, not written: {0}")]
+    InconsistentData(String),
+
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("cannot write shapefile {path}: {source}")]
+    Shapefile {
+        path: PathBuf,
+        #[source]
+        source: shapefile::Error,
+    },
+
+    #[error("cannot write CSV {path}: {source}")]
+    Csv {
+        path: PathBuf,
+        #[source]
+        source: csv::Error,
+    },
+
+    #[error("cannot write GeoJSON {path}: {source}")]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    #[error("{path} has no analysis results yet: run the analysis before exporting")]
+    NoResults { path: PathBuf },
+}
+
+/// Attaches the file path to SQLite errors (rusqlite errors do not carry it).
+pub(crate) trait SqlContext<T> {
+    fn at(self, path: &std::path::Path) -> Result<T, StoreError>;
+}
+
+impl<T> SqlContext<T> for Result<T, rusqlite::Error> {
+    fn at(self, path: &std::path::Path) -> Result<T, StoreError> {
+        self.map_err(|source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn errors_can_cross_threads() {
+        // The desktop app runs analyses on a worker thread and the CLI wraps errors in anyhow.
+        assert_send_sync::<StoreError>();
+        let e = StoreError::NotSqlite {
+            path: "a/b.bna".into(),
+        };
+        assert!(e.to_string().starts_with("a/b.bna is not a .bna project"));
+    }
+}

@@ -1,0 +1,129 @@
+//! Exports of the result tables in the reference formats (spec §8), read back from the `.bna`
+//! so that an export always matches what the project file holds.
+
+mod csv_out;
+mod geojson_out;
+mod gpkg;
+mod shp;
+
+use std::path::{Path, PathBuf};
+
+use geo::Geometry;
+use rusqlite::types::Value;
+
+use super::error::{SqlContext, StoreError};
+use super::project::Project;
+use super::schema::{self, quote, TableDef};
+use super::wkb;
+use crate::model::DestinationCategory;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExportFormat {
+    GeoJson,
+    Shapefile,
+    Csv,
+    Gpkg,
+}
+
+/// Writes `format` into `dir` (created if missing) and returns every file written.
+pub fn export(
+    project: &Project,
+    format: ExportFormat,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, StoreError> {
+    if !project.has_results()? {
+        return Err(StoreError::NoResults {
+            path: project.path().to_path_buf(),
+        });
+    }
+    std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    match format {
+        ExportFormat::GeoJson => geojson_out::write(project, dir),
+        ExportFormat::Shapefile => shp::write(project, dir),
+        ExportFormat::Csv => csv_out::write(project, dir),
+        ExportFormat::Gpkg => gpkg::write(project, dir),
+    }
+}
+
+/// A result table and the geometry column that represents it in single-geometry formats.
+/// Destinations carry a point and an optional polygon; the point is what every destination
+/// has, and is the first geometry field (what ogr2ogr keeps in the reference GeoJSON).
+pub(crate) fn spatial_layers() -> Vec<(TableDef, &'static str)> {
+    let mut out = vec![(schema::boundary(), "geom"), (schema::blocks(), "geom")];
+    out.extend(
+        DestinationCategory::ALL
+            .into_iter()
+            .map(|c| (schema::destinations(c), "geom_pt")),
+    );
+    out.push((schema::ways(), "geom"));
+    out.push((schema::intersections(), "geom"));
+    out
+}
+
+/// Streams the attribute columns of `def` followed by the SQL expressions `extra` (e.g.
+/// `AsBinary(geom)`), in table order.
+pub(crate) fn for_each_row(
+    project: &Project,
+    def: &TableDef,
+    extra: &[String],
+    mut f: impl FnMut(&[Value]) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let path = project.path();
+    let cols: Vec<String> = def
+        .columns
+        .iter()
+        .map(|c| quote(&c.name))
+        .chain(extra.iter().cloned())
+        .collect();
+    let sql = format!(
+        "SELECT {} FROM {} ORDER BY rowid",
+        cols.join(", "),
+        quote(&def.name)
+    );
+    let conn = project.connection();
+    let mut stmt = conn.prepare(&sql).at(path)?;
+    let n = cols.len();
+    let mut rows = stmt.query([]).at(path)?;
+    let mut values = Vec::with_capacity(n);
+    while let Some(row) = rows.next().at(path)? {
+        values.clear();
+        for i in 0..n {
+            values.push(row.get::<_, Value>(i).at(path)?);
+        }
+        f(&values)?;
+    }
+    Ok(())
+}
+
+/// Decodes an `AsBinary(...)` value.
+pub(crate) fn decode_geometry(
+    project: &Project,
+    table: &str,
+    v: &Value,
+) -> Result<Option<Geometry<f64>>, StoreError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Blob(b) => wkb::decode(b)
+            .map(Some)
+            .map_err(|detail| StoreError::Corrupt {
+                path: project.path().to_path_buf(),
+                what: format!("geometry in {table}"),
+                detail,
+            }),
+        other => Err(StoreError::Corrupt {
+            path: project.path().to_path_buf(),
+            what: format!("geometry in {table}"),
+            detail: format!("expected a blob, found {other:?}"),
+        }),
+    }
+}
+
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}

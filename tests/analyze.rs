@@ -1,0 +1,366 @@
+//! End to end through the real `bna` binary on the bundled demo cities: scores recomputed
+//! independently from the project's block table, QGIS-ready spatial tables, checkpoints, and
+//! bad input that fails cleanly.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use rusqlite::Connection;
+
+fn data(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(p)
+}
+
+fn bna(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bna"))
+        .args(args)
+        .output()
+        .expect("run bna")
+}
+
+fn dc_args(out: &Path) -> Vec<String> {
+    [
+        "analyze",
+        "--quiet",
+        "--boundary",
+        data("us-dc/boundary-columbia-heights.geojson")
+            .to_str()
+            .unwrap(),
+        "--osm",
+        data("us-dc/dc-nw-2016-highways.osm.pbf").to_str().unwrap(),
+        "--blocks",
+        data("us-dc/tl_2021_11_tabblock20.zip").to_str().unwrap(),
+        "--jobs",
+        data("us-dc/lodes8/dc_wac_S000_JT00_2021.csv.gz")
+            .to_str()
+            .unwrap(),
+        "--population",
+        "synthetic",
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn run_ok(args: &[String]) -> String {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = bna(&args);
+    assert!(
+        o.status.success(),
+        "bna {args:?} failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+struct Analysed {
+    _dir: tempfile::TempDir,
+    project: PathBuf,
+    stdout: String,
+}
+
+fn dc() -> &'static Analysed {
+    static DC: OnceLock<Analysed> = OnceLock::new();
+    DC.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("dc.bna");
+        let stdout = run_ok(&dc_args(&project));
+        Analysed {
+            _dir: dir,
+            project,
+            stdout,
+        }
+    })
+}
+
+fn helsinki() -> &'static Analysed {
+    static HEL: OnceLock<Analysed> = OnceLock::new();
+    HEL.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("helsinki.bna");
+        let args = [
+            "analyze",
+            "--quiet",
+            "--boundary",
+            data("helsinki/boundary-centre.geojson").to_str().unwrap(),
+            "--osm",
+            data("helsinki/helsinki-center.osm.pbf").to_str().unwrap(),
+            "--out",
+            project.to_str().unwrap(),
+        ]
+        .map(String::from);
+        let stdout = run_ok(&args);
+        Analysed {
+            _dir: dir,
+            project,
+            stdout,
+        }
+    })
+}
+
+fn open_spatial(p: &Path) -> Connection {
+    let c = Connection::open(p).unwrap();
+    unsafe {
+        c.load_extension_enable().unwrap();
+        c.load_extension("mod_spatialite", None::<&str>).unwrap();
+    }
+    c
+}
+
+fn score(c: &Connection, id: &str) -> Option<f64> {
+    c.query_row(
+        "SELECT score_original FROM neighborhood_overall_scores WHERE score_id = ?1",
+        [id],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+/// Population-weighted mean of a block score column over blocks passing `filter`, computed
+/// here from the stored block table, independently of the engine's aggregation code.
+fn weighted(c: &Connection, column: &str, filter: &str) -> f64 {
+    let sql = format!(
+        "SELECT COALESCE(SUM(pop20 * COALESCE({column}, 0)), 0), COALESCE(SUM(pop20), 0) \
+         FROM neighborhood_census_blocks WHERE {filter}"
+    );
+    let (num, den): (f64, f64) = c
+        .query_row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    if den == 0.0 {
+        0.0
+    } else {
+        num / den
+    }
+}
+
+fn assert_city_scores_match_blocks(project: &Path) {
+    let c = open_spatial(project);
+    let overall = weighted(&c, "overall_score / 100.0", "reachable_blocks > 0");
+    let stored = score(&c, "overall_score").expect("overall score");
+    assert!(
+        (overall - stored).abs() < 1e-6,
+        "overall: recomputed {overall} vs stored {stored}"
+    );
+    assert!(stored > 0.0 && stored <= 1.0, "overall {stored}");
+    let people = weighted(&c, "pop_score", "1");
+    let stored_people = score(&c, "people").unwrap_or(0.0);
+    assert!(
+        (people - stored_people).abs() <= 5e-5,
+        "people: recomputed {people} vs stored {stored_people}"
+    );
+    for (id, p) in [("retail", "retail"), ("transit", "transit")] {
+        let mean = weighted(&c, &format!("{p}_score"), &format!("{p}_high_stress > 0"));
+        let stored = score(&c, id).unwrap_or(0.0);
+        assert!((mean - stored).abs() <= 5e-5, "{id}: {mean} vs {stored}");
+    }
+}
+
+fn assert_spatial_indexes_valid(project: &Path) {
+    let c = open_spatial(project);
+    let mut stmt = c
+        .prepare("SELECT f_table_name, f_geometry_column FROM geometry_columns")
+        .unwrap();
+    let cols: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for t in [
+        "neighborhood_ways",
+        "neighborhood_census_blocks",
+        "neighborhood_boundary",
+    ] {
+        assert!(
+            cols.iter().any(|(n, _)| n == t),
+            "{t} not registered: {cols:?}"
+        );
+    }
+    for (t, g) in cols {
+        let ok: Option<i64> = c
+            .query_row("SELECT CheckSpatialIndex(?1, ?2)", [&t, &g], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, Some(1), "CheckSpatialIndex({t}, {g})");
+    }
+}
+
+#[test]
+fn dc_end_to_end_scores_equal_block_aggregation() {
+    let dc = dc();
+    assert!(dc.stdout.contains("overall_score"), "{}", dc.stdout);
+    assert!(dc.stdout.contains("timing: total"), "{}", dc.stdout);
+    assert_city_scores_match_blocks(&dc.project);
+}
+
+#[test]
+fn dc_has_low_and_high_stress_segments_and_jobs() {
+    let c = open_spatial(&dc().project);
+    let count = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert!(count("SELECT COUNT(*) FROM neighborhood_ways WHERE ft_seg_stress = 1") > 100);
+    assert!(count("SELECT COUNT(*) FROM neighborhood_ways WHERE ft_seg_stress = 3") > 100);
+    assert!(count("SELECT COUNT(*) FROM neighborhood_census_blocks WHERE emp_high_stress > 0") > 0);
+    // Employment comes from LODES: the city employment sub-score exists.
+    assert!(score(&c, "opportunity_employment").is_some());
+}
+
+#[test]
+fn dc_project_opens_in_spatialite_with_valid_indexes() {
+    assert_spatial_indexes_valid(&dc().project);
+}
+
+#[test]
+fn helsinki_end_to_end_with_destinations() {
+    let hel = helsinki();
+    assert!(
+        hel.stdout.contains("population: synthetic"),
+        "{}",
+        hel.stdout
+    );
+    assert_city_scores_match_blocks(&hel.project);
+    assert_spatial_indexes_valid(&hel.project);
+    let c = open_spatial(&hel.project);
+    let categories = [
+        "schools",
+        "colleges",
+        "universities",
+        "doctors",
+        "dentists",
+        "hospitals",
+        "pharmacies",
+        "supermarkets",
+        "social_services",
+        "parks",
+        "community_centers",
+        "retail",
+        "transit",
+    ];
+    let with_destinations = categories
+        .iter()
+        .filter(|t| {
+            let n: i64 = c
+                .query_row(&format!("SELECT COUNT(*) FROM neighborhood_{t}"), [], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            n > 0
+        })
+        .count();
+    assert!(
+        with_destinations >= 8,
+        "only {with_destinations} categories"
+    );
+}
+
+#[test]
+fn rerun_with_unchanged_inputs_restores_checkpoints_and_same_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("dc.bna");
+    let first = run_ok(&dc_args(&project));
+    let second = run_ok(&dc_args(&project));
+    assert!(!first.contains("(checkpoint)"), "{first}");
+    for stage in [
+        "osm",
+        "blocks",
+        "stress",
+        "connectivity",
+        "destinations",
+        "scoring",
+    ] {
+        assert!(second.contains(&format!("{stage} ")), "{second}");
+    }
+    assert!(second.matches("(checkpoint)").count() >= 6, "{second}");
+    let table = |s: &str| {
+        s.lines()
+            .take_while(|l| !l.starts_with("timing"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(table(&first), table(&second));
+}
+
+#[test]
+fn scores_command_prints_json() {
+    let out = run_ok(&[
+        "scores".into(),
+        dc().project.to_string_lossy().into_owned(),
+        "--json".into(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = v["overall_scores"].as_array().unwrap();
+    assert_eq!(rows.len(), 23);
+}
+
+#[test]
+fn export_writes_the_reference_output_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dc().project.to_string_lossy().into_owned();
+    for (format, expect) in [
+        ("geojson", "neighborhood_ways.geojson"),
+        ("csv", "neighborhood_overall_scores.csv"),
+        ("shapefile", "neighborhood_ways.shp"),
+        ("gpkg", ".gpkg"),
+    ] {
+        let d = dir.path().join(format);
+        let out = run_ok(&[
+            "export".into(),
+            p.clone(),
+            "--format".into(),
+            format.into(),
+            "--dir".into(),
+            d.to_string_lossy().into_owned(),
+        ]);
+        assert!(out.lines().any(|l| l.ends_with(expect)), "{format}: {out}");
+    }
+}
+
+/// Each bad input: non-zero exit, a one-line reason naming the offending file, no project.
+#[test]
+fn bad_input_fails_cleanly_without_a_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_pbf = dir.path().join("notes.osm.pbf");
+    std::fs::write(&not_pbf, "this is not a pbf").unwrap();
+    let far = dir.path().join("far.geojson");
+    std::fs::write(
+        &far,
+        r#"{"type":"Polygon","coordinates":[[[2.0,48.0],[2.1,48.0],[2.1,48.1],[2.0,48.1],[2.0,48.0]]]}"#,
+    )
+    .unwrap();
+    let boundary = data("us-dc/boundary-columbia-heights.geojson");
+    let osm = data("us-dc/dc-nw-2016-highways.osm.pbf");
+    let blocks = data("us-dc/tl_2021_11_tabblock20.zip");
+    let missing = dir.path().join("missing.osm.pbf");
+    let cases: Vec<(Vec<&Path>, &Path)> = vec![
+        (vec![&boundary, &missing], &missing),
+        (vec![&boundary, &not_pbf], &not_pbf),
+        (vec![&far, &osm], &osm),
+        (vec![&boundary, &osm, &blocks], &blocks),
+    ];
+    for (i, (inputs, culprit)) in cases.into_iter().enumerate() {
+        let out = dir.path().join(format!("p{i}.bna"));
+        let mut args = vec![
+            "analyze".to_string(),
+            "--quiet".into(),
+            "--boundary".into(),
+            inputs[0].to_string_lossy().into_owned(),
+            "--osm".into(),
+            inputs[1].to_string_lossy().into_owned(),
+        ];
+        if let Some(b) = inputs.get(2) {
+            args.extend(["--blocks".into(), b.to_string_lossy().into_owned()]);
+        }
+        args.extend(["--out".into(), out.to_string_lossy().into_owned()]);
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = bna(&a);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "case {i}: {err}");
+        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "case {i}: one line expected: {err}");
+        assert!(
+            lines[0].contains(culprit.to_str().unwrap()),
+            "case {i}: should name {}: {err}",
+            culprit.display()
+        );
+        assert!(!out.exists(), "case {i}: half-written project left behind");
+    }
+}
