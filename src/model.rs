@@ -143,6 +143,32 @@ pub struct SegmentAttributes {
     pub bicycle_no: bool,
 }
 
+impl SegmentAttributes {
+    /// A segment of `class` with nothing else known: every tag-derived field empty.
+    pub fn unattributed(class: FunctionalClass) -> Self {
+        Self {
+            functional_class: class,
+            xwalk: false,
+            one_way_car: None,
+            one_way: None,
+            width_ft: None,
+            speed_limit: None,
+            ft_lanes: None,
+            tf_lanes: None,
+            ft_cross_lanes: None,
+            tf_cross_lanes: None,
+            twltl_cross_lanes: None,
+            ft_park: None,
+            tf_park: None,
+            ft_bike_infra: None,
+            tf_bike_infra: None,
+            ft_bike_infra_width: None,
+            tf_bike_infra_width: None,
+            bicycle_no: false,
+        }
+    }
+}
+
 /// A stress value with the id of the rule that produced it, so the UI can explain it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StressDecision {

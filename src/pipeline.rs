@@ -211,6 +211,7 @@ impl Runner<'_> {
         key: &str,
         compute: impl FnOnce(&dyn Observer) -> Result<T, PipelineError>,
     ) -> Result<T, PipelineError> {
+        self.obs.check()?;
         let t0 = Instant::now();
         self.obs.stage_started(stage);
         if let Some(blob) = self.project.load_checkpoint(stage.name(), key)? {

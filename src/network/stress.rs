@@ -298,26 +298,7 @@ mod tests {
     use crate::model::FunctionalClass as C;
 
     fn attrs(class: FunctionalClass) -> SegmentAttributes {
-        SegmentAttributes {
-            functional_class: class,
-            xwalk: false,
-            one_way_car: None,
-            one_way: None,
-            width_ft: None,
-            speed_limit: None,
-            ft_lanes: None,
-            tf_lanes: None,
-            ft_cross_lanes: None,
-            tf_cross_lanes: None,
-            twltl_cross_lanes: None,
-            ft_park: None,
-            tf_park: None,
-            ft_bike_infra: None,
-            tf_bike_infra: None,
-            ft_bike_infra_width: None,
-            tf_bike_infra_width: None,
-            bicycle_no: false,
-        }
+        SegmentAttributes::unattributed(class)
     }
 
     // -- §4.2 segment stress ------------------------------------------------------------------
