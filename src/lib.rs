@@ -4,6 +4,7 @@
 //! them and is the one API that the CLI, the desktop app and the cloud worker call.
 
 pub mod analysis;
+pub mod app;
 pub mod ingest;
 pub mod model;
 pub mod network;

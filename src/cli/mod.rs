@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch. This is an edge of the program: errors become one line on
 //! stderr and an exit code (2 = bad input, 1 = other failure, 130 = cancelled).
 
+mod bench;
 mod observer;
 mod table;
 
@@ -49,6 +50,8 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Time the analysis stage by stage (medians) and its peak memory on the bundled cases.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -118,6 +121,9 @@ pub fn main() -> i32 {
             dir,
         }) => export(&project, format, &dir),
         Some(Command::Demo { city, out }) => demo(city, out),
+        Some(Command::Bench(a)) => bench::run(a),
+        // With a display, no arguments opens the desktop app; headless, it runs the demo.
+        None if bna::app::display_available() => open_app(),
         None => demo(DemoCity::Dc, None),
     };
     match result {
@@ -261,6 +267,10 @@ fn demo_request(city: DemoCity, out: PathBuf) -> AnalysisRequest {
             out,
         },
     }
+}
+
+fn open_app() -> anyhow::Result<()> {
+    Ok(bna::app::run(bna::app::AppOptions::for_user(data_dir()))?)
 }
 
 fn demo(city: DemoCity, out: Option<PathBuf>) -> anyhow::Result<()> {

@@ -2,9 +2,11 @@
 //! boundary ⊕ 2680 m (§1 step 11), classifying them (§3.3) and removing orphans.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
-use geo::{Coord, Distance, Euclidean, LineString, MultiPolygon, Point};
+use geo::{Coord, Distance, Euclidean, Intersects, LineString, MultiPolygon, Point};
 use rayon::prelude::*;
+use rstar::{RTree, AABB};
 
 use crate::ingest::osm::{OsmExtract, OsmWay};
 use crate::model::{
@@ -18,7 +20,14 @@ use crate::spatial::Projection;
 /// Deviation (documented): only imported highway ways count, as in bikescore-bna, because the
 /// reference's osm2pgrouting 3.0 behaviour for non-highway ways is unverified (§3.2).
 pub fn node_use_counts(ways: &[OsmWay], control_nodes: &HashMap<i64, Tags>) -> HashMap<i64, u32> {
-    let mut counts: HashMap<i64, u32> = HashMap::new();
+    use_counts(ways, control_nodes)
+}
+
+fn use_counts<S: BuildHasher + Default>(
+    ways: &[OsmWay],
+    control_nodes: &HashMap<i64, Tags>,
+) -> HashMap<i64, u32, S> {
+    let mut counts: HashMap<i64, u32, S> = HashMap::default();
     for w in ways {
         for n in &w.nodes {
             *counts.entry(*n).or_default() += 1;
@@ -39,7 +48,7 @@ pub fn node_use_counts(ways: &[OsmWay], control_nodes: &HashMap<i64, Tags>) -> H
 
 /// Cuts a way after every interior node used more than once. Pieces of fewer than two nodes are
 /// dropped.
-pub fn split_way(nodes: &[i64], counts: &HashMap<i64, u32>) -> Vec<Vec<i64>> {
+pub fn split_way<S: BuildHasher>(nodes: &[i64], counts: &HashMap<i64, u32, S>) -> Vec<Vec<i64>> {
     let mut pieces = Vec::new();
     let mut start = 0;
     for i in 1..nodes.len() {
@@ -89,35 +98,47 @@ pub fn build_network(
     buffer_m: f64,
     classify: impl Fn(&Tags) -> Option<SegmentAttributes> + Sync,
 ) -> NetworkBuild {
-    let counts = node_use_counts(&extract.highway_ways, &extract.control_nodes);
+    let counts: HashMap<i64, u32, IdHash> =
+        use_counts(&extract.highway_ways, &extract.control_nodes);
     let coords = &extract.node_coords;
 
-    let mut seen: HashSet<Vec<i64>> = HashSet::new();
-    let mut raw: Vec<(usize, Vec<i64>)> = Vec::new();
-    for (wi, w) in extract.highway_ways.iter().enumerate() {
-        for piece in split_way(present_prefix(&w.nodes, coords), &counts) {
-            // Identical geometry (same nodes, same order) is imported once (§3.2).
-            if seen.insert(piece.clone()) {
-                raw.push((wi, piece));
-            }
-        }
-    }
+    let mut raw: Vec<(usize, Vec<i64>)> = extract
+        .highway_ways
+        .iter()
+        .enumerate()
+        .flat_map(|(wi, w)| {
+            split_way(present_prefix(&w.nodes, coords), &counts)
+                .into_iter()
+                .map(move |piece| (wi, piece))
+        })
+        .collect();
+    // Identical geometry (same nodes, same order) is imported once (§3.2): the first wins.
+    let first: Vec<bool> = {
+        let mut seen: HashSet<&[i64], IdHash> =
+            HashSet::with_capacity_and_hasher(raw.len(), IdHash::default());
+        raw.iter().map(|(_, p)| seen.insert(p.as_slice())).collect()
+    };
+    let mut first = first.into_iter();
+    raw.retain(|_| first.next().unwrap_or(false));
 
     let boundary_rect = geo::BoundingRect::bounding_rect(boundary);
+    let window_ll = lon_lat_window(&proj.unproject(boundary), buffer_m);
+    let reach = BoundaryReach::new(boundary, buffer_m);
     let pieces: Vec<Piece> = raw
         .into_par_iter()
         .filter_map(|(way, nodes)| {
+            let (Some(r), Some(window)) = (boundary_rect, window_ll) else {
+                return None;
+            };
             let ll: Vec<Coord<f64>> = nodes.iter().map(|n| coords[n]).collect();
             let geom_ll = LineString::new(ll);
+            // Most of an extract is far from the boundary: reject it before projecting.
+            if !window.intersects(&geo::BoundingRect::bounding_rect(&geom_ll)?) {
+                return None;
+            }
             let geom = proj.project(&geom_ll);
-            let near = match boundary_rect {
-                Some(r) => {
-                    let seg_rect = geo::BoundingRect::bounding_rect(&geom)?;
-                    rect_gap(&r, &seg_rect) <= buffer_m
-                        && Euclidean.distance(&geom, boundary) <= buffer_m
-                }
-                None => false,
-            };
+            let seg_rect = geo::BoundingRect::bounding_rect(&geom)?;
+            let near = rect_gap(&r, &seg_rect) <= buffer_m && reach.reaches(&geom);
             near.then_some(Piece {
                 way,
                 nodes,
@@ -140,7 +161,7 @@ pub fn build_network(
     let unclassified_dropped = before - classified.len();
 
     // Orphans: neither endpoint shared with another remaining segment (a one-hop check, §3.3).
-    let mut touching: HashMap<i64, u32> = HashMap::new();
+    let mut touching: HashMap<i64, u32, IdHash> = HashMap::default();
     for p in &classified {
         let (a, b) = (p.nodes[0], *p.nodes.last().expect("≥2 nodes"));
         *touching.entry(a).or_default() += 1;
@@ -158,7 +179,7 @@ pub fn build_network(
         .collect();
     let orphans_dropped = before - kept.len();
 
-    let mut int_index: HashMap<i64, u32> = HashMap::new();
+    let mut int_index: HashMap<i64, u32, IdHash> = HashMap::default();
     let mut intersections: Vec<Intersection> = Vec::new();
     let mut intersection_of = |node: i64| -> u32 {
         *int_index.entry(node).or_insert_with(|| {
@@ -200,6 +221,120 @@ pub fn build_network(
         unclassified_dropped,
         orphans_dropped,
     }
+}
+
+/// Multiplicative (Fx-style) hashing for OSM ids and node lists. std's SipHash resists
+/// adversarial keys, which a local extract does not need, and it was the larger part of
+/// splitting a city's ways.
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl IdHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+    fn write_i64(&mut self, n: i64) {
+        self.add(n as u64);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type IdHash = BuildHasherDefault<IdHasher>;
+
+/// `Euclidean.distance(line, boundary) <= buffer` without comparing every segment of the line
+/// with every edge of the boundary: a detailed boundary (a union of census tracts has
+/// hundreds of vertices) made that O(segments · edges) test the slowest part of reading OSM.
+struct BoundaryReach<'a> {
+    boundary: &'a MultiPolygon<f64>,
+    /// Every ring edge (exteriors and holes) of the boundary.
+    edges: RTree<rstar::primitives::Line<[f64; 2]>>,
+    buffer: f64,
+}
+
+impl<'a> BoundaryReach<'a> {
+    fn new(boundary: &'a MultiPolygon<f64>, buffer: f64) -> Self {
+        let edges = boundary
+            .iter()
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .flat_map(|ring| ring.lines())
+            .map(|l| rstar::primitives::Line::new([l.start.x, l.start.y], [l.end.x, l.end.y]))
+            .collect();
+        Self {
+            boundary,
+            edges: RTree::bulk_load(edges),
+            buffer,
+        }
+    }
+
+    /// Outside the boundary, the distance from a line to the area is its distance to the
+    /// nearest ring edge; so the line is within reach when some edge is, or when it lies inside.
+    fn reaches(&self, line: &LineString<f64>) -> bool {
+        let b = self.buffer;
+        for seg in line.lines() {
+            let (lo, hi) = (
+                [
+                    seg.start.x.min(seg.end.x) - b,
+                    seg.start.y.min(seg.end.y) - b,
+                ],
+                [
+                    seg.start.x.max(seg.end.x) + b,
+                    seg.start.y.max(seg.end.y) + b,
+                ],
+            );
+            let near_edge = self
+                .edges
+                .locate_in_envelope_intersecting(&AABB::from_corners(lo, hi))
+                .any(|e| {
+                    let edge = geo::Line::new(Coord::from(e.from), Coord::from(e.to));
+                    Euclidean.distance(&seg, &edge) <= b
+                });
+            if near_edge {
+                return true;
+            }
+        }
+        // No edge within reach of any segment, so the line does not cross the boundary: it is
+        // wholly inside (distance 0) or wholly outside and farther than the buffer.
+        line.0.first().is_some_and(|c| self.boundary.intersects(c))
+    }
+}
+
+/// A lon/lat rectangle holding every point within `buffer_m` of `boundary_ll`, with twice the
+/// margin needed: a degree of latitude is at least 110.574 km and a degree of longitude at
+/// least 111.32 km × cos(latitude), and the factor 2 covers the projection's scale error
+/// (under 0.1 % inside a UTM zone, a few percent well outside it).
+fn lon_lat_window(boundary_ll: &MultiPolygon<f64>, buffer_m: f64) -> Option<geo::Rect<f64>> {
+    let r = geo::BoundingRect::bounding_rect(boundary_ll)?;
+    let dlat = 2.0 * buffer_m / 110_574.0;
+    let max_abs_lat = (r.min().y.abs().max(r.max().y.abs()) + dlat).min(89.0);
+    let dlon = 2.0 * buffer_m / (111_320.0 * max_abs_lat.to_radians().cos());
+    Some(geo::Rect::new(
+        Coord {
+            x: r.min().x - dlon,
+            y: r.min().y - dlat,
+        },
+        Coord {
+            x: r.max().x + dlon,
+            y: r.max().y + dlat,
+        },
+    ))
 }
 
 /// Distance between two rectangles (0 when they overlap): a cheap lower bound that skips the

@@ -100,6 +100,23 @@ fn json(v: &impl serde::Serialize) -> Result<Value, StoreError> {
         .map_err(|e| StoreError::InconsistentData(format!("cannot encode JSON: {e}")))
 }
 
+/// `def.create_sql()` with the geometry columns appended, spelled as `AddGeometryColumn`'s
+/// `ALTER TABLE … ADD COLUMN` would leave them in the stored schema.
+fn create_sql_with_geometry(def: &TableDef) -> String {
+    let sql = def.create_sql();
+    if def.geoms.is_empty() {
+        return sql;
+    }
+    let geoms: String = def
+        .geoms
+        .iter()
+        .map(|g| format!(", {} {}", quote(g.name), g.ty.name()))
+        .collect();
+    // create_sql() ends with the closing parenthesis of the column list.
+    let body = sql.strip_suffix(')').unwrap_or(&sql);
+    format!("{body}{geoms})")
+}
+
 fn polygon_wkb(mp: &geo::MultiPolygon<f64>) -> Option<Vec<u8>> {
     (!mp.0.is_empty()).then(|| wkb::multi_polygon(mp))
 }
@@ -168,22 +185,23 @@ impl Writer<'_, '_> {
     }
 
     /// Creates `def`, inserts `n` rows produced by `row` (attribute values, then one WKB or
-    /// NULL per geometry column), then builds the spatial indexes.
+    /// NULL per geometry column), then registers the geometry columns and builds the spatial
+    /// indexes.
+    ///
+    /// The geometry columns are declared in `CREATE TABLE` and registered with
+    /// `RecoverGeometryColumn` after the rows are in: registering them first
+    /// (`AddGeometryColumn`) installs SpatiaLite's per-row triggers (a constraint check and a
+    /// `geometry_columns_time` update for every insert), which made the inserts several times
+    /// slower. The registration, triggers and table SQL that result are the same.
     fn table(
         &self,
         def: &TableDef,
         n: usize,
         mut row: impl FnMut(usize, &mut Vec<Value>) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        self.tx.execute_batch(&def.create_sql()).at(self.path)?;
-        for g in &def.geoms {
-            call_checked(
-                self.tx,
-                self.path,
-                "SELECT AddGeometryColumn(?1, ?2, ?3, ?4, 'XY')",
-                params![def.name, g.name, SRID, g.ty.name()],
-            )?;
-        }
+        self.tx
+            .execute_batch(&create_sql_with_geometry(def))
+            .at(self.path)?;
         let names: Vec<String> = def
             .columns
             .iter()
@@ -220,7 +238,25 @@ impl Writer<'_, '_> {
             stmt.execute(rusqlite::params_from_iter(values.iter()))
                 .at(self.path)?;
         }
+        drop(stmt);
         for g in &def.geoms {
+            call_checked(
+                self.tx,
+                self.path,
+                "SELECT RecoverGeometryColumn(?1, ?2, ?3, ?4, 'XY')",
+                params![def.name, g.name, SRID, g.ty.name()],
+            )?;
+            if n > 0 {
+                // What the insert trigger would have recorded for the last row.
+                self.tx
+                    .execute(
+                        "UPDATE geometry_columns_time
+                         SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                         WHERE f_table_name = lower(?1) AND f_geometry_column = lower(?2)",
+                        [&def.name, g.name],
+                    )
+                    .at(self.path)?;
+            }
             call_checked(
                 self.tx,
                 self.path,

@@ -1,0 +1,357 @@
+//! The map: walkers for panning, zooming and the optional OSM raster basemap; the project's
+//! own layers drawn on top as meshes, so the map is complete offline.
+
+use eframe::egui::{
+    self, pos2, vec2, Align2, Color32, CornerRadius, FontId, Painter, Pos2, Rect, Shape, Stroke, Ui,
+};
+use walkers::{lon_lat, sources::OpenStreetMap, HttpOptions, HttpTiles, Map, Projector, Tiles};
+
+use super::draw::{self, View};
+use super::geometry::{
+    score_color, StressView, HIGH_STRESS_COLOR, LOW_STRESS_COLOR, NO_BIKES_COLOR,
+};
+use super::state::{BnaApp, Layers, Selection};
+use super::AppOptions;
+
+/// Block fill opacity: roads stay readable on top.
+const BLOCK_ALPHA: u8 = 110;
+
+pub const ATTRIBUTION: &str = "© OpenStreetMap contributors";
+
+/// OSM raster tiles, cached on disk per the tile usage policy (which also asks for an
+/// identifying User-Agent).
+pub fn osm_tiles(opts: &AppOptions, ctx: &egui::Context) -> HttpTiles {
+    // reqwest is built without a default TLS provider (to avoid aws-lc's build); use ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let options = HttpOptions {
+        cache: opts.tile_cache.clone(),
+        user_agent: Some(walkers::HeaderValue::from_static(concat!(
+            "bna/",
+            env!("CARGO_PKG_VERSION"),
+            " (Bicycle Network Analysis desktop app)"
+        ))),
+        ..Default::default()
+    };
+    HttpTiles::with_options(OpenStreetMap, options, ctx.clone())
+}
+
+/// Screen transform of the project's local coordinates for this frame.
+fn view_of(projector: &Projector, origin_ll: (f64, f64), screen: Rect) -> View {
+    let o = projector.project(lon_lat(origin_ll.0, origin_ll.1));
+    View {
+        origin: o.to_pos2(),
+        scale: 2f64.powf(projector.zoom()) as f32,
+        screen,
+    }
+}
+
+impl BnaApp {
+    pub(crate) fn map_ui(&mut self, ui: &mut Ui) {
+        let rect = ui.available_rect_before_wrap();
+        ui.painter().rect_filled(rect, 0.0, draw::LAND);
+        let Some(project) = &self.project else {
+            let msg = if self.is_busy() {
+                "Preparing the map…"
+            } else {
+                "Open a project (File > Open…) or run an analysis"
+            };
+            ui.painter().text(
+                rect.center(),
+                Align2::CENTER_CENTER,
+                msg,
+                FontId::proportional(18.0),
+                Color32::from_gray(90),
+            );
+            attribution(ui, rect);
+            return;
+        };
+        let geometry = &project.geometry;
+        if self.fit_pending && rect.width() > 10.0 {
+            self.fit_pending = false;
+            // The study area with some of the routing buffer around it.
+            let focus = geometry.focus.expand2(geometry.focus.size() * 0.2);
+            let z = draw::fit_zoom(focus, rect.size());
+            let (lon, lat) = geometry.to_lon_lat(focus.center());
+            let _ = self.map_memory.set_zoom(z);
+            self.map_memory.center_at(lon_lat(lon, lat));
+        }
+        let layers = self.layers;
+        let selection = self.selection;
+        let origin_ll = geometry.origin_ll;
+        let tiles: Option<&mut dyn Tiles> = match (&mut self.tiles, layers.basemap) {
+            (Some(t), true) => Some(t),
+            _ => None,
+        };
+        let map = Map::new(
+            tiles,
+            &mut self.map_memory,
+            lon_lat(origin_ll.0, origin_ll.1),
+        )
+        .zoom_with_ctrl(false);
+        let clicked = map.show(ui, |ui, response, projector, _memory| {
+            let screen = response.rect;
+            let view = view_of(projector, origin_ll, screen);
+            let painter = ui.painter().with_clip_rect(screen);
+            paint_layers(
+                &painter,
+                geometry,
+                &view,
+                projector.zoom(),
+                layers,
+                selection,
+            );
+            legend(&painter, screen, layers);
+            attribution(ui, screen);
+            let zoom_by = zoom_buttons(ui, screen);
+            let click = response
+                .clicked()
+                .then(|| response.interact_pointer_pos())
+                .flatten()
+                .map(|p| pick(geometry, &view, p, layers));
+            (click, zoom_by, view)
+        });
+        let (click, zoom_by, view) = clicked.inner;
+        self.last_view = Some(view);
+        match zoom_by {
+            Some(ZoomButton::In) => {
+                let _ = self.map_memory.zoom_in();
+            }
+            Some(ZoomButton::Out) => {
+                let _ = self.map_memory.zoom_out();
+            }
+            Some(ZoomButton::Fit) => self.fit_pending = true,
+            None => {}
+        }
+        if let Some(sel) = click {
+            self.selection = sel;
+        }
+    }
+}
+
+/// Draws the enabled project layers: blocks under roads under the boundary.
+pub fn paint_layers(
+    painter: &Painter,
+    g: &super::geometry::MapGeometry,
+    view: &View,
+    zoom: f64,
+    layers: Layers,
+    selection: Option<Selection>,
+) {
+    let selected_block = match selection {
+        Some(Selection::Block(i)) => Some(i),
+        _ => None,
+    };
+    let selected_segment = match selection {
+        Some(Selection::Segment(i)) => Some(i),
+        _ => None,
+    };
+    if layers.blocks || selected_block.is_some() {
+        let fill = |score: Option<f64>| {
+            layers
+                .blocks
+                .then(|| score.map(|s| score_color(s).gamma_multiply_u8(BLOCK_ALPHA)))
+                .flatten()
+        };
+        let outline = (layers.blocks && zoom >= 14.0).then(|| Color32::from_white_alpha(140));
+        painter.add(Shape::mesh(draw::blocks(
+            g,
+            view,
+            fill,
+            outline,
+            selected_block,
+        )));
+    }
+    if layers.roads {
+        painter.add(Shape::mesh(draw::roads(
+            g,
+            view,
+            draw::road_width(zoom),
+            layers.stress_view,
+            selected_segment,
+        )));
+    }
+    if layers.boundary {
+        painter.add(Shape::mesh(draw::boundary(g, view)));
+    }
+}
+
+/// What a click at screen point `p` selects: the nearest road within a few pixels, else
+/// the block under it, else nothing.
+fn pick(
+    g: &super::geometry::MapGeometry,
+    view: &View,
+    p: Pos2,
+    layers: Layers,
+) -> Option<Selection> {
+    let local = view.to_local(p);
+    let tolerance = 6.0 / view.scale;
+    let road = layers
+        .roads
+        .then(|| g.nearest_segment(local, tolerance))
+        .flatten();
+    road.map(Selection::Segment)
+        .or_else(|| g.block_at(local).map(Selection::Block))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ZoomButton {
+    In,
+    Out,
+    Fit,
+}
+
+fn zoom_buttons(ui: &mut Ui, screen: Rect) -> Option<ZoomButton> {
+    let size = vec2(34.0, 28.0);
+    let mut clicked = None;
+    for (k, (label, b, hint)) in [
+        ("+", ZoomButton::In, "Zoom in"),
+        ("-", ZoomButton::Out, "Zoom out"),
+        ("Fit", ZoomButton::Fit, "Zoom to the project"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let min = pos2(
+            screen.right() - size.x - 10.0,
+            screen.top() + 10.0 + k as f32 * (size.y + 4.0),
+        );
+        let r = ui
+            .put(
+                Rect::from_min_size(min, size),
+                egui::Button::new(egui::RichText::new(label).size(16.0)),
+            )
+            .on_hover_text(hint);
+        if r.clicked() {
+            clicked = Some(b);
+        }
+    }
+    clicked
+}
+
+fn panel(painter: &Painter, r: Rect) {
+    painter.rect(
+        r,
+        CornerRadius::same(4),
+        Color32::from_white_alpha(225),
+        Stroke::new(1.0, Color32::from_gray(190)),
+        egui::StrokeKind::Inside,
+    );
+}
+
+/// Always visible, whatever the layers: the roads themselves are OSM data. A real label (not
+/// just paint) so that screen readers and the UI tests find it.
+fn attribution(ui: &mut Ui, screen: Rect) {
+    let text = egui::RichText::new(ATTRIBUTION)
+        .size(12.0)
+        .color(Color32::from_gray(40));
+    let galley = ui.painter().layout_no_wrap(
+        ATTRIBUTION.to_owned(),
+        FontId::proportional(12.0),
+        Color32::from_gray(40),
+    );
+    let r = Rect::from_min_size(
+        pos2(
+            screen.right() - galley.size().x - 16.0,
+            screen.bottom() - galley.size().y - 10.0,
+        ),
+        galley.size() + vec2(8.0, 4.0),
+    );
+    ui.painter()
+        .rect_filled(r, CornerRadius::same(3), Color32::from_white_alpha(215));
+    ui.put(
+        r,
+        egui::Label::new(text)
+            .selectable(false)
+            .wrap_mode(egui::TextWrapMode::Extend),
+    );
+}
+
+fn legend(painter: &Painter, screen: Rect, layers: Layers) {
+    let font = FontId::proportional(12.5);
+    let text = Color32::from_gray(30);
+    let line_h = 18.0;
+    let mut rows = 0;
+    if layers.roads {
+        rows += 4;
+    }
+    if layers.blocks {
+        rows += 3;
+    }
+    if rows == 0 {
+        return;
+    }
+    let w = 196.0;
+    let h = rows as f32 * line_h + 10.0;
+    let r = Rect::from_min_size(
+        pos2(screen.left() + 10.0, screen.bottom() - h - 10.0),
+        vec2(w, h),
+    );
+    panel(painter, r);
+    let mut y = r.top() + 5.0 + line_h / 2.0;
+    let x = r.left() + 8.0;
+    let mut row = |label: &str, swatch: Option<Color32>| {
+        let tx = if let Some(c) = swatch {
+            painter.line_segment([pos2(x, y), pos2(x + 22.0, y)], Stroke::new(4.0, c));
+            x + 30.0
+        } else {
+            x
+        };
+        painter.text(pos2(tx, y), Align2::LEFT_CENTER, label, font.clone(), text);
+        y += line_h;
+    };
+    if layers.roads {
+        row(
+            match layers.stress_view {
+                StressView::Worse => "Traffic stress (worse direction)",
+                StressView::Better => "Traffic stress (better direction)",
+            },
+            None,
+        );
+        row("Low stress", Some(LOW_STRESS_COLOR));
+        row("High stress", Some(HIGH_STRESS_COLOR));
+        row("No bikes allowed", Some(NO_BIKES_COLOR));
+    }
+    if layers.blocks {
+        row("Block BNA score", None);
+        let bar = Rect::from_min_size(pos2(x, y - 6.0), vec2(w - 16.0, 12.0));
+        let mut mesh = egui::Mesh::default();
+        let steps = 20;
+        for i in 0..steps {
+            let t0 = i as f32 / steps as f32;
+            let t1 = (i + 1) as f32 / steps as f32;
+            let c =
+                score_color(((t0 + t1) / 2.0 * 100.0) as f64).gamma_multiply_u8(BLOCK_ALPHA * 2);
+            mesh.add_colored_rect(
+                Rect::from_min_max(
+                    pos2(bar.left() + bar.width() * t0, bar.top()),
+                    pos2(bar.left() + bar.width() * t1, bar.bottom()),
+                ),
+                c,
+            );
+        }
+        painter.add(Shape::mesh(mesh));
+        y += line_h;
+        let small = FontId::proportional(11.0);
+        painter.text(
+            pos2(bar.left(), y),
+            Align2::LEFT_CENTER,
+            "0",
+            small.clone(),
+            text,
+        );
+        painter.text(
+            pos2(bar.center().x, y),
+            Align2::CENTER_CENTER,
+            "50",
+            small.clone(),
+            text,
+        );
+        painter.text(
+            pos2(bar.right(), y),
+            Align2::RIGHT_CENTER,
+            "100",
+            small,
+            text,
+        );
+    }
+}

@@ -1,0 +1,581 @@
+//! The side panel (scores, layers, run form, progress) and the inspector.
+
+use eframe::egui::{self, Color32, RichText, Ui};
+use egui_plot::{Bar, BarChart, GridMark, Plot};
+
+use super::geometry::{score_color, StressView};
+use super::jobs::{JobKind, StageRow, StageState};
+use super::state::{file_name, BnaApp, PopulationMode, Selection, Status};
+use crate::model::{Access, DestinationCategory, PopulationSource, ProjectData, Segment};
+
+/// The six category scores of the BNA summary, in the order the BNA site shows them.
+pub const CATEGORIES: [(&str, &str); 6] = [
+    ("People", "people"),
+    ("Opportunity", "opportunity"),
+    ("Core services", "core_services"),
+    ("Retail", "retail"),
+    ("Recreation", "recreation"),
+    ("Transit", "transit"),
+];
+
+/// A city score (0–100) by `score_id`; `None` when the city has nothing in that category.
+pub fn score(data: &ProjectData, id: &str) -> Option<f64> {
+    data.overall_scores
+        .iter()
+        .find(|r| r.score_id == id)
+        .and_then(|r| r.score_normalized)
+}
+
+fn original(data: &ProjectData, id: &str) -> Option<f64> {
+    data.overall_scores
+        .iter()
+        .find(|r| r.score_id == id)
+        .and_then(|r| r.score_original)
+}
+
+/// How the overall score is printed (and found by the UI tests).
+pub fn format_score(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".to_owned(), |v| format!("{v:.1}"))
+}
+
+impl BnaApp {
+    pub(crate) fn side_panel(&mut self, ui: &mut Ui) {
+        if let Some(p) = &self.project {
+            ui.heading(file_name(&p.path));
+            ui.add(egui::Label::new(RichText::new(p.path.display().to_string()).weak()).wrap());
+            ui.separator();
+            scores(ui, &p.data);
+            ui.separator();
+            population(ui, &p.data);
+        } else {
+            ui.heading("No project open");
+        }
+        ui.separator();
+        self.layer_controls(ui);
+        ui.separator();
+        self.run_section(ui);
+        self.progress_section(ui);
+        if let Some(p) = &self.project {
+            ui.separator();
+            egui::CollapsingHeader::new("Stage timings")
+                .default_open(true)
+                .show(ui, |ui| timings(ui, &p.data));
+        }
+    }
+
+    fn layer_controls(&mut self, ui: &mut Ui) {
+        ui.strong("Layers");
+        let l = &mut self.layers;
+        ui.checkbox(&mut l.roads, "Road stress");
+        ui.add_enabled_ui(l.roads, |ui| {
+            ui.horizontal(|ui| {
+                ui.add_space(20.0);
+                ui.radio_value(&mut l.stress_view, StressView::Worse, "worse direction");
+                ui.radio_value(&mut l.stress_view, StressView::Better, "better direction");
+            });
+        });
+        ui.checkbox(&mut l.blocks, "Census blocks (score)");
+        ui.checkbox(&mut l.boundary, "Boundary");
+        ui.checkbox(&mut l.basemap, "OSM basemap (online)")
+            .on_hover_text("Raster tiles from openstreetmap.org when online; the roads are drawn from the project either way.");
+    }
+
+    fn run_section(&mut self, ui: &mut Ui) {
+        let header = egui::CollapsingHeader::new("Run analysis")
+            .open(self.run_form_open.then_some(true))
+            .show(ui, |ui| {
+                let f = &mut self.form;
+                egui::Grid::new("run_form")
+                    .num_columns(3)
+                    .spacing([6.0, 4.0])
+                    .show(ui, |ui| {
+                        file_row(ui, "Boundary", &mut f.boundary, &["geojson", "json", "shp", "zip"], false);
+                        file_row(ui, "OSM extract", &mut f.osm, &["pbf"], false);
+                        file_row(ui, "Census blocks", &mut f.blocks, &["zip", "shp", "geojson", "json"], false);
+                        file_row(ui, "Jobs (LODES)", &mut f.jobs, &["gz", "csv"], false);
+                        file_row(ui, "Save as", &mut f.out, &["bna"], true);
+                        let name = ui.label("Population");
+                        egui::ComboBox::from_id_salt("population")
+                            .selected_text(match f.population {
+                                PopulationMode::Auto => "automatic",
+                                PopulationMode::Census => "census",
+                                PopulationMode::Synthetic => "synthetic grid",
+                            })
+                            .show_ui(ui, |ui| {
+                                ui.selectable_value(&mut f.population, PopulationMode::Auto, "automatic")
+                                    .on_hover_text("Census when a block file is given, the synthetic grid otherwise");
+                                ui.selectable_value(&mut f.population, PopulationMode::Census, "census");
+                                ui.selectable_value(&mut f.population, PopulationMode::Synthetic, "synthetic grid");
+                            })
+                            .response
+                            .labelled_by(name.id);
+                        ui.end_row();
+                    });
+                ui.horizontal(|ui| {
+                    if ui.button("Run").clicked() {
+                        self.run_form();
+                    }
+                    let running = self.job.as_ref().is_some_and(|j| j.is_analysis());
+                    if ui.add_enabled(running, egui::Button::new("Cancel")).clicked() {
+                        self.cancel();
+                    }
+                });
+            });
+        // Once the user folds it, the header is theirs again.
+        if header.header_response.clicked() {
+            self.run_form_open = false;
+        }
+    }
+
+    fn progress_section(&mut self, ui: &mut Ui) {
+        let live = self
+            .job
+            .as_ref()
+            .filter(|j| j.is_analysis())
+            .map(|j| j.shared.clone());
+        let shared = live.clone().or_else(|| self.finished.clone());
+        if let Some(shared) = &shared {
+            let rows = shared.stages();
+            if rows.iter().any(|r| r.state != StageState::Pending) {
+                ui.add_space(4.0);
+                stage_rows(ui, &rows);
+            }
+            for w in shared.warnings() {
+                ui.colored_label(ui.visuals().warn_fg_color, format!("Warning: {w}"));
+            }
+        }
+        match &self.status {
+            Status::Working(what) if live.is_some() => {
+                let secs = shared.map_or(0.0, |s| s.started.elapsed().as_secs_f64());
+                ui.label(format!("{what} – {secs:.1} s"));
+            }
+            Status::Cancelled => {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    RichText::new("Cancelled").strong(),
+                );
+            }
+            Status::Failed(reason) => {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    RichText::new(format!("Error: {reason}")).strong(),
+                );
+            }
+            _ => {}
+        }
+        if let Some(job) = &self.job {
+            if let JobKind::OpenOrAnalyse(_) = job.kind {
+                ui.weak("Preparing the bundled demo city (Washington DC)…");
+            }
+        }
+    }
+
+    pub(crate) fn inspector(&mut self, ui: &mut Ui) {
+        let Some(p) = &self.project else { return };
+        match self.selection {
+            Some(Selection::Segment(i)) => {
+                if let Some(seg) = p
+                    .geometry
+                    .segments
+                    .get(i)
+                    .and_then(|g| p.data.segments.get(g.segment as usize))
+                {
+                    segment_inspector(ui, seg);
+                }
+            }
+            Some(Selection::Block(i)) => {
+                if let Some(b) = p.geometry.blocks.get(i) {
+                    block_inspector(ui, &p.data, b.block as usize);
+                }
+            }
+            None => {}
+        }
+    }
+}
+
+fn file_row(ui: &mut Ui, label: &str, value: &mut String, ext: &[&str], save: bool) {
+    let name = ui.label(label);
+    ui.add(egui::TextEdit::singleline(value).desired_width(170.0))
+        .labelled_by(name.id);
+    if ui
+        .small_button("…")
+        .on_hover_text("Choose a file")
+        .clicked()
+    {
+        let dialog = rfd::FileDialog::new().add_filter(label, ext);
+        let chosen = if save {
+            dialog.set_file_name("city.bna").save_file()
+        } else {
+            dialog.pick_file()
+        };
+        if let Some(p) = chosen {
+            *value = p.display().to_string();
+        }
+    }
+    ui.end_row();
+}
+
+fn scores(ui: &mut Ui, data: &ProjectData) {
+    let overall = score(data, "overall_score");
+    ui.label("BNA score");
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(format_score(overall)).size(46.0).strong());
+        ui.vertical(|ui| {
+            ui.add_space(14.0);
+            ui.weak("out of 100");
+        });
+    });
+    let bars: Vec<Bar> = CATEGORIES
+        .iter()
+        .enumerate()
+        .map(|(i, (name, id))| {
+            let v = score(data, id).unwrap_or(0.0);
+            Bar::new((CATEGORIES.len() - 1 - i) as f64, v)
+                .name(*name)
+                .fill(score_color(v))
+                .width(0.7)
+        })
+        .collect();
+    let chart = BarChart::new("Category scores", bars)
+        .horizontal()
+        .element_formatter(Box::new(|b, _| format!("{}: {:.1}", b.name, b.value)));
+    Plot::new("category_scores")
+        .height(160.0)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .allow_double_click_reset(false)
+        .show_grid([true, false])
+        .include_x(0.0)
+        .include_x(100.0)
+        .include_y(-0.5)
+        .include_y(CATEGORIES.len() as f64 - 0.5)
+        .y_grid_spacer(|_| {
+            (0..CATEGORIES.len())
+                .map(|i| GridMark {
+                    value: i as f64,
+                    step_size: 1.0,
+                })
+                .collect()
+        })
+        .y_axis_formatter(|m, _| {
+            let i = CATEGORIES.len() as f64 - 1.0 - m.value;
+            CATEGORIES
+                .get(i.round() as usize)
+                .filter(|_| (i - i.round()).abs() < 1e-6 && i >= 0.0)
+                .map(|c| c.0.to_owned())
+                .unwrap_or_default()
+        })
+        .y_axis_min_width(84.0)
+        .show(ui, |plot| plot.bar_chart(chart));
+    egui::Grid::new("category_values")
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            for (name, id) in CATEGORIES {
+                ui.label(name);
+                ui.label(format_score(score(data, id)));
+                ui.end_row();
+            }
+        });
+}
+
+fn population(ui: &mut Ui, data: &ProjectData) {
+    let m = &data.metadata;
+    let (src, why) = match m.population_source {
+        PopulationSource::Census => ("census", "block population from the census file"),
+        PopulationSource::Synthetic => (
+            "synthetic",
+            "a 500 m grid of 100 people per cell (spec §9), not census counts",
+        ),
+    };
+    egui::Grid::new("population_grid")
+        .num_columns(2)
+        .show(ui, |ui| {
+            ui.label("Population");
+            ui.label(RichText::new(src).strong()).on_hover_text(why);
+            ui.end_row();
+            let people: f64 = data.blocks.iter().map(|b| b.population).sum();
+            ui.label("People");
+            ui.label(format!("{people:.0} in {} blocks", data.blocks.len()));
+            ui.end_row();
+            for (id, what) in [
+                ("total_miles_low_stress", "Low-stress miles"),
+                ("total_miles_high_stress", "High-stress miles"),
+            ] {
+                if let Some(v) = original(data, id) {
+                    ui.label(what);
+                    ui.label(format!("{v:.1}"));
+                    ui.end_row();
+                }
+            }
+        });
+    if let Some(j) = &m.jobs_source {
+        ui.add(egui::Label::new(RichText::new(format!("Jobs: {j}")).weak()).wrap());
+    }
+    ui.add(egui::Label::new(RichText::new(format!("Population: {why}.")).weak()).wrap());
+}
+
+fn timings(ui: &mut Ui, data: &ProjectData) {
+    let t = &data.metadata.stage_timings;
+    egui::Grid::new("timings")
+        .num_columns(3)
+        .striped(true)
+        .show(ui, |ui| {
+            for s in t {
+                ui.label(&s.stage);
+                ui.label(format!("{:.2} s", s.seconds));
+                ui.weak(if s.from_checkpoint { "checkpoint" } else { "" });
+                ui.end_row();
+            }
+            ui.strong("total");
+            ui.strong(format!("{:.2} s", t.iter().map(|s| s.seconds).sum::<f64>()));
+            ui.end_row();
+        });
+    ui.weak(format!(
+        "engine {} · {}",
+        data.metadata.engine_version, data.metadata.finished_at
+    ));
+}
+
+fn stage_rows(ui: &mut Ui, rows: &[StageRow]) {
+    egui::Grid::new("stages")
+        .num_columns(3)
+        .spacing([6.0, 3.0])
+        .show(ui, |ui| {
+            for r in rows {
+                ui.label(r.stage.name());
+                let (fraction, text, secs) = match r.state {
+                    StageState::Pending => (0.0, String::new(), String::new()),
+                    StageState::Running { since } => {
+                        let f = if r.total > 0 {
+                            r.done as f32 / r.total as f32
+                        } else {
+                            0.0
+                        };
+                        let text = if r.total > 0 {
+                            format!("{}/{}", r.done, r.total)
+                        } else {
+                            "working".to_owned()
+                        };
+                        (f, text, format!("{:.1} s", since.elapsed().as_secs_f64()))
+                    }
+                    StageState::Done {
+                        seconds,
+                        from_checkpoint,
+                    } => {
+                        let text = if from_checkpoint {
+                            "restored".to_owned()
+                        } else if r.total > 1 {
+                            format!("{}/{}", r.done.min(r.total), r.total)
+                        } else {
+                            "done".to_owned()
+                        };
+                        (1.0, text, format!("{seconds:.2} s"))
+                    }
+                };
+                let running = matches!(r.state, StageState::Running { .. });
+                ui.add(
+                    egui::ProgressBar::new(fraction.clamp(0.0, 1.0))
+                        .desired_width(150.0)
+                        .desired_height(14.0)
+                        .text(text)
+                        .animate(running && r.total == 0),
+                );
+                ui.label(secs);
+                ui.end_row();
+            }
+        });
+}
+
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "–".to_owned(), |v| v.to_string())
+}
+
+fn stress_text(s: Option<u8>) -> RichText {
+    match s {
+        Some(1) => RichText::new("1 low").color(super::geometry::LOW_STRESS_COLOR),
+        Some(v) => RichText::new(format!("{v} high")).color(super::geometry::HIGH_STRESS_COLOR),
+        None => RichText::new("no bikes").color(Color32::GRAY),
+    }
+}
+
+/// One stress value and the rule id that decided it (wrapped: rule ids are sentences).
+fn stress_line(ui: &mut Ui, what: &str, stress: Option<u8>, rule: &str) {
+    ui.horizontal(|ui| {
+        ui.label(format!("{what}:"));
+        ui.label(stress_text(stress).strong());
+    });
+    ui.add(egui::Label::new(RichText::new(rule).monospace().weak()).wrap());
+}
+
+fn segment_inspector(ui: &mut Ui, s: &Segment) {
+    ui.strong(s.name.as_deref().unwrap_or("(unnamed road)"));
+    ui.label(format!("segment {} · OSM way {}", s.road_id, s.osm_id));
+    ui.add_space(4.0);
+    ui.strong("Traffic stress");
+    let rows = [
+        (
+            "ft: along the way's drawn direction",
+            s.stress.ft_seg,
+            &s.stress_rules[0],
+            s.stress.ft_int,
+            &s.stress_rules[2],
+        ),
+        (
+            "tf: against it",
+            s.stress.tf_seg,
+            &s.stress_rules[1],
+            s.stress.tf_int,
+            &s.stress_rules[3],
+        ),
+    ];
+    for (dir, seg, seg_rule, int, int_rule) in rows {
+        ui.label(dir);
+        ui.indent(dir, |ui| {
+            stress_line(ui, "segment", seg, seg_rule);
+            stress_line(ui, "intersection", int, int_rule);
+        });
+    }
+    ui.add_space(4.0);
+    let a = &s.attrs;
+    egui::CollapsingHeader::new("Derived attributes")
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::Grid::new("attrs")
+                .num_columns(2)
+                .striped(true)
+                .show(ui, |ui| {
+                    let mut row = |k: &str, v: String| {
+                        ui.label(k);
+                        ui.label(v);
+                        ui.end_row();
+                    };
+                    row("functional class", a.functional_class.as_str().to_owned());
+                    row("speed limit (mph)", opt(a.speed_limit));
+                    row("one-way (cars)", opt(a.one_way_car.map(|d| d.as_str())));
+                    row("one-way (bikes)", opt(a.one_way.map(|d| d.as_str())));
+                    row(
+                        "lanes ft / tf",
+                        format!("{} / {}", opt(a.ft_lanes), opt(a.tf_lanes)),
+                    );
+                    row(
+                        "crossing lanes ft / tf / twltl",
+                        format!(
+                            "{} / {} / {}",
+                            opt(a.ft_cross_lanes),
+                            opt(a.tf_cross_lanes),
+                            opt(a.twltl_cross_lanes)
+                        ),
+                    );
+                    row(
+                        "parking ft / tf",
+                        format!("{} / {}", opt(a.ft_park), opt(a.tf_park)),
+                    );
+                    row(
+                        "bike infra ft",
+                        format!(
+                            "{} ({} ft)",
+                            opt(a.ft_bike_infra.map(|b| b.as_str())),
+                            opt(a.ft_bike_infra_width)
+                        ),
+                    );
+                    row(
+                        "bike infra tf",
+                        format!(
+                            "{} ({} ft)",
+                            opt(a.tf_bike_infra.map(|b| b.as_str())),
+                            opt(a.tf_bike_infra_width)
+                        ),
+                    );
+                    row("width (ft)", opt(a.width_ft));
+                    row("crosswalk", a.xwalk.to_string());
+                    row("bicycle=no", a.bicycle_no.to_string());
+                    row("trail cluster", opt(s.path_id));
+                });
+        });
+    egui::CollapsingHeader::new(format!("OSM tags ({})", s.tags.len()))
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::Grid::new("tags")
+                .num_columns(2)
+                .striped(true)
+                .show(ui, |ui| {
+                    for (k, v) in &s.tags {
+                        ui.monospace(k);
+                        ui.monospace(v);
+                        ui.end_row();
+                    }
+                });
+        });
+}
+
+fn access_row(ui: &mut Ui, name: &str, a: &Access) {
+    let f = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |v| format!("{v:.1}"));
+    ui.label(name);
+    ui.label(f(a.low));
+    ui.label(f(a.high));
+    ui.label(
+        a.score
+            .map_or_else(|| "–".to_owned(), |v| format!("{:.2}", v)),
+    );
+    ui.end_row();
+}
+
+fn block_inspector(ui: &mut Ui, data: &ProjectData, block: usize) {
+    let Some(b) = data.blocks.get(block) else {
+        return;
+    };
+    ui.strong(format!("Block {}", b.geoid));
+    let s = data.block_scores.iter().find(|s| s.block as usize == block);
+    egui::Grid::new("block")
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            let mut row = |k: &str, v: String| {
+                ui.label(k);
+                ui.label(v);
+                ui.end_row();
+            };
+            row("population", format!("{:.0}", b.population));
+            row("jobs", format!("{:.0}", b.jobs));
+            if let Some(s) = s {
+                row("BNA score", format!("{:.1}", s.overall_score));
+                row(
+                    "opportunity",
+                    opt(s.opportunity_score.map(|v| format!("{v:.1}"))),
+                );
+                row(
+                    "core services",
+                    opt(s.core_services_score.map(|v| format!("{v:.1}"))),
+                );
+                row(
+                    "recreation",
+                    opt(s.recreation_score.map(|v| format!("{v:.1}"))),
+                );
+                row("reachable blocks", s.reachable_blocks.to_string());
+            } else {
+                row("BNA score", "not scored (outside the boundary)".to_owned());
+            }
+        });
+    let Some(s) = s else { return };
+    ui.add_space(4.0);
+    ui.strong("Access: low-stress / all, and score");
+    egui::Grid::new("access")
+        .num_columns(4)
+        .striped(true)
+        .show(ui, |ui| {
+            ui.weak("measure");
+            ui.weak("low");
+            ui.weak("high");
+            ui.weak("score");
+            ui.end_row();
+            access_row(ui, "people", &s.pop);
+            access_row(ui, "jobs", &s.emp);
+            for (cat, a) in DestinationCategory::ALL.iter().zip(&s.destinations) {
+                access_row(ui, cat.table_name(), a);
+            }
+            access_row(ui, "trails", &s.trails);
+        });
+}

@@ -1,0 +1,130 @@
+//! Where the app keeps its files (XDG base directories) and the recent-projects list.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// How many recent projects the File menu offers.
+pub const MAX_RECENT: usize = 10;
+
+/// `$VAR/bna`, or `$HOME/<fallback>/bna` when the variable is unset or not absolute (the XDG
+/// spec says relative values are invalid and must be ignored).
+pub fn xdg_dir(var: Option<OsString>, home: Option<OsString>, fallback: &str) -> Option<PathBuf> {
+    let from_var = var
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .map(|p| p.join("bna"));
+    from_var.or_else(|| {
+        home.map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .map(|h| h.join(fallback).join("bna"))
+    })
+}
+
+fn user_dir(var: &str, fallback: &str) -> Option<PathBuf> {
+    xdg_dir(std::env::var_os(var), std::env::var_os("HOME"), fallback)
+}
+
+/// `$XDG_DATA_HOME/bna` (default `~/.local/share/bna`): the demo project lives here.
+pub fn data_home() -> Option<PathBuf> {
+    user_dir("XDG_DATA_HOME", ".local/share")
+}
+
+/// `$XDG_CONFIG_HOME/bna` (default `~/.config/bna`): the recent-projects list.
+pub fn config_home() -> Option<PathBuf> {
+    user_dir("XDG_CONFIG_HOME", ".config")
+}
+
+/// `$XDG_CACHE_HOME/bna` (default `~/.cache/bna`): the basemap tile cache.
+pub fn cache_home() -> Option<PathBuf> {
+    user_dir("XDG_CACHE_HOME", ".cache")
+}
+
+/// Most recently used `.bna` projects, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecentProjects {
+    pub projects: Vec<PathBuf>,
+}
+
+impl RecentProjects {
+    /// A missing or unreadable file is an empty list: losing the list must never stop the app.
+    pub fn load(file: &Path) -> Self {
+        std::fs::read(file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn save(&self, file: &Path) -> std::io::Result<()> {
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(file, json)
+    }
+
+    /// Moves `path` to the front, dropping duplicates and the oldest beyond [`MAX_RECENT`].
+    pub fn touch(&mut self, path: &Path) {
+        self.projects.retain(|p| p != path);
+        self.projects.insert(0, path.to_path_buf());
+        self.projects.truncate(MAX_RECENT);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xdg_dir_rules() {
+        let os = |s: &str| Some(OsString::from(s));
+        // (variable, HOME, expected)
+        let rows: [(Option<OsString>, Option<OsString>, Option<&str>); 5] = [
+            (os("/x/data"), os("/home/u"), Some("/x/data/bna")),
+            (None, os("/home/u"), Some("/home/u/.local/share/bna")),
+            (
+                os("relative"),
+                os("/home/u"),
+                Some("/home/u/.local/share/bna"),
+            ),
+            (None, None, None),
+            (None, os("relative-home"), None),
+        ];
+        for (var, home, want) in rows {
+            assert_eq!(
+                xdg_dir(var.clone(), home.clone(), ".local/share"),
+                want.map(PathBuf::from),
+                "{var:?} {home:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn touch_moves_to_front_dedups_and_caps() {
+        let mut r = RecentProjects::default();
+        for i in 0..12 {
+            r.touch(Path::new(&format!("/p/{i}.bna")));
+        }
+        assert_eq!(r.projects.len(), MAX_RECENT);
+        assert_eq!(r.projects[0], PathBuf::from("/p/11.bna"));
+        r.touch(Path::new("/p/5.bna"));
+        assert_eq!(r.projects[0], PathBuf::from("/p/5.bna"));
+        assert_eq!(
+            r.projects.iter().filter(|p| p.ends_with("5.bna")).count(),
+            1
+        );
+    }
+
+    #[test]
+    fn recent_round_trip_and_corrupt_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("sub/recent.json");
+        let mut r = RecentProjects::default();
+        r.touch(Path::new("/a.bna"));
+        r.save(&file).expect("save");
+        assert_eq!(RecentProjects::load(&file), r);
+        std::fs::write(&file, b"{not json").expect("write");
+        assert_eq!(RecentProjects::load(&file), RecentProjects::default());
+    }
+}
