@@ -457,3 +457,37 @@ pub struct ProjectData {
     pub residential_speed_limit: Option<u32>,
     pub metadata: RunMetadata,
 }
+
+/// One change to the attributes of one segment, for "what if" re-scoring
+/// (`pipeline::rescore`). Edits are applied to a copy of the stored network: the imported
+/// data in the project never changes, so a scenario is always a list of edits on top of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentEdit {
+    /// `road_id` of the segment.
+    pub road_id: u32,
+    pub change: AttributeChange,
+}
+
+/// The attributes an edit can set; each replaces the derived value (`None` clears it, so the
+/// stress rules fall back to their defaults, as for an untagged way).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum AttributeChange {
+    /// Bike infrastructure in one direction and its width (feet); `infra: None` removes it.
+    BikeInfra {
+        direction: Direction,
+        infra: Option<BikeInfra>,
+        width_ft: Option<f64>,
+    },
+    /// Posted speed limit, mph.
+    SpeedLimit(Option<u32>),
+    /// Through lanes in one direction.
+    Lanes {
+        direction: Direction,
+        lanes: Option<u32>,
+    },
+    /// On-street parking in one direction (1 = parking, 0 = none).
+    Parking {
+        direction: Direction,
+        park: Option<u8>,
+    },
+}

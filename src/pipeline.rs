@@ -20,8 +20,11 @@ use crate::progress::{Cancelled, StageProgress};
 use crate::spatial::Projection;
 use crate::store::{Project, StoreError};
 
+mod rescore;
+pub use rescore::{rescore, RescoreOutcome};
+
 /// Bump when a change to the engine changes results, so old checkpoints are not reused.
-pub const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+engine.1");
+pub const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+engine.2");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PopulationChoice {
@@ -491,33 +494,48 @@ fn run_stages(
         ingest::speed::residential_speed(state.as_deref(), req.city_fips.as_deref())
     });
     let stress_key = key_of(&["stress", &osm_key, &format!("{residential_default:?}")]);
-    let segments = runner.stage(Stage::Stress, &stress_key, |obs| {
+    // The checkpoint holds only what this stage adds (stress and rule ids per segment): the
+    // segments themselves are already in the osm checkpoint.
+    let stress = runner.stage(Stage::Stress, &stress_key, |obs| {
         let mut segs = osm.segments.clone();
         obs.set_total(segs.len() as u64);
         stress_assignment::assign_stress(&mut segs, &osm.intersections, residential_default);
         obs.inc(segs.len() as u64);
-        Ok(segs)
+        Ok(segs
+            .into_iter()
+            .map(|s| (s.stress, s.stress_rules))
+            .collect::<Vec<_>>())
     })?;
+    if stress.len() != osm.segments.len() {
+        return Err(PipelineError::Input(format!(
+            "{}: the stress checkpoint has {} segments for {}; delete the file and analyse again",
+            req.out.display(),
+            stress.len(),
+            osm.segments.len()
+        )));
+    }
+    let segments: Vec<Segment> = osm
+        .segments
+        .iter()
+        .zip(stress)
+        .map(|(s, (stress, rules))| Segment {
+            stress,
+            stress_rules: rules,
+            ..s.clone()
+        })
+        .collect();
 
     // Network + connectivity.
     let conn_key = key_of(&["connectivity", &stress_key, &blocks_key]);
     let conn = runner.stage(Stage::Connectivity, &conn_key, |obs| {
-        let g = graph::build_line_graph(&segments, &osm.intersections);
-        let roads = block_roads::block_roads(&blocks.blocks, &segments);
-        obs.set_total(blocks.blocks.len() as u64);
-        let r = connectivity::connectivity(
-            &g,
+        compute_connectivity(
             &segments,
+            &osm.intersections,
             &blocks.blocks,
-            &roads,
             &v.boundary,
             &osm.trails,
             obs,
-        )?;
-        Ok(ConnectivityStage {
-            pairs: r.pairs,
-            trail_counts: r.trail_counts,
-        })
+        )
     })?;
 
     let dest_key = key_of(&["destinations", &osm_key, &blocks_key]);
@@ -530,15 +548,13 @@ fn run_stages(
 
     let score_key = key_of(&["scoring", &conn_key, &dest_key]);
     let scores = runner.stage(Stage::Scoring, &score_key, |_| {
-        let block_scores =
-            scoring::score_blocks(&blocks.blocks, &conn.pairs, &dests, &conn.trail_counts);
-        let overall_scores =
-            scoring::city_scores(&blocks.blocks, &block_scores, &segments, &v.boundary);
-        Ok(ScoringStage {
-            block_scores,
-            overall_scores,
-            mileage: scoring::mileage(&segments),
-        })
+        Ok(compute_scores(
+            &blocks.blocks,
+            &conn,
+            &dests,
+            &segments,
+            &v.boundary,
+        ))
     })?;
 
     let mut parameters = BTreeMap::new();
@@ -598,6 +614,43 @@ fn run_stages(
     runner.finish(Stage::Save, t_save, false, ());
     data.metadata.stage_timings = runner.timings.clone();
     Ok(AnalysisOutcome { data, warnings })
+}
+
+/// Line graph, block roads and per-block Dijkstra (spec §5): shared by [`run`] and
+/// [`rescore`], so that re-scoring an unchanged network reproduces the analysis exactly.
+fn compute_connectivity(
+    segments: &[Segment],
+    intersections: &[Intersection],
+    blocks: &[Block],
+    boundary: &MultiPolygon<f64>,
+    trails: &[TrailCluster],
+    obs: &dyn Observer,
+) -> Result<ConnectivityStage, PipelineError> {
+    let g = graph::build_line_graph(segments, intersections);
+    let roads = block_roads::block_roads(blocks, segments);
+    obs.set_total(blocks.len() as u64);
+    let r = connectivity::connectivity(&g, segments, blocks, &roads, boundary, trails, obs)?;
+    Ok(ConnectivityStage {
+        pairs: r.pairs,
+        trail_counts: r.trail_counts,
+    })
+}
+
+/// Block scores, city scores and mileage (spec §7), shared by [`run`] and [`rescore`].
+fn compute_scores(
+    blocks: &[Block],
+    conn: &ConnectivityStage,
+    destinations: &[Destination],
+    segments: &[Segment],
+    boundary: &MultiPolygon<f64>,
+) -> ScoringStage {
+    let block_scores = scoring::score_blocks(blocks, &conn.pairs, destinations, &conn.trail_counts);
+    let overall_scores = scoring::city_scores(blocks, &block_scores, segments, boundary);
+    ScoringStage {
+        block_scores,
+        overall_scores,
+        mileage: scoring::mileage(segments),
+    }
 }
 
 fn build_blocks(

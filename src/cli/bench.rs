@@ -4,6 +4,10 @@
 //! Every run analyses into a fresh project (no checkpoint can be reused) in a child process
 //! (`bna bench --child CASE --child-out FILE`), so that the peak resident memory the child
 //! reports (VmHWM) belongs to that one analysis and not to the runs before it.
+//!
+//! `dc-rescore` times `pipeline::rescore` instead: one DC analysis is made first (untimed),
+//! then every run re-scores it in a child after giving one high-stress segment a protected
+//! bike track.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,6 +37,9 @@ pub struct BenchArgs {
     child: Option<Case>,
     #[arg(long, hide = true)]
     child_out: Option<PathBuf>,
+    /// Internal: the segment `dc-rescore` edits.
+    #[arg(long, hide = true)]
+    child_road: Option<u32>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -41,7 +48,7 @@ enum CaseArg {
     Dc,
     /// Helsinki centre (international mode, 0.8 km², extract smaller than the buffer).
     Helsinki,
-    /// Porto, all three sizes.
+    /// Porto, all four sizes.
     Porto,
     /// Porto, Baixa (4 km²).
     PortoSmall,
@@ -49,6 +56,10 @@ enum CaseArg {
     PortoMedium,
     /// Porto and Vila Nova de Gaia (180 km²).
     PortoLarge,
+    /// The whole extract less the routing buffer (1,180 km²).
+    PortoFull,
+    /// Re-scoring DC after an edit of one segment (no re-import).
+    DcRescore,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -58,15 +69,19 @@ enum Case {
     PortoSmall,
     PortoMedium,
     PortoLarge,
+    PortoFull,
+    DcRescore,
 }
 
 impl Case {
-    const ALL: [Case; 5] = [
+    const ALL: [Case; 7] = [
         Case::Dc,
         Case::Helsinki,
         Case::PortoSmall,
         Case::PortoMedium,
         Case::PortoLarge,
+        Case::PortoFull,
+        Case::DcRescore,
     ];
 
     fn name(self) -> &'static str {
@@ -76,6 +91,8 @@ impl Case {
             Case::PortoSmall => "porto-small",
             Case::PortoMedium => "porto-medium",
             Case::PortoLarge => "porto-large",
+            Case::PortoFull => "porto-full",
+            Case::DcRescore => "dc-rescore",
         }
     }
 
@@ -95,11 +112,12 @@ impl Case {
             }
         };
         match self {
-            Case::Dc => demo_request(DemoCity::Dc, out),
+            Case::Dc | Case::DcRescore => demo_request(DemoCity::Dc, out),
             Case::Helsinki => demo_request(DemoCity::Helsinki, out),
             Case::PortoSmall => porto("small"),
             Case::PortoMedium => porto("medium"),
             Case::PortoLarge => porto("large"),
+            Case::PortoFull => porto("full"),
         }
     }
 }
@@ -116,11 +134,16 @@ fn selected(args: &[CaseArg]) -> Vec<Case> {
                 CaseArg::Dc => *c == Case::Dc,
                 CaseArg::Helsinki => *c == Case::Helsinki,
                 CaseArg::Porto => {
-                    matches!(c, Case::PortoSmall | Case::PortoMedium | Case::PortoLarge)
+                    matches!(
+                        c,
+                        Case::PortoSmall | Case::PortoMedium | Case::PortoLarge | Case::PortoFull
+                    )
                 }
                 CaseArg::PortoSmall => *c == Case::PortoSmall,
                 CaseArg::PortoMedium => *c == Case::PortoMedium,
                 CaseArg::PortoLarge => *c == Case::PortoLarge,
+                CaseArg::PortoFull => *c == Case::PortoFull,
+                CaseArg::DcRescore => *c == Case::DcRescore,
             })
         })
         .collect()
@@ -168,16 +191,27 @@ struct Machine {
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     if let Some(case) = a.child {
         let out = a.child_out.context("--child needs --child-out")?;
-        return child(case, out);
+        return child(case, out, a.child_road);
     }
     let exe = std::env::current_exe().context("cannot find the bna executable to run")?;
     let tmp = tempfile::tempdir()?;
     let mut summaries = Vec::new();
     for case in selected(&a.cases) {
         let mut reports = Vec::new();
+        // dc-rescore: every run re-scores the same analysis, made here once.
+        let base = tmp.path().join("dc-rescore-base.bna");
+        let road = if case == Case::DcRescore {
+            spawn_child(&exe, Case::Dc, &base, None)?;
+            Some(segment_to_edit(&base)?)
+        } else {
+            None
+        };
         for i in 1..=a.runs {
-            let out = tmp.path().join(format!("{}-{i}.bna", case.name()));
-            let r = spawn_child(&exe, case, &out)?;
+            let out = match case {
+                Case::DcRescore => base.clone(),
+                _ => tmp.path().join(format!("{}-{i}.bna", case.name())),
+            };
+            let r = spawn_child(&exe, case, &out, road)?;
             eprintln!(
                 "{} run {i}/{}: {:.2} s, peak {}",
                 case.name(),
@@ -189,9 +223,12 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                 ))
             );
             // Only the timings matter; large projects would otherwise pile up in /tmp.
-            let _ = std::fs::remove_file(&out);
+            if case != Case::DcRescore {
+                let _ = std::fs::remove_file(&out);
+            }
             reports.push(r);
         }
+        let _ = std::fs::remove_file(&base);
         summaries.push(summarise(case, &reports));
     }
     let machine = machine();
@@ -204,13 +241,17 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn spawn_child(exe: &Path, case: Case, out: &Path) -> anyhow::Result<RunReport> {
-    let output = Command::new(exe)
-        .arg("bench")
+fn spawn_child(exe: &Path, case: Case, out: &Path, road: Option<u32>) -> anyhow::Result<RunReport> {
+    let mut cmd = Command::new(exe);
+    cmd.arg("bench")
         .arg("--child")
         .arg(case.name())
         .arg("--child-out")
-        .arg(out)
+        .arg(out);
+    if let Some(r) = road {
+        cmd.arg("--child-road").arg(r.to_string());
+    }
+    let output = cmd
         .output()
         .with_context(|| format!("cannot start {}", exe.display()))?;
     if !output.status.success() {
@@ -226,7 +267,67 @@ fn spawn_child(exe: &Path, case: Case, out: &Path) -> anyhow::Result<RunReport> 
         .with_context(|| format!("{}: unreadable measurement {line:?}", case.name()))
 }
 
-fn child(case: Case, out: PathBuf) -> anyhow::Result<()> {
+/// The segment `dc-rescore` edits: the first two-way major road that is high stress both
+/// ways, so that a protected track changes its stress (and may change connectivity).
+fn segment_to_edit(project: &Path) -> anyhow::Result<u32> {
+    use bna::model::{FunctionalClass as C, HIGH_STRESS};
+    let data = bna::store::Project::create_or_open(project)?
+        .read_results()?
+        .context("the DC analysis wrote no results")?;
+    data.segments
+        .iter()
+        .find(|s| {
+            matches!(
+                s.attrs.functional_class,
+                C::Primary | C::Secondary | C::Tertiary
+            ) && s.attrs.one_way.is_none()
+                && s.stress.ft_seg == Some(HIGH_STRESS)
+                && s.stress.tf_seg == Some(HIGH_STRESS)
+        })
+        .map(|s| s.road_id)
+        .context("DC has no high-stress two-way major road to edit")
+}
+
+fn child_rescore(project: PathBuf, road: u32) -> anyhow::Result<()> {
+    use bna::model::{AttributeChange, BikeInfra, Direction, SegmentEdit};
+    let edits = [Direction::Ft, Direction::Tf].map(|direction| SegmentEdit {
+        road_id: road,
+        change: AttributeChange::BikeInfra {
+            direction,
+            infra: Some(BikeInfra::Track),
+            width_ft: Some(7.0),
+        },
+    });
+    let t0 = Instant::now();
+    let outcome = pipeline::rescore(&project, &edits, &SilentObserver::default())?;
+    let total_s = t0.elapsed().as_secs_f64();
+    if !outcome.stress_changed.contains(&road) {
+        bail!("dc-rescore: the edit of segment {road} did not change its stress");
+    }
+    let data = &outcome.data;
+    let area_m2 = geo::Area::unsigned_area(&data.projection.project(&data.boundary_ll));
+    let report = RunReport {
+        stages: outcome
+            .timings
+            .iter()
+            .map(|t| (t.stage.clone(), t.seconds))
+            .collect(),
+        total_s,
+        peak_rss_kib: peak_rss_kib(),
+        area_km2: area_m2 / 1e6,
+        segments: data.segments.len(),
+        blocks: data.blocks.len(),
+        pairs: data.pairs.len(),
+    };
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
+
+fn child(case: Case, out: PathBuf, road: Option<u32>) -> anyhow::Result<()> {
+    if case == Case::DcRescore {
+        let road = road.context("dc-rescore needs --child-road")?;
+        return child_rescore(out, road);
+    }
     let req = case.request(out);
     let t0 = Instant::now();
     let outcome = pipeline::run(&req, &SilentObserver::default())?;
@@ -293,15 +394,25 @@ fn median(values: &[f64]) -> f64 {
     }
 }
 
+/// The stages a case reports, in order: the pipeline's, or those of `pipeline::rescore`.
+fn stage_names(case: Case) -> Vec<&'static str> {
+    match case {
+        Case::DcRescore => RESCORE_STAGES.to_vec(),
+        _ => Stage::ALL.iter().map(|s| s.name()).collect(),
+    }
+}
+
+const RESCORE_STAGES: [&str; 4] = ["load", "stress", "connectivity", "scoring"];
+
 fn summarise(case: Case, reports: &[RunReport]) -> CaseSummary {
-    let stage_median_s = Stage::ALL
+    let stage_median_s = stage_names(case)
         .iter()
-        .map(|s| {
+        .map(|&name| {
             let times: Vec<f64> = reports
                 .iter()
-                .filter_map(|r| r.stages.iter().find(|(n, _)| n == s.name()).map(|t| t.1))
+                .filter_map(|r| r.stages.iter().find(|(n, _)| n == name).map(|t| t.1))
                 .collect();
-            (s.name().to_owned(), median(&times))
+            (name.to_owned(), median(&times))
         })
         .collect();
     let total_s: Vec<f64> = reports.iter().map(|r| r.total_s).collect();
@@ -336,29 +447,35 @@ fn table(machine: &Machine, runs: u32, cases: &[CaseSummary]) -> String {
             .memory_gib
             .map_or("unknown".to_owned(), |g| format!("{g:.1} GiB"))
     );
-    let mut head = format!(
-        "{:<13} {:>6} {:>8} {:>6}",
-        "case", "km²", "segments", "blocks"
-    );
-    for s in Stage::ALL {
-        let _ = write!(head, " {:>w$}", s.name(), w = s.name().len().max(6));
-    }
-    let _ = write!(head, " {:>7} {:>9}", "total", "peak MiB");
-    let _ = writeln!(out, "{head}");
-    let _ = writeln!(out, "{}", "-".repeat(head.chars().count()));
+    // A new header whenever the stages change (the analyses, then re-scoring).
+    let mut last_stages: Option<Vec<&str>> = None;
     for c in cases {
+        let stages: Vec<&str> = c.stage_median_s.iter().map(|(n, _)| n.as_str()).collect();
+        if last_stages.as_ref() != Some(&stages) {
+            let mut head = format!(
+                "{:<13} {:>6} {:>8} {:>6}",
+                "case", "km²", "segments", "blocks"
+            );
+            for s in &stages {
+                let _ = write!(head, " {:>w$}", s, w = s.len().max(6));
+            }
+            let _ = write!(head, " {:>7} {:>9}", "total", "peak MiB");
+            let _ = writeln!(out, "{head}");
+            let _ = writeln!(out, "{}", "-".repeat(head.chars().count()));
+            last_stages = Some(stages);
+        }
         let _ = write!(
             out,
             "{:<13} {:>6.1} {:>8} {:>6}",
             c.case, c.area_km2, c.segments, c.blocks
         );
         for (name, secs) in &c.stage_median_s {
-            let _ = write!(out, " {secs:>w$.2}", w = name.len().max(6));
+            let _ = write!(out, " {secs:>w$.3}", w = name.len().max(6));
         }
         let peak = c
             .peak_rss_mib
             .map_or("n/a".to_owned(), |m| format!("{m:.0}"));
-        let _ = writeln!(out, " {:>7.2} {peak:>9}", c.total_median_s);
+        let _ = writeln!(out, " {:>7.3} {peak:>9}", c.total_median_s);
     }
     out
 }
@@ -382,14 +499,24 @@ mod tests {
     #[test]
     fn case_selection_expands_porto_and_keeps_order() {
         let names = |a: &[CaseArg]| selected(a).iter().map(|c| c.name()).collect::<Vec<_>>();
-        assert_eq!(names(&[]).len(), 5);
+        assert_eq!(names(&[]).len(), 7);
         assert_eq!(
             names(&[CaseArg::Porto, CaseArg::Dc]),
-            ["dc", "porto-small", "porto-medium", "porto-large"]
+            [
+                "dc",
+                "porto-small",
+                "porto-medium",
+                "porto-large",
+                "porto-full"
+            ]
         );
         assert_eq!(
             names(&[CaseArg::PortoLarge, CaseArg::Porto]),
-            ["porto-small", "porto-medium", "porto-large"]
+            ["porto-small", "porto-medium", "porto-large", "porto-full"]
+        );
+        assert_eq!(
+            names(&[CaseArg::DcRescore, CaseArg::PortoLarge]),
+            ["porto-large", "dc-rescore"]
         );
         assert_eq!(names(&[CaseArg::Helsinki]), ["helsinki"]);
     }
@@ -416,6 +543,17 @@ mod tests {
             Case::PortoSmall,
             &[report(1.0, 2048), report(3.0, 1024), report(2.0, 4096)],
         );
+        let rescore = summarise(
+            Case::DcRescore,
+            &[RunReport {
+                stages: RESCORE_STAGES
+                    .iter()
+                    .map(|n| (n.to_string(), 0.1))
+                    .collect(),
+                ..report(0.1, 512)
+            }],
+        );
+        assert_eq!(rescore.stage_median_s.len(), RESCORE_STAGES.len());
         let get = |n: &str| s.stage_median_s.iter().find(|(k, _)| k == n).unwrap().1;
         assert_eq!(get("osm"), 2.0);
         assert_eq!(get("save"), 4.0);
@@ -431,10 +569,25 @@ mod tests {
                 memory_gib: None,
             },
             3,
-            &[s],
+            &[s, rescore],
         );
         assert!(
             t.contains("porto-small") && t.contains("connectivity"),
+            "{t}"
+        );
+        // Re-scoring gets its own header after the analyses.
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(
+            lines.iter().filter(|l| l.starts_with("case")).count(),
+            2,
+            "{t}"
+        );
+        assert!(
+            lines[1].contains("boundary") && !lines[1].contains("load"),
+            "{t}"
+        );
+        assert!(
+            lines[4].contains("load") && lines[6].starts_with("dc-rescore"),
             "{t}"
         );
     }

@@ -11,6 +11,18 @@ pub fn assign_stress(
     intersections: &[Intersection],
     residential_speed_default: Option<u32>,
 ) {
+    let all: Vec<u32> = segments.iter().map(|s| s.road_id).collect();
+    assign_stress_to(segments, intersections, residential_speed_default, &all);
+}
+
+/// As [`assign_stress`], for the segments `roads` only (road ids); the others keep their
+/// stress. Re-scoring after an edit uses it with `edits::affected_segments`.
+pub fn assign_stress_to(
+    segments: &mut [Segment],
+    intersections: &[Intersection],
+    residential_speed_default: Option<u32>,
+    roads: &[u32],
+) {
     let mut at: Vec<Vec<u32>> = vec![Vec::new(); intersections.len()];
     for s in segments.iter() {
         at[s.intersection_from as usize].push(s.road_id);
@@ -18,9 +30,10 @@ pub fn assign_stress(
             at[s.intersection_to as usize].push(s.road_id);
         }
     }
-    let decisions: Vec<_> = segments
+    let decisions: Vec<_> = roads
         .iter()
-        .map(|s| {
+        .map(|&r| {
+            let s = &segments[r as usize];
             let crossing = |int: u32| {
                 let touching: Vec<CrossingRoad> = at[int as usize]
                     .iter()
@@ -51,7 +64,8 @@ pub fn assign_stress(
             ]
         })
         .collect();
-    for (s, [ft, tf, ft_int, tf_int]) in segments.iter_mut().zip(decisions) {
+    for (&r, [ft, tf, ft_int, tf_int]) in roads.iter().zip(decisions) {
+        let s = &mut segments[r as usize];
         s.stress.ft_seg = ft.stress;
         s.stress.tf_seg = tf.stress;
         s.stress.ft_int = ft_int.stress;

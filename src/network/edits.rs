@@ -1,0 +1,166 @@
+//! Applying `SegmentEdit`s to a copy of the network, and the segments whose stress an edit
+//! can change.
+
+use std::collections::BTreeSet;
+
+use crate::model::{AttributeChange, Direction, Segment, SegmentAttributes};
+
+/// Sets the attribute `change` names; every other attribute is left as derived.
+pub fn apply_change(attrs: &mut SegmentAttributes, change: &AttributeChange) {
+    match *change {
+        AttributeChange::BikeInfra {
+            direction,
+            infra,
+            width_ft,
+        } => match direction {
+            Direction::Ft => {
+                attrs.ft_bike_infra = infra;
+                attrs.ft_bike_infra_width = width_ft;
+            }
+            Direction::Tf => {
+                attrs.tf_bike_infra = infra;
+                attrs.tf_bike_infra_width = width_ft;
+            }
+        },
+        AttributeChange::SpeedLimit(mph) => attrs.speed_limit = mph,
+        AttributeChange::Lanes { direction, lanes } => match direction {
+            Direction::Ft => attrs.ft_lanes = lanes,
+            Direction::Tf => attrs.tf_lanes = lanes,
+        },
+        AttributeChange::Parking { direction, park } => match direction {
+            Direction::Ft => attrs.ft_park = park,
+            Direction::Tf => attrs.tf_park = park,
+        },
+    }
+}
+
+/// Segments whose stress can depend on the attributes of `edited`: the edited segments
+/// themselves (segment stress) and every segment sharing an intersection with one of them,
+/// because intersection stress looks at the roads crossed there (spec §4.6). Sorted, unique.
+pub fn affected_segments(segments: &[Segment], edited: &[u32]) -> Vec<u32> {
+    let ends: BTreeSet<u32> = edited
+        .iter()
+        .filter_map(|&r| segments.get(r as usize))
+        .flat_map(|s| [s.intersection_from, s.intersection_to])
+        .collect();
+    let mut out: BTreeSet<u32> = edited.iter().copied().collect();
+    out.extend(
+        segments
+            .iter()
+            .filter(|s| ends.contains(&s.intersection_from) || ends.contains(&s.intersection_to))
+            .map(|s| s.road_id),
+    );
+    out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BikeInfra, FunctionalClass, SegmentStress};
+
+    #[test]
+    fn each_change_sets_only_its_own_attribute() {
+        use AttributeChange as C;
+        use Direction::{Ft, Tf};
+        let base = SegmentAttributes {
+            speed_limit: Some(35),
+            ft_lanes: Some(2),
+            tf_lanes: Some(2),
+            ft_park: Some(1),
+            tf_park: Some(1),
+            ft_bike_infra: Some(BikeInfra::Lane),
+            ft_bike_infra_width: Some(5.0),
+            ..SegmentAttributes::unattributed(FunctionalClass::Primary)
+        };
+        type Expect = fn(&mut SegmentAttributes);
+        let cases: [(C, Expect); 7] = [
+            (
+                C::BikeInfra {
+                    direction: Tf,
+                    infra: Some(BikeInfra::Track),
+                    width_ft: Some(7.0),
+                },
+                |a| {
+                    a.tf_bike_infra = Some(BikeInfra::Track);
+                    a.tf_bike_infra_width = Some(7.0);
+                },
+            ),
+            (
+                C::BikeInfra {
+                    direction: Ft,
+                    infra: None,
+                    width_ft: None,
+                },
+                |a| {
+                    a.ft_bike_infra = None;
+                    a.ft_bike_infra_width = None;
+                },
+            ),
+            (C::SpeedLimit(Some(20)), |a| a.speed_limit = Some(20)),
+            (C::SpeedLimit(None), |a| a.speed_limit = None),
+            (
+                C::Lanes {
+                    direction: Ft,
+                    lanes: Some(1),
+                },
+                |a| a.ft_lanes = Some(1),
+            ),
+            (
+                C::Lanes {
+                    direction: Tf,
+                    lanes: None,
+                },
+                |a| a.tf_lanes = None,
+            ),
+            (
+                C::Parking {
+                    direction: Tf,
+                    park: Some(0),
+                },
+                |a| a.tf_park = Some(0),
+            ),
+        ];
+        for (change, expect) in cases {
+            let mut got = base.clone();
+            apply_change(&mut got, &change);
+            let mut want = base.clone();
+            expect(&mut want);
+            assert_eq!(got, want, "{change:?}");
+            assert_ne!(got, base, "{change:?} changed nothing");
+        }
+    }
+
+    fn seg(road_id: u32, from: u32, to: u32) -> Segment {
+        Segment {
+            road_id,
+            osm_id: road_id as i64,
+            name: None,
+            intersection_from: from,
+            intersection_to: to,
+            geom: geo::LineString::new(vec![]),
+            geom_ll: geo::LineString::new(vec![]),
+            tags: Default::default(),
+            attrs: SegmentAttributes::unattributed(FunctionalClass::Residential),
+            stress: SegmentStress::default(),
+            stress_rules: Default::default(),
+            path_id: None,
+        }
+    }
+
+    #[test]
+    fn affected_are_the_edited_and_their_neighbours_at_either_end() {
+        // 0: a–b, 1: b–c, 2: c–d, 3: d–e, 4: x–a (touches 0's start), 5: y–z (apart).
+        let segs = [
+            seg(0, 0, 1),
+            seg(1, 1, 2),
+            seg(2, 2, 3),
+            seg(3, 3, 4),
+            seg(4, 5, 0),
+            seg(5, 6, 7),
+        ];
+        assert_eq!(affected_segments(&segs, &[0]), [0, 1, 4]);
+        assert_eq!(affected_segments(&segs, &[2]), [1, 2, 3]);
+        assert_eq!(affected_segments(&segs, &[5]), [5]);
+        assert_eq!(affected_segments(&segs, &[]), Vec::<u32>::new());
+    }
+}
