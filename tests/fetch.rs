@@ -382,6 +382,28 @@ fn fetches_dc_inputs_verifies_them_and_never_fetches_twice() {
     assert_eq!(from_xml.bbox_ll, from_pbf.bbox_ll);
     let blocks = bna::ingest::census::load_blocks(got.blocks.as_ref().unwrap()).unwrap();
     assert!(blocks.len() > 6000, "{}", blocks.len());
+
+    // The whole analysis on the fetched inputs scores DC as it does from the bundled PBF.
+    use bna::pipeline::{self, AnalysisRequest, PopulationChoice, SilentObserver};
+    let run = |osm: Option<PathBuf>, name: &str| {
+        let mut r = AnalysisRequest::from_fetched(&got, tmp.path().join(name));
+        if let Some(o) = osm {
+            r.osm = o;
+        }
+        // The bundled 2021 block file has no POP20 (data/us-dc/README.md).
+        r.population = Some(PopulationChoice::Synthetic);
+        pipeline::run(&r, &SilentObserver::default())
+            .unwrap()
+            .data
+            .overall_scores
+    };
+    let fetched = run(None, "fetched.bna");
+    let bundled = run(
+        Some(data("us-dc/dc-nw-2016-highways.osm.pbf")),
+        "bundled.bna",
+    );
+    assert!(!fetched.is_empty());
+    assert_eq!(format!("{fetched:?}"), format!("{bundled:?}"));
 }
 
 #[test]
@@ -544,13 +566,12 @@ fn failed_overpass_answer_is_not_cached() {
 
 // ---- place search ----
 
+/// Fields (name, value) and geometry of one record.
+type TigerRow<'a> = (&'a [(&'a str, &'a str)], geo::MultiPolygon<f64>);
+
 /// A TIGER-layout place (or county subdivision) zip, with the real field names and real
 /// geometry: Burlington's city boundary (data/us-burlington-vt).
-fn tiger_zip(
-    dir: &Path,
-    stem: &str,
-    rows: &[(&[(&str, &str)], geo::MultiPolygon<f64>)],
-) -> Vec<u8> {
+fn tiger_zip(dir: &Path, stem: &str, rows: &[TigerRow]) -> Vec<u8> {
     use shapefile::dbase::{FieldName, FieldValue, Record, TableWriterBuilder};
     let names: Vec<&str> = rows[0].0.iter().map(|(k, _)| *k).collect();
     let mut b = TableWriterBuilder::new();

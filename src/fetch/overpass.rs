@@ -14,8 +14,9 @@ use super::download::Entry;
 use super::FetchError;
 use crate::params;
 
-/// Metres per degree of latitude (and of longitude at the equator), WGS84 mean.
-const METRES_PER_DEGREE: f64 = 111_320.0;
+/// Metres per degree of latitude (and of longitude at the equator), rounded down from the
+/// ≈ 111,195 m of the mean Earth radius so that the box is never short of the buffer.
+const METRES_PER_DEGREE: f64 = 111_000.0;
 
 /// The boundary's bounding box grown by `buffer_m` on every side, in lon/lat. A box rather
 /// than the buffered polygon: the query stays short, and the analysis clips to 2680 m itself.
