@@ -527,6 +527,7 @@ fn offline_names_the_missing_file_and_where_to_put_it() {
     std::fs::copy(data("us-dc/lodes8/dc_wac_S000_JT00_2021.csv.gz"), &lodes).unwrap();
     let got = fetch::fetch_inputs(&boundary_only, &Silent).unwrap();
     assert_eq!(got.osm, data("us-dc/dc-nw-2016-highways.osm.pbf"));
+    assert!(got.boundary.is_absolute());
     assert!(
         fetch::download::manifest_path(&blocks).is_file(),
         "adopted with a checksum"

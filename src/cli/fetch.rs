@@ -123,6 +123,7 @@ fn q(p: &Path) -> String {
 struct Bars {
     multi: MultiProgress,
     current: Mutex<Option<ProgressBar>>,
+    quiet: bool,
 }
 
 impl Bars {
@@ -135,6 +136,15 @@ impl Bars {
         Self {
             multi: MultiProgress::with_draw_target(target),
             current: Mutex::new(None),
+            quiet,
+        }
+    }
+
+    /// A line on stderr above the bars (also when stderr is not a terminal, where indicatif
+    /// draws nothing).
+    fn line(&self, text: String) {
+        if !self.quiet {
+            self.multi.suspend(|| eprintln!("{text}"));
         }
     }
 }
@@ -180,12 +190,10 @@ impl FetchObserver for Bars {
             Origin::Network => "downloaded",
             Origin::Given => "given",
         };
-        let _ = self
-            .multi
-            .println(format!("{how:>10}  {what}: {}", path.display()));
+        self.line(format!("{how:>10}  {what}: {}", path.display()));
     }
 
     fn message(&self, text: &str) {
-        let _ = self.multi.println(format!("      note  {text}"));
+        self.line(format!("      note  {text}"));
     }
 }

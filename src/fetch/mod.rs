@@ -244,7 +244,7 @@ pub fn fetch_inputs(
                 })?),
                 None => None,
             };
-            (path.clone(), state, None, None)
+            (absolute(path)?, state, None, None)
         }
         Area::Place(_) | Area::Fips(_) => {
             let query = match &req.area {
@@ -284,7 +284,7 @@ pub fn fetch_inputs(
         Some(p) => {
             std::fs::metadata(p).map_err(|e| IngestError::io(p, e))?;
             obs.finished("OpenStreetMap extract", p, Origin::Given);
-            p.clone()
+            absolute(p)?
         }
         None => {
             let b = ingest::boundary::load_boundary(&boundary)?;
@@ -418,6 +418,12 @@ fn latest_cached_lodes(cache: &Path, sources: &Sources, st: &State) -> Option<u1
                 .flatten()
         })
         .max()
+}
+
+/// Given files are recorded with absolute paths: `inputs.json` must not depend on the
+/// folder the command ran in.
+fn absolute(p: &Path) -> Result<PathBuf, FetchError> {
+    std::path::absolute(p).map_err(|e| FetchError::io(p, e))
 }
 
 /// Puts a cached file into the project folder: a hard link (no copy of big files) where the
