@@ -1,10 +1,11 @@
 //! Bicycle Network Analysis (PeopleForBikes BNA, brokenspoke-analyzer 3.2.4) in memory.
 //!
-//! Layers, in data-flow order: `ingest` → `network` → `analysis` → `store`; `pipeline` drives
+//! Layers, in data-flow order: `fetch` (downloads, optional) → `ingest` → `network` → `analysis` → `store`; `pipeline` drives
 //! them and is the one API that the CLI, the desktop app and the cloud worker call.
 
 pub mod analysis;
 pub mod app;
+pub mod fetch;
 pub mod ingest;
 pub mod model;
 pub mod network;

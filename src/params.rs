@@ -102,3 +102,20 @@ pub const W_SOCIAL_SERVICES: f64 = 0.15;
 pub const W_PARKS: f64 = 0.4;
 pub const W_TRAILS: f64 = 0.35;
 pub const W_COMMUNITY_CENTERS: f64 = 0.25;
+
+// ---- bna fetch (not BNA method constants: limits of the downloader) ----
+
+/// Largest file `bna fetch` accepts from each source, bytes; a larger answer is refused
+/// before it fills the disk (the biggest TIGER tabblock20 state zip, Texas, is ≈ 600 MB).
+pub const FETCH_MAX_TIGER_BYTES: u64 = 2 << 30;
+pub const FETCH_MAX_LODES_BYTES: u64 = 512 << 20;
+pub const FETCH_MAX_OSM_BYTES: u64 = 4 << 30;
+/// Attempts per download; an interrupted transfer resumes where it stopped.
+pub const FETCH_MAX_ATTEMPTS: u32 = 5;
+/// Pause before retrying after a failed connection or a 5xx/429, milliseconds (× attempt).
+pub const FETCH_RETRY_BACKOFF_MS: u64 = 500;
+/// Overpass server-side limits sent with the query: seconds and bytes of memory.
+pub const OVERPASS_TIMEOUT_S: u64 = 900;
+pub const OVERPASS_MAXSIZE_BYTES: u64 = 2 << 30;
+/// First LODES 8 year tried when looking for the latest one (then downwards).
+pub const LODES_FIRST_YEAR: u16 = 2002;

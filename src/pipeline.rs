@@ -51,6 +51,24 @@ pub struct AnalysisRequest {
     pub out: PathBuf,
 }
 
+impl AnalysisRequest {
+    /// The request for what `fetch::fetch_inputs` produced: census population when blocks
+    /// were fetched (TIGER 2020 tabblock20 carries POP20), synthetic otherwise.
+    pub fn from_fetched(inputs: &crate::fetch::FetchedInputs, out: PathBuf) -> Self {
+        Self {
+            boundary: inputs.boundary.clone(),
+            osm: inputs.osm.clone(),
+            blocks: inputs.blocks.clone(),
+            jobs: inputs.jobs.clone(),
+            population: None,
+            city_fips: inputs.city_fips.clone(),
+            state_fips: inputs.state_fips.clone(),
+            residential_speed: None,
+            out,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stage {
     Boundary,

@@ -2,6 +2,7 @@
 //! stderr and an exit code (2 = bad input, 1 = other failure, 130 = cancelled).
 
 mod bench;
+mod fetch;
 mod observer;
 mod table;
 
@@ -50,6 +51,8 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Get the inputs for a US place or a boundary: boundary, OSM, census blocks, LODES jobs.
+    Fetch(fetch::FetchArgs),
     /// Time the analysis stage by stage (medians) and its peak memory on the bundled cases.
     Bench(bench::BenchArgs),
 }
@@ -122,6 +125,7 @@ pub fn main() -> i32 {
         }) => export(&project, format, &dir),
         Some(Command::Demo { city, out }) => demo(city, out),
         Some(Command::Bench(a)) => bench::run(a),
+        Some(Command::Fetch(a)) => fetch::run(a),
         // With a display, no arguments opens the desktop app; headless, it runs the demo.
         None if bna::app::display_available() => open_app(),
         None => demo(DemoCity::Dc, None),
@@ -132,7 +136,10 @@ pub fn main() -> i32 {
             let code = match e.downcast_ref::<PipelineError>() {
                 Some(PipelineError::Cancelled) => 130,
                 Some(p) if p.is_bad_input() => 2,
-                _ => 1,
+                _ => match e.downcast_ref::<bna::fetch::FetchError>() {
+                    Some(f) if f.is_bad_input() => 2,
+                    _ => 1,
+                },
             };
             eprintln!("error: {e:#}");
             code

@@ -5,6 +5,7 @@ pub mod boundary;
 pub mod census;
 pub mod jobs;
 pub mod osm;
+mod osm_xml;
 pub mod speed;
 pub mod synthetic;
 

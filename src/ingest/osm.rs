@@ -100,6 +100,10 @@ fn is_control(tags: &Tags) -> bool {
         .is_some_and(|h| CONTROL_HIGHWAY_VALUES.contains(&h.as_str()))
 }
 
+fn is_multipolygon_poi(tags: &Tags) -> bool {
+    tags.get("type").is_some_and(|t| t == "multipolygon") && is_poi(tags)
+}
+
 pub fn is_imported_highway(tags: &Tags) -> bool {
     tags.get("highway")
         .is_some_and(|h| IMPORTED_HIGHWAYS.contains(&h.as_str()))
@@ -171,40 +175,37 @@ impl Assembly {
                 };
                 self.node(n.id(), c, tags_of(n.tags()));
             }
-            Element::Way(w) => {
-                self.x.way_count += 1;
-                let tags = tags_of(w.tags());
-                let nodes: Vec<i64> = w.refs().collect();
-                if is_imported_highway(&tags) {
-                    self.x.highway_ways.push(OsmWay {
-                        id: w.id(),
-                        nodes,
-                        tags,
-                    });
-                } else if is_poi(&tags) && nodes.len() >= 4 && nodes.first() == nodes.last() {
-                    self.poi_ways.push(OsmWay {
-                        id: w.id(),
-                        nodes,
-                        tags,
-                    });
-                } else {
-                    // Kept only because multipolygon relations (read later) may use them.
-                    self.other_way_refs.insert(w.id(), nodes);
-                }
-            }
+            Element::Way(w) => self.way(w.id(), w.refs().collect(), tags_of(w.tags())),
             Element::Relation(r) => {
-                self.x.relation_count += 1;
                 let tags = tags_of(r.tags());
-                let is_mp = tags.get("type").is_some_and(|t| t == "multipolygon");
-                if is_mp && is_poi(&tags) {
-                    let members = r
-                        .members()
-                        .filter(|m| m.member_type == RelMemberType::Way)
-                        .map(|m| (m.member_id, m.role().unwrap_or("").to_owned()))
-                        .collect();
-                    self.relations.push((r.id(), tags, members));
-                }
+                let wanted = is_multipolygon_poi(&tags);
+                let members = r
+                    .members()
+                    .filter(|m| wanted && m.member_type == RelMemberType::Way)
+                    .map(|m| (m.member_id, m.role().unwrap_or("").to_owned()))
+                    .collect();
+                self.relation(r.id(), tags, members);
             }
+        }
+    }
+
+    fn way(&mut self, id: i64, nodes: Vec<i64>, tags: Tags) {
+        self.x.way_count += 1;
+        if is_imported_highway(&tags) {
+            self.x.highway_ways.push(OsmWay { id, nodes, tags });
+        } else if is_poi(&tags) && nodes.len() >= 4 && nodes.first() == nodes.last() {
+            self.poi_ways.push(OsmWay { id, nodes, tags });
+        } else {
+            // Kept only because multipolygon relations (read later) may use them.
+            self.other_way_refs.insert(id, nodes);
+        }
+    }
+
+    /// `members`: (way id, role) of the relation's way members.
+    fn relation(&mut self, id: i64, tags: Tags, members: Vec<(i64, String)>) {
+        self.x.relation_count += 1;
+        if is_multipolygon_poi(&tags) {
+            self.relations.push((id, tags, members));
         }
     }
 
@@ -264,7 +265,19 @@ fn decode_block(blob: &osmpbf::Blob) -> Result<Option<PrimitiveBlock>, osmpbf::E
 pub fn read_osm(path: &Path, progress: &dyn StageProgress) -> Result<OsmExtract, OsmReadError> {
     let meta = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?;
     progress.set_total(meta.len());
-    check_pbf_magic(path)?;
+    if check_pbf_magic(path)? == Format::Xml {
+        // Overpass API answers (what `bna fetch` downloads) are OSM XML.
+        let mut asm = Assembly::new();
+        super::osm_xml::read_xml(path, progress, |el| match el {
+            super::osm_xml::XmlElement::Node(id, c, tags) => asm.node(id, c, tags),
+            super::osm_xml::XmlElement::Way(id, nodes, tags) => asm.way(id, nodes, tags),
+            super::osm_xml::XmlElement::Relation(id, tags, members) => {
+                asm.relation(id, tags, members)
+            }
+        })?;
+        progress.inc(meta.len());
+        return asm.finish(path);
+    }
     let mut blobs = BlobReader::from_path(path).map_err(|e| IngestError::io(path, io_err(e)))?;
     let unreadable = |e: osmpbf::Error| {
         IngestError::invalid(
@@ -314,28 +327,33 @@ fn io_err(e: osmpbf::Error) -> std::io::Error {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Pbf,
+    Xml,
+}
+
 /// A PBF file starts with a 4-byte big-endian header length followed by a BlobHeader whose
-/// first field is the string "OSMHeader". Checking this up front gives a clear message for
-/// an XML `.osm`, a GeoJSON or an HTML error page saved under a `.pbf` name.
-fn check_pbf_magic(path: &Path) -> Result<(), IngestError> {
+/// first field is the string "OSMHeader"; OSM XML starts with `<?xml` or `<osm`. Checking this
+/// up front gives a clear message for a GeoJSON or an HTML error page saved under an OSM name.
+fn check_pbf_magic(path: &Path) -> Result<Format, IngestError> {
     use std::io::Read;
     let mut head = [0u8; 64];
     let mut f = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
     let n = f.read(&mut head).map_err(|e| IngestError::io(path, e))?;
-    let found = head[..n].windows(9).any(|w| w == b"OSMHeader");
-    if found {
-        Ok(())
-    } else {
-        let hint = if head[..n].starts_with(b"<?xml") || head[..n].starts_with(b"<osm") {
-            "this is OSM XML; convert it with `osmium cat in.osm -o out.osm.pbf`"
-        } else {
-            "expected an .osm.pbf extract (e.g. from Geofabrik or `osmium extract`)"
-        };
-        Err(IngestError::invalid(
-            path,
-            format!("not an OpenStreetMap PBF file: {hint}"),
-        ))
+    if head[..n].windows(9).any(|w| w == b"OSMHeader") {
+        return Ok(Format::Pbf);
     }
+    let text = String::from_utf8_lossy(&head[..n]);
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    if text.starts_with("<?xml") || text.starts_with("<osm") {
+        return Ok(Format::Xml);
+    }
+    Err(IngestError::invalid(
+        path,
+        "not an OpenStreetMap file: expected an .osm.pbf extract (e.g. from Geofabrik or \
+         `osmium extract`) or OSM XML (e.g. from the Overpass API or `bna fetch`)",
+    ))
 }
 
 fn ring_coords(nodes: &[i64], coords: &HashMap<i64, Coord<f64>>) -> Option<LineString<f64>> {
@@ -497,12 +515,24 @@ mod tests {
     }
 
     #[test]
-    fn rejects_non_pbf_with_reason() {
+    fn rejects_non_osm_with_reason() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.osm.pbf");
+        std::fs::write(&p, r#"{"type": "FeatureCollection", "features": []}"#).unwrap();
+        let e = read_osm(&p, &Counter::default()).unwrap_err().to_string();
+        assert!(
+            e.contains("x.osm.pbf") && e.contains("not an OpenStreetMap file"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn empty_xml_has_no_nodes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.osm");
         std::fs::write(&p, "<?xml version='1.0'?><osm></osm>").unwrap();
         let e = read_osm(&p, &Counter::default()).unwrap_err().to_string();
-        assert!(e.contains("x.osm.pbf") && e.contains("OSM XML"), "{e}");
+        assert!(e.contains("x.osm") && e.contains("no nodes"), "{e}");
     }
 
     #[test]

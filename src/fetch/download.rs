@@ -1,0 +1,416 @@
+//! One file from the network into the shared cache: resumable, size- and checksum-verified,
+//! never fetched twice.
+//!
+//! A download goes to `<file>.part` and is renamed when complete; its SHA-256 and size are
+//! then written to the file's manifest (`<file>.manifest.json`). A cached file is checked
+//! against its manifest before use, so a truncated or altered file is noticed (and fetched
+//! again when online).
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{FetchError, FetchObserver, Origin};
+use crate::params;
+
+/// What to fetch and where it lives in the cache.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// For messages: "TIGER blocks for state 11", "OSM extract (Overpass)".
+    pub what: String,
+    pub url: String,
+    /// A form body to POST (Overpass); `None` for a GET. POSTed answers cannot be resumed.
+    pub form: Option<Vec<(String, String)>>,
+    /// Path inside the cache.
+    pub rel: PathBuf,
+    pub max_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub url: String,
+    pub size: u64,
+    pub sha256: String,
+    /// RFC 3339, when the file was fetched (or adopted from a file put in the cache by hand).
+    pub fetched: String,
+}
+
+pub fn manifest_path(file: &Path) -> PathBuf {
+    let mut s = file.as_os_str().to_owned();
+    s.push(".manifest.json");
+    PathBuf::from(s)
+}
+
+fn part_path(file: &Path) -> PathBuf {
+    let mut s = file.as_os_str().to_owned();
+    s.push(".part");
+    PathBuf::from(s)
+}
+
+pub fn sha256_file(path: &Path) -> Result<String, FetchError> {
+    let mut f = File::open(path).map_err(|e| FetchError::io(path, e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| FetchError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// State of a file in the cache.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Cached {
+    Missing,
+    Valid(Manifest),
+    /// Present but not what was downloaded: the reason says how it differs.
+    Corrupt(String),
+}
+
+/// Checks a cached file against its manifest. A file without a manifest was put there by
+/// hand (as the offline message asks): it is adopted, its checksum recorded from now on.
+pub fn check_cached(file: &Path, url: &str) -> Result<Cached, FetchError> {
+    let meta = match std::fs::metadata(file) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Cached::Missing),
+        Err(e) => return Err(FetchError::io(file, e)),
+    };
+    let mpath = manifest_path(file);
+    let manifest: Option<Manifest> = match std::fs::read(&mpath) {
+        Ok(b) => serde_json::from_slice(&b).ok(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(FetchError::io(&mpath, e)),
+    };
+    let Some(m) = manifest else {
+        if meta.len() == 0 {
+            return Ok(Cached::Corrupt("the file is empty".into()));
+        }
+        let m = Manifest {
+            url: url.to_owned(),
+            size: meta.len(),
+            sha256: sha256_file(file)?,
+            fetched: now_rfc3339(),
+        };
+        write_manifest(file, &m)?;
+        return Ok(Cached::Valid(m));
+    };
+    if meta.len() != m.size {
+        return Ok(Cached::Corrupt(format!(
+            "{} bytes instead of the {} downloaded",
+            meta.len(),
+            m.size
+        )));
+    }
+    let sha = sha256_file(file)?;
+    if sha != m.sha256 {
+        return Ok(Cached::Corrupt(format!(
+            "SHA-256 {sha} differs from the {} recorded at download",
+            m.sha256
+        )));
+    }
+    Ok(Cached::Valid(m))
+}
+
+fn write_manifest(file: &Path, m: &Manifest) -> Result<(), FetchError> {
+    let p = manifest_path(file);
+    let json = serde_json::to_vec_pretty(m).expect("manifest serialises");
+    std::fs::write(&p, json).map_err(|e| FetchError::io(&p, e))
+}
+
+/// Real sources are fetched over HTTPS only. Plain http is accepted for loopback hosts
+/// alone (127.0.0.1, localhost, ::1), so that tests can serve real files from a local server
+/// without certificates; nothing else on the network is trusted without TLS.
+pub fn check_url(url: &str) -> Result<(), FetchError> {
+    let uri: ureq::http::Uri = url.parse().map_err(|_| FetchError::BadUrl {
+        url: url.to_owned(),
+        reason: "not a valid URL".into(),
+    })?;
+    let host = uri.host().unwrap_or("");
+    match uri.scheme_str() {
+        Some("https") if !host.is_empty() => Ok(()),
+        Some("http") if is_loopback(host) => Ok(()),
+        Some("http") => Err(FetchError::BadUrl {
+            url: url.to_owned(),
+            reason: "plain http is allowed only for 127.0.0.1/localhost; use https".into(),
+        }),
+        _ => Err(FetchError::BadUrl {
+            url: url.to_owned(),
+            reason: "expected an https:// URL".into(),
+        }),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1")
+}
+
+fn agent_for(url: &str) -> ureq::Agent {
+    let loopback = url
+        .parse::<ureq::http::Uri>()
+        .ok()
+        .and_then(|u| u.host().map(is_loopback))
+        .unwrap_or(false);
+    ureq::Agent::config_builder()
+        // A redirect to plain http from a real source is refused too.
+        .https_only(!loopback)
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_secs(30)))
+        // Overpass may think for minutes before the first byte.
+        .timeout_recv_response(Some(Duration::from_secs(params::OVERPASS_TIMEOUT_S + 60)))
+        .user_agent(concat!("bna/", env!("CARGO_PKG_VERSION"), " (bna fetch)"))
+        .build()
+        .into()
+}
+
+/// Does `url` exist? A HEAD request: 2xx yes, 404 no, anything else an error.
+pub fn exists(url: &str) -> Result<bool, FetchError> {
+    check_url(url)?;
+    let resp = agent_for(url)
+        .head(url)
+        .call()
+        .map_err(|e| FetchError::network(url, e))?;
+    match resp.status().as_u16() {
+        200..=299 => Ok(true),
+        404 | 410 => Ok(false),
+        s => Err(FetchError::Http {
+            url: url.to_owned(),
+            status: s,
+        }),
+    }
+}
+
+/// The cached file for `entry`, downloading it first when it is missing or corrupt.
+pub fn fetch(
+    cache_root: &Path,
+    entry: &Entry,
+    offline: bool,
+    obs: &dyn FetchObserver,
+) -> Result<PathBuf, FetchError> {
+    let file = cache_root.join(&entry.rel);
+    match check_cached(&file, &entry.url)? {
+        Cached::Valid(_) => {
+            obs.finished(&entry.what, &file, Origin::Cache);
+            return Ok(file);
+        }
+        Cached::Corrupt(reason) if offline => {
+            return Err(FetchError::Corrupt {
+                path: file,
+                reason,
+                url: entry.url.clone(),
+            })
+        }
+        Cached::Corrupt(reason) => {
+            obs.message(&format!(
+                "{}: cached file is damaged ({reason}); fetching it again",
+                file.display()
+            ));
+            std::fs::remove_file(&file).map_err(|e| FetchError::io(&file, e))?;
+        }
+        Cached::Missing if offline => {
+            return Err(FetchError::Offline {
+                what: entry.what.clone(),
+                path: file,
+                url: entry.url.clone(),
+            })
+        }
+        Cached::Missing => {}
+    }
+    check_url(&entry.url)?;
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| FetchError::io(dir, e))?;
+    }
+    let part = part_path(&file);
+    let size = transfer(entry, &part, obs).map_err(|e| match e {
+        FetchError::Network { url, reason } => FetchError::NetworkMissing {
+            what: entry.what.clone(),
+            url,
+            reason,
+            path: file.clone(),
+        },
+        other => other,
+    })?;
+    std::fs::rename(&part, &file).map_err(|e| FetchError::io(&file, e))?;
+    let m = Manifest {
+        url: entry.url.clone(),
+        size,
+        sha256: sha256_file(&file)?,
+        fetched: now_rfc3339(),
+    };
+    write_manifest(&file, &m)?;
+    obs.finished(&entry.what, &file, Origin::Network);
+    Ok(file)
+}
+
+/// Outcome of one request.
+enum Attempt {
+    Done(u64),
+    /// The body stopped early (connection closed, short read): try again, resuming.
+    Interrupted(String),
+    /// A failure worth retrying from where we are (connection refused, 5xx, 429).
+    Retry(FetchError),
+}
+
+/// Brings `part` to the complete file, resuming across interruptions. Returns its size.
+fn transfer(entry: &Entry, part: &Path, obs: &dyn FetchObserver) -> Result<u64, FetchError> {
+    let mut last = None;
+    for attempt in 1..=params::FETCH_MAX_ATTEMPTS {
+        if obs.is_cancelled() {
+            return Err(FetchError::Cancelled);
+        }
+        match one_request(entry, part, obs)? {
+            Attempt::Done(n) => return Ok(n),
+            Attempt::Interrupted(why) => {
+                let have = std::fs::metadata(part).map(|m| m.len()).unwrap_or(0);
+                obs.message(&format!(
+                    "{}: transfer interrupted at {have} bytes ({why}); resuming",
+                    entry.what
+                ));
+                last = Some(FetchError::Network {
+                    url: entry.url.clone(),
+                    reason: why,
+                });
+            }
+            Attempt::Retry(e) => {
+                obs.message(&format!("{}: {e}; retrying", entry.what));
+                last = Some(e);
+                std::thread::sleep(Duration::from_millis(
+                    params::FETCH_RETRY_BACKOFF_MS * u64::from(attempt),
+                ));
+            }
+        }
+    }
+    Err(last.expect("at least one attempt"))
+}
+
+fn header_u64(resp: &ureq::http::Response<ureq::Body>, name: &str) -> Option<u64> {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Start offset of a `Content-Range: bytes START-END/TOTAL` header.
+fn content_range_start(resp: &ureq::http::Response<ureq::Body>) -> Option<u64> {
+    let v = resp.headers().get("content-range")?.to_str().ok()?;
+    let range = v.trim().strip_prefix("bytes")?.trim();
+    range.split('-').next()?.trim().parse().ok()
+}
+
+fn one_request(entry: &Entry, part: &Path, obs: &dyn FetchObserver) -> Result<Attempt, FetchError> {
+    let url = &entry.url;
+    let agent = agent_for(url);
+    // Only a GET can be resumed; a POSTed query is asked again from the start.
+    let have = match entry.form {
+        None => std::fs::metadata(part).map(|m| m.len()).unwrap_or(0),
+        Some(_) => 0,
+    };
+    let result = match &entry.form {
+        None if have > 0 => agent
+            .get(url)
+            .header("Range", format!("bytes={have}-"))
+            .call(),
+        None => agent.get(url).call(),
+        Some(form) => agent
+            .post(url)
+            .send_form(form.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+    };
+    let resp = match result {
+        Ok(r) => r,
+        Err(e) => return Ok(Attempt::Retry(FetchError::network(url, e))),
+    };
+    let status = resp.status().as_u16();
+    let (offset, append) = match status {
+        206 if have > 0 && content_range_start(&resp) == Some(have) => (have, true),
+        200 => (0, false),
+        // The server ignored or misread the range: start again from the first byte.
+        206 | 416 => {
+            std::fs::remove_file(part).map_err(|e| FetchError::io(part, e))?;
+            return Ok(Attempt::Interrupted(format!(
+                "the server answered the resume request with status {status}"
+            )));
+        }
+        404 | 410 => return Err(FetchError::NotOnServer { url: url.clone() }),
+        429 | 500..=599 => {
+            return Ok(Attempt::Retry(FetchError::Http {
+                url: url.clone(),
+                status,
+            }))
+        }
+        _ => {
+            return Err(FetchError::Http {
+                url: url.clone(),
+                status,
+            })
+        }
+    };
+    let length = header_u64(&resp, "content-length");
+    let expected = length.map(|l| offset + l);
+    if let Some(total) = expected.filter(|t| *t > entry.max_bytes) {
+        return Err(FetchError::TooLarge {
+            url: url.clone(),
+            size: total,
+            limit: entry.max_bytes,
+        });
+    }
+    obs.started(&entry.what, url, expected, offset);
+    let mut out = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(part)
+        .map_err(|e| FetchError::io(part, e))?;
+    let mut body = resp.into_body().into_reader();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut done = offset;
+    loop {
+        if obs.is_cancelled() {
+            return Err(FetchError::Cancelled);
+        }
+        let n = match body.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => return Ok(Attempt::Interrupted(e.to_string())),
+        };
+        out.write_all(&buf[..n])
+            .map_err(|e| FetchError::io(part, e))?;
+        done += n as u64;
+        if done > entry.max_bytes {
+            drop(out);
+            let _ = std::fs::remove_file(part);
+            return Err(FetchError::TooLarge {
+                url: url.clone(),
+                size: done,
+                limit: entry.max_bytes,
+            });
+        }
+        obs.progress(done);
+    }
+    out.flush().map_err(|e| FetchError::io(part, e))?;
+    match expected {
+        Some(t) if done < t => Ok(Attempt::Interrupted(format!(
+            "connection closed after {done} of {t} bytes"
+        ))),
+        Some(t) if done > t => {
+            drop(out);
+            let _ = std::fs::remove_file(part);
+            Err(FetchError::Corrupt {
+                path: part.to_path_buf(),
+                reason: format!("received {done} bytes, more than the announced {t}"),
+                url: url.clone(),
+            })
+        }
+        _ => Ok(Attempt::Done(done)),
+    }
+}

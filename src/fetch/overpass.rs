@@ -1,0 +1,158 @@
+//! The OpenStreetMap extract for boundary ⊕ 2680 m, as one Overpass API query.
+//!
+//! The query asks for what `ingest::osm` reads and nothing else: every `highway=*` way with
+//! its nodes (§3.1), the nodes that control intersections (§3.4), and the objects the §6.2
+//! destination filters can match, with the ways and nodes their geometry needs. The answer is
+//! OSM XML, which `ingest::osm::read_osm` reads as it reads a PBF.
+
+use std::path::{Path, PathBuf};
+
+use geo::{BoundingRect, MultiPolygon, Rect};
+use sha2::{Digest, Sha256};
+
+use super::download::Entry;
+use super::FetchError;
+use crate::params;
+
+/// Metres per degree of latitude (and of longitude at the equator), rounded down from the
+/// ≈ 111,195 m of the mean Earth radius so that the box is never short of the buffer.
+const METRES_PER_DEGREE: f64 = 111_000.0;
+
+/// The boundary's bounding box grown by `buffer_m` on every side, in lon/lat. A box rather
+/// than the buffered polygon: the query stays short, and the analysis clips to 2680 m itself.
+pub fn buffered_bbox(boundary: &MultiPolygon<f64>, buffer_m: f64) -> Option<Rect<f64>> {
+    let r = boundary.bounding_rect()?;
+    let dlat = buffer_m / METRES_PER_DEGREE;
+    // The widest longitude step is at the latitude farthest from the equator.
+    let max_abs_lat = r.min().y.abs().max(r.max().y.abs()) + dlat;
+    let dlon = buffer_m / (METRES_PER_DEGREE * max_abs_lat.to_radians().cos().max(0.01));
+    Some(Rect::new(
+        (r.min().x - dlon, (r.min().y - dlat).max(-90.0)),
+        (r.max().x + dlon, (r.max().y + dlat).min(90.0)),
+    ))
+}
+
+/// Overpass QL for the box (south, west, north, east order, as Overpass wants).
+pub fn query(bbox: &Rect<f64>) -> String {
+    let (s, w, n, e) = (bbox.min().y, bbox.min().x, bbox.max().y, bbox.max().x);
+    format!(
+        "[out:xml][timeout:{timeout}][maxsize:{maxsize}][bbox:{s:.6},{w:.6},{n:.6},{e:.6}];\n\
+         (\n\
+         \x20 way[highway];\n\
+         \x20 node[highway~\"^(traffic_signals|crossing|stop|motorway_junction)$\"];\n\
+         \x20 nwr[amenity];\n\
+         \x20 nwr[shop];\n\
+         \x20 nwr[healthcare];\n\
+         \x20 nwr[leisure~\"^(park|nature_reserve|playground)$\"];\n\
+         \x20 nwr[landuse=retail];\n\
+         \x20 nwr[building=retail];\n\
+         \x20 nwr[railway=station];\n\
+         \x20 nwr[public_transport=station];\n\
+         );\n\
+         (._;>;);\n\
+         out body;\n",
+        timeout = params::OVERPASS_TIMEOUT_S,
+        maxsize = params::OVERPASS_MAXSIZE_BYTES,
+    )
+}
+
+/// The download of the extract; cached under a hash of the query, so the same area is asked
+/// for once.
+pub fn entry(endpoint: &str, query: &str) -> Entry {
+    let hash = hex::encode(Sha256::digest(query.as_bytes()));
+    Entry {
+        what: "OpenStreetMap extract (Overpass API)".into(),
+        url: endpoint.to_owned(),
+        form: Some(vec![("data".into(), query.to_owned())]),
+        rel: PathBuf::from("osm").join(format!("overpass-{}.osm", &hash[..16])),
+        max_bytes: params::FETCH_MAX_OSM_BYTES,
+    }
+}
+
+/// Overpass reports a query that ran out of time or memory as a `<remark>` inside a
+/// successful (200) answer with a partial extract; such a file must not be used.
+pub fn check_answer(path: &Path) -> Result<(), FetchError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let io = |e| FetchError::io(path, e);
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    let len = f.metadata().map_err(io)?.len();
+    let mut head = vec![0u8; 512.min(len as usize)];
+    f.read_exact(&mut head).map_err(io)?;
+    let head = String::from_utf8_lossy(&head);
+    if !head.trim_start().starts_with("<?xml") && !head.trim_start().starts_with("<osm") {
+        let first = head
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(120)
+            .collect::<String>();
+        return Err(FetchError::BadAnswer {
+            path: path.to_path_buf(),
+            reason: format!("the Overpass answer is not OSM XML (it starts \"{first}\")"),
+        });
+    }
+    // The remark comes after the elements, just before `</osm>`.
+    let tail_len = 4096.min(len);
+    f.seek(SeekFrom::Start(len - tail_len)).map_err(io)?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail).map_err(io)?;
+    let tail = String::from_utf8_lossy(&tail);
+    if let Some(i) = tail.find("<remark>") {
+        let remark = tail[i + 8..].split("</remark>").next().unwrap_or("").trim();
+        if remark.contains("error") {
+            return Err(FetchError::BadAnswer {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "the Overpass server gave up ({remark}); try again later, or give an \
+                     extract with --osm"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{polygon, Contains, Distance, Haversine, Point};
+
+    #[test]
+    fn bbox_grows_by_the_buffer_in_metres() {
+        let b = MultiPolygon::new(vec![polygon![
+            (x: -73.25, y: 44.45), (x: -73.18, y: 44.45), (x: -73.18, y: 44.53), (x: -73.25, y: 44.53)
+        ]]);
+        let r = buffered_bbox(&b, 2680.0).unwrap();
+        // Each side is at least 2680 m from the boundary's box, and not much more.
+        let west = Haversine.distance(Point::new(-73.25, 44.49), Point::new(r.min().x, 44.49));
+        let south = Haversine.distance(Point::new(-73.2, 44.45), Point::new(-73.2, r.min().y));
+        assert!((2680.0..2780.0).contains(&west), "{west}");
+        assert!((2660.0..2700.0).contains(&south), "{south}");
+        assert!(geo::Polygon::from(r).contains(&b.0[0]));
+    }
+
+    #[test]
+    fn query_names_the_box_and_the_needed_keys() {
+        let r = Rect::new((-77.1, 38.9), (-77.0, 39.0));
+        let q = query(&r);
+        assert!(
+            q.contains("[bbox:38.900000,-77.100000,39.000000,-77.000000]"),
+            "{q}"
+        );
+        for k in [
+            "way[highway]",
+            "nwr[amenity]",
+            "nwr[shop]",
+            "railway=station",
+            "(._;>;)",
+        ] {
+            assert!(q.contains(k), "{k} missing from {q}");
+        }
+        let (a, b) = (
+            entry("https://x/api", &q),
+            entry("https://x/api", &query(&Rect::new((0., 0.), (1., 1.)))),
+        );
+        assert_ne!(a.rel, b.rel, "different areas are cached apart");
+    }
+}
