@@ -102,3 +102,11 @@ pub const W_SOCIAL_SERVICES: f64 = 0.15;
 pub const W_PARKS: f64 = 0.4;
 pub const W_TRAILS: f64 = 0.35;
 pub const W_COMMUNITY_CENTERS: f64 = 0.25;
+
+/// Zoom levels of the MBTiles export: 10 shows a whole metro area, 16 single streets.
+pub const TILES_MIN_ZOOM: u8 = 10;
+pub const TILES_MAX_ZOOM: u8 = 16;
+/// MVT tile extent (coordinate units per tile side) and the buffer drawn past each edge, in
+/// the same units, so that lines and polygon edges do not show seams between tiles.
+pub const TILES_EXTENT: u32 = 4096;
+pub const TILES_BUFFER: u32 = 64;
