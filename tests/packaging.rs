@@ -61,7 +61,9 @@ fn deb_assets_exist_and_put_the_data_where_the_binary_looks() {
         let p = root().join(fixed);
         if src.contains('*') {
             assert!(
-                std::fs::read_dir(&p).map(|d| d.count() > 0).unwrap_or(false),
+                std::fs::read_dir(&p)
+                    .map(|d| d.count() > 0)
+                    .unwrap_or(false),
                 "{src}: {} is missing or empty",
                 p.display()
             );

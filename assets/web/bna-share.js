@@ -50,7 +50,10 @@
   var table = document.getElementById("scores");
   var TOP = ["overall_score", "people", "opportunity", "core_services", "retail", "recreation", "transit"];
   var rows = ['<tr class="head"><td>score</td><td class="v">value</td></tr>'];
-  data.scores.forEach(function (r) {
+  // The overall score first, then the table's own order (as `bna scores` prints it).
+  var ordered = data.scores.filter(function (r) { return r.score_id === "overall_score"; })
+    .concat(data.scores.filter(function (r) { return r.score_id !== "overall_score"; }));
+  ordered.forEach(function (r) {
     var v = r.score_normalized !== null ? r.score_normalized : r.score_original;
     var cls = TOP.indexOf(r.score_id) >= 0 ? "" : "sub";
     rows.push('<tr class="' + cls + '" title="' + esc(r.human_explanation || "") + '"><td>' +

@@ -2,7 +2,7 @@
 //! read the project file back through the store, like the CLI; they take well under a second
 //! on a city, so they run in the frame that asked for them.
 
-use egui::Ui;
+use eframe::egui::{self, Ui};
 
 use super::state::{BnaApp, Status};
 use crate::store::{self, ExportFormat, Project};
