@@ -119,3 +119,11 @@ pub const OVERPASS_TIMEOUT_S: u64 = 900;
 pub const OVERPASS_MAXSIZE_BYTES: u64 = 2 << 30;
 /// First LODES 8 year tried when looking for the latest one (then downwards).
 pub const LODES_FIRST_YEAR: u16 = 2002;
+
+/// Zoom levels of the MBTiles export: 10 shows a whole metro area, 16 single streets.
+pub const TILES_MIN_ZOOM: u8 = 10;
+pub const TILES_MAX_ZOOM: u8 = 16;
+/// MVT tile extent (coordinate units per tile side) and the buffer drawn past each edge, in
+/// the same units, so that lines and polygon edges do not show seams between tiles.
+pub const TILES_EXTENT: u32 = 4096;
+pub const TILES_BUFFER: u32 = 64;

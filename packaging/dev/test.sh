@@ -3,6 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash packaging/dev/setup-debian.sh
+# The web export test (tests/web_export.rs) opens the exported page in headless Chromium.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing: chromium" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
 rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt clippy
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings

@@ -12,6 +12,7 @@ pub mod jobs;
 mod map_view;
 pub mod panels;
 pub mod paths;
+mod share;
 pub mod state;
 
 use std::path::PathBuf;

@@ -454,6 +454,7 @@ impl BnaApp {
                     }
                     ui.close();
                 }
+                self.share_menu_items(ui);
                 ui.menu_button("Open Recent", |ui| {
                     if self.recent.projects.is_empty() {
                         ui.label("No recent projects");

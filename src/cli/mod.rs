@@ -103,6 +103,10 @@ enum Format {
     Shapefile,
     Csv,
     Gpkg,
+    /// Vector tiles (MVT) of roads and blocks in one .mbtiles file.
+    Mbtiles,
+    /// A static web page (index.html) with the map and the score table.
+    Web,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -213,6 +217,8 @@ fn export(project: &Path, format: Format, dir: &Path) -> anyhow::Result<()> {
         Format::Shapefile => ExportFormat::Shapefile,
         Format::Csv => ExportFormat::Csv,
         Format::Gpkg => ExportFormat::Gpkg,
+        Format::Mbtiles => ExportFormat::MbTiles,
+        Format::Web => ExportFormat::Web,
     };
     for f in store::export(&p, format, dir)? {
         println!("{}", f.display());

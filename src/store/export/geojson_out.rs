@@ -75,7 +75,7 @@ fn write_table(
     w.flush().map_err(io_err(out))
 }
 
-fn property(kind: ColKind, v: &Value) -> serde_json::Value {
+pub(super) fn property(kind: ColKind, v: &Value) -> serde_json::Value {
     use serde_json::Value as J;
     match (kind, v) {
         (_, Value::Null) => J::Null,

@@ -4,7 +4,10 @@
 mod csv_out;
 mod geojson_out;
 mod gpkg;
+mod mbtiles;
+mod share;
 mod shp;
+mod web;
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +26,10 @@ pub enum ExportFormat {
     Shapefile,
     Csv,
     Gpkg,
+    /// MBTiles 1.3 vector tile set of roads (stress) and blocks (scores).
+    MbTiles,
+    /// A self-contained static web page (map + score table) that opens from disk.
+    Web,
 }
 
 /// Writes `format` into `dir` (created if missing) and returns every file written.
@@ -45,6 +52,8 @@ pub fn export(
         ExportFormat::Shapefile => shp::write(project, dir),
         ExportFormat::Csv => csv_out::write(project, dir),
         ExportFormat::Gpkg => gpkg::write(project, dir),
+        ExportFormat::MbTiles => mbtiles::write(project, dir),
+        ExportFormat::Web => web::write(project, dir),
     }
 }
 

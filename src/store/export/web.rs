@@ -1,0 +1,133 @@
+//! A self-contained static web page of the results: `index.html`, the page script, the data as
+//! a script (`bna-data.js`, so the page works from `file://` where `fetch` is refused), and
+//! Leaflet (vendored from npm, see `assets/web/README.md`). No file refers to the network; the
+//! OpenStreetMap basemap is an opt-in checkbox.
+
+use std::path::{Path, PathBuf};
+
+use geo::{Coord, Geometry, MapCoords};
+use serde_json::{json, Map, Value as J};
+
+use super::io_err;
+use super::share::{read_layers, ShareLayer};
+use crate::store::error::StoreError;
+use crate::store::project::Project;
+
+const INDEX_HTML: &str = include_str!("../../../assets/web/index.html");
+const SHARE_JS: &str = include_str!("../../../assets/web/bna-share.js");
+const LEAFLET_JS: &str = include_str!("../../../assets/web/leaflet/leaflet.js");
+const LEAFLET_CSS: &str = include_str!("../../../assets/web/leaflet/leaflet.css");
+const LEAFLET_LICENSE: &str = include_str!("../../../assets/web/leaflet/LICENSE");
+
+/// Coordinates are written with 6 decimals (about 0.1 m): the data file is what the browser
+/// parses, and more digits only make it bigger.
+const COORD_SCALE: f64 = 1e6;
+
+pub(super) fn write(project: &Project, dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
+    let title = project
+        .path()
+        .file_stem()
+        .map_or_else(|| "bna".into(), |s| s.to_string_lossy().into_owned());
+    let layers = read_layers(project)?;
+    let scores = project.overall_scores()?;
+    let meta = project.metadata()?;
+    let mut layer_json = Map::new();
+    for l in &layers {
+        layer_json.insert(l.name.to_string(), feature_collection(l));
+    }
+    let data = json!({
+        "title": title,
+        "engine": meta.as_ref().map(|m| m.engine_version.clone()),
+        "finished_at": meta.as_ref().map(|m| m.finished_at.clone()),
+        "population_source": meta.as_ref().map(|m| m.population_source.as_str()),
+        "scores": scores,
+        "layers": layer_json,
+    });
+    let data_js = format!(
+        "// Written by bna export --format web: the results shown by index.html.\n\
+         window.BNA_DATA = {};\n",
+        serde_json::to_string(&data).map_err(|source| StoreError::Json {
+            path: dir.join("bna-data.js"),
+            source,
+        })?
+    );
+    let files: [(&str, &str); 6] = [
+        ("index.html", INDEX_HTML),
+        ("bna-share.js", SHARE_JS),
+        ("bna-data.js", &data_js),
+        ("leaflet/leaflet.js", LEAFLET_JS),
+        ("leaflet/leaflet.css", LEAFLET_CSS),
+        ("leaflet/LICENSE", LEAFLET_LICENSE),
+    ];
+    let leaflet_dir = dir.join("leaflet");
+    std::fs::create_dir_all(&leaflet_dir).map_err(io_err(&leaflet_dir))?;
+    files
+        .iter()
+        .map(|(name, text)| {
+            let p = dir.join(name);
+            std::fs::write(&p, text).map_err(io_err(&p))?;
+            Ok(p)
+        })
+        .collect()
+}
+
+fn feature_collection(layer: &ShareLayer) -> J {
+    let features: Vec<J> = layer
+        .features
+        .iter()
+        .map(|f| {
+            json!({
+                "type": "Feature",
+                "id": f.id,
+                "properties": f.props,
+                "geometry": geojson::Geometry::new(geojson::Value::from(&rounded(&f.geometry))),
+            })
+        })
+        .collect();
+    json!({ "type": "FeatureCollection", "features": features })
+}
+
+fn rounded(g: &Geometry<f64>) -> Geometry<f64> {
+    g.map_coords(|c| Coord {
+        x: (c.x * COORD_SCALE).round() / COORD_SCALE,
+        y: (c.y * COORD_SCALE).round() / COORD_SCALE,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_refers_to_no_network_resource_but_the_optional_basemap() {
+        // Works offline: every script and stylesheet is a relative file written next to it.
+        for (name, text) in [("index.html", INDEX_HTML), ("bna-share.js", SHARE_JS)] {
+            for (i, _) in text.match_indices("http") {
+                let rest = &text[i..];
+                assert!(
+                    rest.starts_with("https://tile.openstreetmap.org/"),
+                    "{name} refers to {}",
+                    &rest[..rest.len().min(60)]
+                );
+            }
+        }
+        for src in [
+            "leaflet/leaflet.js",
+            "bna-data.js",
+            "bna-share.js",
+            "leaflet/leaflet.css",
+        ] {
+            assert!(INDEX_HTML.contains(src), "{src}");
+        }
+        assert!(INDEX_HTML.contains("© OpenStreetMap contributors"));
+    }
+
+    #[test]
+    fn coordinates_round_to_six_decimals() {
+        let g = Geometry::Point(geo::Point::new(-77.123_456_789, 38.987_654_321));
+        let Geometry::Point(p) = rounded(&g) else {
+            unreachable!()
+        };
+        assert_eq!((p.x(), p.y()), (-77.123_457, 38.987_654));
+    }
+}
