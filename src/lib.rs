@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod app;
+pub mod cloud;
 pub mod ingest;
 pub mod model;
 pub mod network;

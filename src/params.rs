@@ -102,3 +102,14 @@ pub const W_SOCIAL_SERVICES: f64 = 0.15;
 pub const W_PARKS: f64 = 0.4;
 pub const W_TRAILS: f64 = 0.35;
 pub const W_COMMUNITY_CENTERS: f64 = 0.25;
+
+/// Cloud offload (src/cloud): how long a Batch job may sit in RUNNABLE before the user is
+/// warned that the queue may be blocked (capacity, or a compute environment that cannot fit
+/// the job; AWS Batch User Guide "Jobs stuck in a RUNNABLE status").
+pub const CLOUD_RUNNABLE_WARNING_SECS: u64 = 15 * 60;
+/// How often `bna batch status --wait` and the app poll DescribeJobs.
+pub const CLOUD_POLL_SECS: u64 = 5;
+/// Worker exit code for bad input: the job definition never retries it.
+pub const WORKER_EXIT_BAD_INPUT: i32 = 2;
+/// Worker exit code for a transient failure (EX_TEMPFAIL): the job definition retries it.
+pub const WORKER_EXIT_TRANSIENT: i32 = 75;
