@@ -18,6 +18,14 @@ const BUCKET: &str = "bna-test";
 const QUEUE: &str = "bna-test-queue";
 const JOB_DEFINITION: &str = "bna-worker-test";
 
+/// The `bna` under test. `BNA_TEST_BIN` overrides it for machines where several checkouts
+/// share one target dir and may rebuild `target/debug/bna` while these tests run.
+fn bna_bin() -> PathBuf {
+    std::env::var_os("BNA_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_bna")))
+}
+
 fn repo(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
 }
@@ -31,7 +39,6 @@ fn helsinki() -> (PathBuf, PathBuf) {
 
 struct Emulator {
     endpoint: String,
-    log_dir: PathBuf,
     // Killed by their own parent-exit watchdog when this process ends; kept for the record.
     _children: Mutex<Vec<Child>>,
 }
@@ -94,7 +101,10 @@ fn http_ok(port: u16, path: &str) -> bool {
     }
     let mut buf = String::new();
     let _ = s.read_to_string(&mut buf);
-    buf.starts_with("HTTP/1.0 200") || buf.starts_with("HTTP/1.1 200")
+    // moto answers its config GET with 201.
+    buf.split_whitespace()
+        .nth(1)
+        .is_some_and(|code| code.starts_with('2'))
 }
 
 fn spawn_logged(cmd: &mut Command, log: &Path) -> Child {
@@ -112,8 +122,8 @@ fn emulator() -> &'static Emulator {
         let venv = moto_venv();
         let py = venv.join("bin/python");
         let scripts = repo("packaging/dev/aws-emulator");
-        let log_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("moto-logs-{}", std::process::id()));
+        // One folder, overwritten by each run: the logs of the latest run.
+        let log_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("moto-logs");
         std::fs::create_dir_all(&log_dir).unwrap();
         let (dport, mport) = (free_port(), free_port());
         let dockerd = spawn_logged(
@@ -146,12 +156,11 @@ fn emulator() -> &'static Emulator {
             Command::new(&py)
                 .arg(scripts.join("setup_batch.py"))
                 .args([&endpoint, BUCKET, QUEUE, JOB_DEFINITION])
-                .arg(env!("CARGO_BIN_EXE_bna")),
+                .arg(bna_bin()),
             "setting up bucket, queue and job definition in moto",
         );
         Emulator {
             endpoint,
-            log_dir,
             _children: Mutex::new(vec![dockerd, moto]),
         }
     })
@@ -195,7 +204,7 @@ impl Ctx {
     }
 
     fn bna(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_bna"))
+        Command::new(bna_bin())
             .args(args)
             .env("BNA_CLOUD_CONFIG", &self.config)
             .env("AWS_ACCESS_KEY_ID", "testing")
@@ -212,11 +221,11 @@ impl Ctx {
         let o = self.bna(args);
         assert!(
             o.status.success(),
-            "bna {args:?} failed ({}):\n{}\n{}\nemulator logs in {}",
+            "bna {args:?} failed ({}):\n{}\n{}\nemulator logs in {}/moto-logs",
             o.status,
             String::from_utf8_lossy(&o.stdout),
             String::from_utf8_lossy(&o.stderr),
-            emulator().log_dir.display()
+            env!("CARGO_TARGET_TMPDIR")
         );
         String::from_utf8(o.stdout).unwrap()
     }
