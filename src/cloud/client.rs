@@ -470,15 +470,15 @@ impl CloudClient {
             )));
         }
         let output = Location::parse(&rec.output_uri)?;
-        let progress = self.read_progress(&rec)?;
-        match progress.as_ref().map(|p| p.state) {
-            Some(RunState::Succeeded) => {}
-            Some(RunState::Failed) => {
-                let err = progress.and_then(|p| p.error).map(|e| e.message);
+        let progress = match self.read_progress(&rec)? {
+            Some(p) if p.state == RunState::Succeeded => p,
+            Some(p) if p.state == RunState::Failed => {
                 return Err(CloudError::BadInput(format!(
                     "job {} failed: {}; nothing to fetch",
                     rec.job_id,
-                    err.unwrap_or_else(|| "no error recorded".into())
+                    p.error
+                        .map(|e| e.message)
+                        .unwrap_or_else(|| "no error recorded".into())
                 )));
             }
             _ => {
@@ -489,8 +489,7 @@ impl CloudClient {
                     project_path.display()
                 )))
             }
-        }
-        let progress = progress.unwrap_or_else(|| unreachable_progress(&rec));
+        };
         // Download next to the project so the import never crosses file systems.
         let dir = project_path
             .parent()
@@ -536,24 +535,6 @@ impl CloudClient {
             overall_scores: data.overall_scores,
             exports,
         })
-    }
-}
-
-fn unreachable_progress(rec: &JobRecord) -> Progress {
-    // Only reached if the match above changes; keeps fetch total rather than panicking.
-    Progress {
-        state: RunState::Succeeded,
-        job_id: Some(rec.job_id.clone()),
-        attempt: None,
-        engine_version: String::new(),
-        updated_at: String::new(),
-        stages: Vec::new(),
-        done: 0,
-        total: 0,
-        warnings: Vec::new(),
-        error: None,
-        outputs: Vec::new(),
-        overall_scores: Vec::new(),
     }
 }
 
