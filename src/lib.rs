@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod app;
+pub mod cloud;
 pub mod fetch;
 pub mod ingest;
 pub mod model;

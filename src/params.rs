@@ -127,3 +127,14 @@ pub const TILES_MAX_ZOOM: u8 = 16;
 /// the same units, so that lines and polygon edges do not show seams between tiles.
 pub const TILES_EXTENT: u32 = 4096;
 pub const TILES_BUFFER: u32 = 64;
+
+/// Cloud offload (src/cloud): how long a Batch job may sit in RUNNABLE before the user is
+/// warned that the queue may be blocked (capacity, or a compute environment that cannot fit
+/// the job; AWS Batch User Guide "Jobs stuck in a RUNNABLE status").
+pub const CLOUD_RUNNABLE_WARNING_SECS: u64 = 15 * 60;
+/// How often `bna batch status --wait` and the app poll DescribeJobs.
+pub const CLOUD_POLL_SECS: u64 = 5;
+/// Worker exit code for bad input: the job definition never retries it.
+pub const WORKER_EXIT_BAD_INPUT: i32 = 2;
+/// Worker exit code for a transient failure (EX_TEMPFAIL): the job definition retries it.
+pub const WORKER_EXIT_TRANSIENT: i32 = 75;

@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch. This is an edge of the program: errors become one line on
 //! stderr and an exit code (2 = bad input, 1 = other failure, 130 = cancelled).
 
+mod batch;
 mod bench;
 mod fetch;
 mod observer;
@@ -55,6 +56,12 @@ enum Command {
     Fetch(fetch::FetchArgs),
     /// Time the analysis stage by stage (medians) and its peak memory on the bundled cases.
     Bench(bench::BenchArgs),
+    /// Offload analyses to AWS Batch (or run them locally through the same worker path).
+    #[command(subcommand)]
+    Batch(batch::BatchCommand),
+    /// The AWS Batch worker: bundle in, progress.json + result.bna + exports out. Exit 2 =
+    /// bad input (not retried), 75 = transient (retried).
+    Worker(batch::WorkerArgs),
 }
 
 #[derive(clap::Args)]
@@ -130,6 +137,8 @@ pub fn main() -> i32 {
         Some(Command::Demo { city, out }) => demo(city, out),
         Some(Command::Bench(a)) => bench::run(a),
         Some(Command::Fetch(a)) => fetch::run(a),
+        Some(Command::Batch(c)) => batch::run(c),
+        Some(Command::Worker(a)) => return batch::worker(a),
         // With a display, no arguments opens the desktop app; headless, it runs the demo.
         None if bna::app::display_available() => open_app(),
         None => demo(DemoCity::Dc, None),
@@ -140,10 +149,19 @@ pub fn main() -> i32 {
             let code = match e.downcast_ref::<PipelineError>() {
                 Some(PipelineError::Cancelled) => 130,
                 Some(p) if p.is_bad_input() => 2,
-                _ => match e.downcast_ref::<bna::fetch::FetchError>() {
-                    Some(f) if f.is_bad_input() => 2,
-                    _ => 1,
-                },
+                _ if e
+                    .downcast_ref::<bna::fetch::FetchError>()
+                    .is_some_and(|f| f.is_bad_input()) =>
+                {
+                    2
+                }
+                _ if e
+                    .downcast_ref::<bna::cloud::CloudError>()
+                    .is_some_and(|c| c.is_bad_input()) =>
+                {
+                    2
+                }
+                _ => 1,
             };
             eprintln!("error: {e:#}");
             code
@@ -151,22 +169,27 @@ pub fn main() -> i32 {
     }
 }
 
+impl AnalyzeArgs {
+    fn to_request(&self) -> AnalysisRequest {
+        AnalysisRequest {
+            boundary: self.boundary.clone(),
+            osm: self.osm.clone(),
+            blocks: self.blocks.clone(),
+            jobs: self.jobs.clone(),
+            population: self.population.map(|p| match p {
+                Population::Census => PopulationChoice::Census,
+                Population::Synthetic => PopulationChoice::Synthetic,
+            }),
+            city_fips: self.city_fips.clone(),
+            state_fips: self.state_fips.clone(),
+            residential_speed: self.residential_speed,
+            out: self.out.clone(),
+        }
+    }
+}
+
 fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
-    let req = AnalysisRequest {
-        boundary: a.boundary,
-        osm: a.osm,
-        blocks: a.blocks,
-        jobs: a.jobs,
-        population: a.population.map(|p| match p {
-            Population::Census => PopulationChoice::Census,
-            Population::Synthetic => PopulationChoice::Synthetic,
-        }),
-        city_fips: a.city_fips,
-        state_fips: a.state_fips,
-        residential_speed: a.residential_speed,
-        out: a.out,
-    };
-    run_and_print(&req, a.quiet)
+    run_and_print(&a.to_request(), a.quiet)
 }
 
 fn run_and_print(req: &AnalysisRequest, quiet: bool) -> anyhow::Result<()> {

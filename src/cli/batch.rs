@@ -1,0 +1,363 @@
+//! `bna batch …` (AWS Batch offload) and `bna worker` (what runs in the container).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bna::cloud::{self, record, Backend, CloudClient, CloudSettings, JobStatus};
+use bna::store::Project;
+use clap::Subcommand;
+
+use super::AnalyzeArgs;
+
+#[derive(clap::Args)]
+pub struct WorkerArgs {
+    /// Bundle prefix: s3://BUCKET/KEY or file:///PATH (holds bundle.json).
+    #[arg(long)]
+    input: String,
+    /// Output prefix for progress.json, result.bna and exports.
+    #[arg(long)]
+    output: String,
+}
+
+#[derive(Subcommand)]
+pub enum BatchCommand {
+    /// Save cloud settings (outside any project; no credentials: use an AWS profile or env).
+    Configure(ConfigureArgs),
+    /// Upload the inputs and run the analysis on AWS Batch (or here with --local); the job
+    /// is recorded in the --out project. Older active jobs of the organization are terminated.
+    Submit {
+        #[command(flatten)]
+        analysis: AnalyzeArgs,
+        /// Run the same bundle → worker path on this machine (file:// locations, no AWS).
+        #[arg(long)]
+        local: bool,
+        /// Organization for --local runs (default: the configured one, else "local").
+        #[arg(long)]
+        organization: Option<String>,
+    },
+    /// Re-attach to the project's latest job and show its state.
+    Status {
+        project: PathBuf,
+        #[arg(long)]
+        job: Option<String>,
+        /// Poll until the job succeeds or fails.
+        #[arg(long)]
+        wait: bool,
+        /// Give up waiting after this many seconds.
+        #[arg(long, default_value_t = 24 * 3600)]
+        timeout: u64,
+        /// Seconds between polls.
+        #[arg(long, default_value_t = bna::params::CLOUD_POLL_SECS)]
+        interval: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the job's CloudWatch log.
+    Logs {
+        project: PathBuf,
+        #[arg(long)]
+        job: Option<String>,
+        /// Keep printing new lines until the job ends.
+        #[arg(long)]
+        follow: bool,
+    },
+    /// Terminate the project's latest job.
+    Cancel {
+        project: PathBuf,
+        #[arg(long)]
+        job: Option<String>,
+    },
+    /// Import the job's results into the project (and its GeoJSON exports into --exports).
+    Fetch {
+        project: PathBuf,
+        #[arg(long)]
+        job: Option<String>,
+        #[arg(long)]
+        exports: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct ConfigureArgs {
+    #[arg(long)]
+    region: Option<String>,
+    /// AWS named profile (credentials stay in ~/.aws).
+    #[arg(long)]
+    profile: Option<String>,
+    #[arg(long)]
+    bucket: Option<String>,
+    /// Key prefix inside the bucket.
+    #[arg(long)]
+    prefix: Option<String>,
+    #[arg(long)]
+    queue: Option<String>,
+    #[arg(long)]
+    job_definition: Option<String>,
+    #[arg(long)]
+    organization: Option<String>,
+    #[arg(long)]
+    log_group: Option<String>,
+    /// S3/Batch/Logs endpoint of an emulator (e.g. moto on http://127.0.0.1:5000).
+    #[arg(long)]
+    endpoint_url: Option<String>,
+}
+
+pub fn worker(a: WorkerArgs) -> i32 {
+    cloud::worker::run(&a.input, &a.output)
+}
+
+pub fn run(cmd: BatchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BatchCommand::Configure(a) => configure(a),
+        BatchCommand::Submit {
+            analysis,
+            local,
+            organization,
+        } => submit(analysis, local, organization),
+        BatchCommand::Status {
+            project,
+            job,
+            wait,
+            timeout,
+            interval,
+            json,
+        } => status(&project, job.as_deref(), wait, timeout, interval, json),
+        BatchCommand::Logs {
+            project,
+            job,
+            follow,
+        } => logs(&project, job.as_deref(), follow),
+        BatchCommand::Cancel { project, job } => {
+            let s = client_for(&project, job.as_deref())?.cancel(&project, job.as_deref())?;
+            println!("terminated job {} ({})", s.job_id, s.state);
+            Ok(())
+        }
+        BatchCommand::Fetch {
+            project,
+            job,
+            exports,
+        } => {
+            let f = client_for(&project, job.as_deref())?.fetch_results(
+                &project,
+                job.as_deref(),
+                exports.as_deref(),
+            )?;
+            println!(
+                "imported the results of job {} into {}",
+                f.job_id,
+                project.display()
+            );
+            for e in &f.exports {
+                println!("{}", e.display());
+            }
+            if let Some(s) = f
+                .overall_scores
+                .iter()
+                .find(|r| r.score_id == "overall_score")
+            {
+                println!(
+                    "overall score: {}",
+                    s.score_normalized
+                        .map(|v| format!("{v:.2}"))
+                        .unwrap_or("–".into())
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn configure(a: ConfigureArgs) -> anyhow::Result<()> {
+    let mut s = CloudSettings::load_optional()?.unwrap_or_default();
+    let set = |field: &mut String, v: Option<String>| {
+        if let Some(v) = v {
+            *field = v;
+        }
+    };
+    set(&mut s.region, a.region);
+    set(&mut s.bucket, a.bucket);
+    set(&mut s.prefix, a.prefix);
+    set(&mut s.job_queue, a.queue);
+    set(&mut s.job_definition, a.job_definition);
+    set(&mut s.organization, a.organization);
+    set(&mut s.log_group, a.log_group);
+    if a.profile.is_some() {
+        s.profile = a.profile.filter(|p| !p.is_empty());
+    }
+    if a.endpoint_url.is_some() {
+        s.endpoint_url = a.endpoint_url.filter(|p| !p.is_empty());
+    }
+    let path = s.save()?;
+    println!("saved {}", path.display());
+    if let Err(e) = s.check_complete() {
+        eprintln!("note: {e}");
+    }
+    Ok(())
+}
+
+fn submit(a: AnalyzeArgs, local: bool, organization: Option<String>) -> anyhow::Result<()> {
+    let req = a.to_request();
+    if local {
+        let org = match organization {
+            Some(o) => o,
+            None => CloudSettings::load_optional()?
+                .map(|s| s.organization)
+                .filter(|o| !o.is_empty())
+                .unwrap_or_else(|| "local".into()),
+        };
+        let (sub, code) = cloud::submit_local(&req, &org)?;
+        println!("local job {} {}", sub.record.job_id, sub.record.state);
+        if code != 0 {
+            anyhow::bail!(
+                "local job {} failed (exit {code}): {}",
+                sub.record.job_id,
+                sub.record.status_reason.unwrap_or_default()
+            );
+        }
+        let f = CloudClient::local().fetch_results(&req.out, Some(&sub.record.job_id), None)?;
+        println!(
+            "imported the results of job {} into {}",
+            f.job_id,
+            req.out.display()
+        );
+        return Ok(());
+    }
+    let mut settings = CloudSettings::load()?;
+    if let Some(o) = organization {
+        settings.organization = o;
+    }
+    let client = CloudClient::connect(settings)?;
+    let sub = client.submit(&req)?;
+    for old in &sub.superseded {
+        println!(
+            "terminated older job {} ({}, {}) of organization {}: superseded by this submission",
+            old.job_id, old.job_name, old.state, sub.record.organization
+        );
+    }
+    println!(
+        "submitted job {} ({}); follow it with `bna batch status {} --wait`",
+        sub.record.job_id,
+        sub.record.job_name,
+        req.out.display()
+    );
+    Ok(())
+}
+
+/// A client that can serve the job: local jobs need no AWS settings.
+fn client_for(project: &Path, job: Option<&str>) -> anyhow::Result<CloudClient> {
+    if !project.exists() {
+        anyhow::bail!(
+            "{}: project not found; submit a job with `bna batch submit --out {}`",
+            project.display(),
+            project.display()
+        );
+    }
+    let p = Project::create_or_open(project)?;
+    let rec = match job {
+        Some(id) => record::find(&p, id)?,
+        None => record::latest(&p)?,
+    };
+    drop(p);
+    if rec.is_some_and(|r| r.backend == Backend::Local) {
+        return Ok(CloudClient::local());
+    }
+    Ok(CloudClient::connect(CloudSettings::load()?)?)
+}
+
+fn status(
+    project: &Path,
+    job: Option<&str>,
+    wait: bool,
+    timeout: u64,
+    interval: u64,
+    json: bool,
+) -> anyhow::Result<()> {
+    let client = client_for(project, job)?;
+    let t0 = Instant::now();
+    let mut last = None;
+    loop {
+        let s = client.poll(project, job)?;
+        if !json && last != Some(s.state) {
+            eprintln!("{} {}", s.job_id, s.state);
+            last = Some(s.state);
+        }
+        if !wait || s.state.is_terminal() {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                print_status(&s);
+            }
+            return Ok(());
+        }
+        if t0.elapsed() > Duration::from_secs(timeout) {
+            anyhow::bail!(
+                "job {} still {} after {timeout} s; check again with `bna batch status {}`",
+                s.job_id,
+                s.state,
+                project.display()
+            );
+        }
+        std::thread::sleep(Duration::from_secs(interval.max(1)));
+    }
+}
+
+fn print_status(s: &JobStatus) {
+    println!("job {} ({}): {}", s.job_id, s.job_name, s.state);
+    let fmt_time = |ms: i64| {
+        let t = std::time::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
+        humantime::format_rfc3339_seconds(t).to_string()
+    };
+    let tl: Vec<String> = s
+        .timeline
+        .iter()
+        .map(|e| format!("{} {}", e.state, fmt_time(e.at_ms)))
+        .collect();
+    println!("  timeline: {}", tl.join(" → "));
+    if let Some(r) = &s.status_reason {
+        println!("  reason: {r}");
+    }
+    if let Some(c) = s.exit_code {
+        println!("  exit code: {c}");
+    }
+    if let Some(by) = &s.superseded_by {
+        println!("  superseded by job {by}");
+    }
+    if let Some(p) = &s.progress {
+        if let Some(st) = p.stages.last() {
+            println!(
+                "  worker: stage {} {} ({} of 8 stages started)",
+                st.stage,
+                if st.finished { "finished" } else { "running" },
+                p.stages.len()
+            );
+        }
+        if let Some(e) = &p.error {
+            println!("  worker error ({}): {}", e.kind, e.message);
+        }
+    }
+    if let Some(w) = &s.runnable_warning {
+        println!("  warning: {w}");
+    }
+    println!("  output: {}", s.output_uri);
+}
+
+fn logs(project: &Path, job: Option<&str>, follow: bool) -> anyhow::Result<()> {
+    let client = client_for(project, job)?;
+    let mut token = None;
+    loop {
+        let s = client.poll(project, job)?;
+        let chunk = client
+            .tail_logs(&s, token.clone())
+            .with_context(|| format!("reading the log of job {}", s.job_id))?;
+        for l in &chunk.lines {
+            println!("{}", l.message);
+        }
+        let nothing_new = chunk.lines.is_empty();
+        token = chunk.next_token;
+        if !follow || (s.state.is_terminal() && nothing_new) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_secs(bna::params::CLOUD_POLL_SECS));
+    }
+}

@@ -1,0 +1,628 @@
+//! Submit, re-attach, follow and fetch: the operations the CLI and the app call. Every call
+//! blocks (the client owns its own runtime); the app runs them on a background thread.
+
+use std::path::{Path, PathBuf};
+
+use aws_sdk_batch::types::JobStatus as BatchStatus;
+use serde::{Deserialize, Serialize};
+
+use super::aws::{download_location, read_location, sdk_error, Aws, AwsOptions};
+use super::bundle;
+use super::jobs::{self, JobState, TimelineEntry};
+use super::record::{self, Backend, JobRecord};
+use super::settings::CloudSettings;
+use super::uri::{file_uri, Location};
+use super::worker::{self, Progress, RunState, EXPORTS_DIR, PROGRESS_FILE, RESULT_FILE};
+use super::CloudError;
+use crate::model::ScoreRow;
+use crate::pipeline::AnalysisRequest;
+use crate::store::Project;
+
+/// A job the new submission terminated (one active job per organization).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupersededJob {
+    pub job_id: String,
+    pub job_name: String,
+    pub state: JobState,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Submitted {
+    pub record: JobRecord,
+    pub superseded: Vec<SupersededJob>,
+}
+
+/// What a poll learned; the record in the project is updated to match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobStatus {
+    pub job_id: String,
+    pub job_name: String,
+    pub backend: Backend,
+    pub state: JobState,
+    /// Batch's reason (terminate/cancel reason, "Essential container in task exited", a
+    /// blocked-queue reason while RUNNABLE).
+    pub status_reason: Option<String>,
+    pub exit_code: Option<i32>,
+    pub log_stream: Option<String>,
+    pub timeline: Vec<TimelineEntry>,
+    pub runnable_warning: Option<String>,
+    pub superseded_by: Option<String>,
+    pub output_uri: String,
+    /// The worker's own `progress.json` (stages, errors, scores), once it has written one.
+    pub progress: Option<Progress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub timestamp_ms: Option<i64>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogChunk {
+    pub lines: Vec<LogLine>,
+    /// Pass back to get only newer lines; unchanged when there is nothing new.
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fetched {
+    pub job_id: String,
+    pub overall_scores: Vec<ScoreRow>,
+    pub exports: Vec<PathBuf>,
+}
+
+/// AWS access built from the cloud settings; `local()` for projects whose jobs ran here.
+pub struct CloudClient {
+    settings: Option<CloudSettings>,
+    aws: Option<Aws>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+fn open_project(path: &Path) -> Result<Project, CloudError> {
+    Ok(Project::create_or_open(path)?)
+}
+
+impl CloudClient {
+    pub fn connect(settings: CloudSettings) -> Result<CloudClient, CloudError> {
+        settings.check_complete()?;
+        let aws = Aws::connect(&AwsOptions {
+            region: Some(settings.region.clone()),
+            profile: settings.profile.clone(),
+            endpoint_url: settings.endpoint_url.clone(),
+        })?;
+        Ok(CloudClient {
+            settings: Some(settings),
+            aws: Some(aws),
+        })
+    }
+
+    /// For local jobs only: any AWS operation fails with a `Config` error.
+    pub fn local() -> CloudClient {
+        CloudClient {
+            settings: None,
+            aws: None,
+        }
+    }
+
+    pub fn settings(&self) -> Option<&CloudSettings> {
+        self.settings.as_ref()
+    }
+
+    fn aws(&self) -> Result<(&Aws, &CloudSettings), CloudError> {
+        match (&self.aws, &self.settings) {
+            (Some(a), Some(s)) => Ok((a, s)),
+            _ => Err(CloudError::Config(
+                "this needs AWS: configure it with `bna batch configure`".into(),
+            )),
+        }
+    }
+
+    /// Uploads the bundle for `req` (its `out` is the project), submits the job, terminates
+    /// the organization's older active jobs, and records the job in the project.
+    pub fn submit(&self, req: &AnalysisRequest) -> Result<Submitted, CloudError> {
+        let (aws, s) = self.aws()?;
+        let slug = jobs::org_slug(&s.organization).ok_or_else(|| {
+            CloudError::Config(format!(
+                "organization {:?} has no letters or digits; set another with `bna batch configure --organization`",
+                s.organization
+            ))
+        })?;
+        let project = open_project(&req.out)?;
+        let prepared = bundle::prepare(req, &s.organization)?;
+        let submitted_ms = now_ms();
+        let name = jobs::job_name(&slug, submitted_ms);
+        let base = Location::S3 {
+            bucket: s.bucket.clone(),
+            key: format!("{}/{slug}/{name}", s.prefix.trim_matches('/')),
+        };
+        let (input, output) = (base.join("input"), base.join("output"));
+        bundle::upload(Some(aws), &prepared, &input)?;
+
+        let job_id = aws.block_on(async {
+            let out = aws
+                .batch
+                .submit_job()
+                .job_name(&name)
+                .job_queue(&s.job_queue)
+                .job_definition(&s.job_definition)
+                .parameters("input", input.uri())
+                .parameters("output", output.uri())
+                .tags("bna:organization", &s.organization)
+                .send()
+                .await
+                .map_err(|e| sdk_error(&format!("SubmitJob to queue {}", s.job_queue), e))?;
+            out.job_id()
+                .map(String::from)
+                .ok_or_else(|| CloudError::Transient("SubmitJob returned no job id".into()))
+        })?;
+        let mut rec = JobRecord {
+            job_id: job_id.clone(),
+            backend: Backend::Aws,
+            organization: s.organization.clone(),
+            job_name: name.clone(),
+            region: Some(s.region.clone()),
+            job_queue: Some(s.job_queue.clone()),
+            submitted_at: now_rfc3339(),
+            input_uri: input.uri(),
+            output_uri: output.uri(),
+            state: JobState::Submitted,
+            status_reason: None,
+            exit_code: None,
+            timeline: Vec::new(),
+            superseded_by: None,
+            fetched_at: None,
+        };
+        jobs::observe(&mut rec.timeline, JobState::Submitted, submitted_ms);
+        // Record before superseding, so the new job is never lost if that step fails.
+        record::save(&project, &rec)?;
+
+        let reason = format!(
+            "superseded by job {job_id} ({name}): a newer analysis for organization {}",
+            s.organization
+        );
+        let mut superseded = Vec::new();
+        for (old_id, old_name, state) in self.active_jobs(&slug)? {
+            if old_id == job_id {
+                continue;
+            }
+            aws.block_on(
+                aws.batch
+                    .terminate_job()
+                    .job_id(&old_id)
+                    .reason(&reason)
+                    .send(),
+            )
+            .map_err(|e| sdk_error(&format!("TerminateJob {old_id}"), e))?;
+            if let Some(mut old) = record::find(&project, &old_id)? {
+                old.superseded_by = Some(job_id.clone());
+                old.status_reason = Some(reason.clone());
+                record::save(&project, &old)?;
+            }
+            superseded.push(SupersededJob {
+                job_id: old_id,
+                job_name: old_name,
+                state,
+            });
+        }
+        rec = record::find(&project, &job_id)?.unwrap_or(rec);
+        Ok(Submitted {
+            record: rec,
+            superseded,
+        })
+    }
+
+    /// (id, name, state) of the organization's jobs in the queue that have not finished.
+    fn active_jobs(&self, slug: &str) -> Result<Vec<(String, String, JobState)>, CloudError> {
+        let (aws, s) = self.aws()?;
+        let mut out = Vec::new();
+        for state in JobState::ACTIVE {
+            let mut token: Option<String> = None;
+            loop {
+                let page = aws
+                    .block_on(
+                        aws.batch
+                            .list_jobs()
+                            .job_queue(&s.job_queue)
+                            .job_status(BatchStatus::from(state.as_str()))
+                            .set_next_token(token.clone())
+                            .send(),
+                    )
+                    .map_err(|e| sdk_error(&format!("ListJobs on queue {}", s.job_queue), e))?;
+                for j in page.job_summary_list() {
+                    let (Some(id), Some(name)) = (j.job_id(), j.job_name()) else {
+                        continue;
+                    };
+                    if jobs::is_org_job(name, slug) {
+                        out.push((id.to_string(), name.to_string(), state));
+                    }
+                }
+                token = page.next_token().map(String::from);
+                if token.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The latest job of the project (or `job_id`), asked from Batch (or, for a local job,
+    /// from its output folder); the project's record is updated.
+    pub fn poll(&self, project_path: &Path, job_id: Option<&str>) -> Result<JobStatus, CloudError> {
+        let project = open_project(project_path)?;
+        let mut rec = find_record(&project, job_id)?;
+        let now = now_ms();
+        let progress = self.read_progress(&rec)?;
+        let mut log_stream = None;
+        match rec.backend {
+            Backend::Local => {}
+            Backend::Aws => {
+                let (aws, _) = self.aws()?;
+                let out = aws
+                    .block_on(aws.batch.describe_jobs().jobs(&rec.job_id).send())
+                    .map_err(|e| sdk_error(&format!("DescribeJobs {}", rec.job_id), e))?;
+                let j = out.jobs().first().ok_or_else(|| {
+                    CloudError::NotFound(format!(
+                        "job {} ({}) is no longer known to AWS Batch (finished jobs are kept about 7 days); its results, if any, are under {}",
+                        rec.job_id, rec.job_name, rec.output_uri
+                    ))
+                })?;
+                let state = j
+                    .status()
+                    .and_then(|s| JobState::parse(s.as_str()))
+                    .ok_or_else(|| {
+                        CloudError::Transient(format!(
+                            "DescribeJobs {}: unknown status {:?}",
+                            rec.job_id,
+                            j.status()
+                        ))
+                    })?;
+                let last_attempt = j.attempts().last().and_then(|a| a.container());
+                rec.exit_code = j
+                    .container()
+                    .and_then(|c| c.exit_code())
+                    .or_else(|| last_attempt.and_then(|c| c.exit_code()));
+                if rec.exit_code.is_none() && state == JobState::Failed {
+                    rec.exit_code = self.exit_code_from_list(&rec)?;
+                }
+                log_stream = j
+                    .container()
+                    .and_then(|c| c.log_stream_name())
+                    .or_else(|| last_attempt.and_then(|c| c.log_stream_name()))
+                    .map(String::from);
+                if let Some(r) = j.status_reason() {
+                    rec.status_reason = Some(r.to_string());
+                }
+                rec.state = state;
+                jobs::observe(&mut rec.timeline, state, now);
+            }
+        }
+        record::save(&project, &rec)?;
+        let threshold = self
+            .settings
+            .as_ref()
+            .map(|s| s.runnable_warning_secs)
+            .unwrap_or(crate::params::CLOUD_RUNNABLE_WARNING_SECS);
+        Ok(JobStatus {
+            runnable_warning: jobs::runnable_warning(
+                &rec.timeline,
+                now,
+                threshold,
+                rec.status_reason.as_deref(),
+            ),
+            job_id: rec.job_id,
+            job_name: rec.job_name,
+            backend: rec.backend,
+            state: rec.state,
+            status_reason: rec.status_reason,
+            exit_code: rec.exit_code,
+            log_stream,
+            timeline: rec.timeline,
+            superseded_by: rec.superseded_by,
+            output_uri: rec.output_uri,
+            progress,
+        })
+    }
+
+    /// DescribeJobs may omit the exit code of a failed job (moto does); ListJobs carries it.
+    fn exit_code_from_list(&self, rec: &JobRecord) -> Result<Option<i32>, CloudError> {
+        let (aws, s) = self.aws()?;
+        let queue = rec.job_queue.clone().unwrap_or_else(|| s.job_queue.clone());
+        let page = aws
+            .block_on(
+                aws.batch
+                    .list_jobs()
+                    .job_queue(&queue)
+                    .job_status(BatchStatus::Failed)
+                    .send(),
+            )
+            .map_err(|e| sdk_error(&format!("ListJobs on queue {queue}"), e))?;
+        Ok(page
+            .job_summary_list()
+            .iter()
+            .find(|j| j.job_id() == Some(rec.job_id.as_str()))
+            .and_then(|j| j.container())
+            .and_then(|c| c.exit_code()))
+    }
+
+    fn read_progress(&self, rec: &JobRecord) -> Result<Option<Progress>, CloudError> {
+        let loc = Location::parse(&rec.output_uri)?.join(PROGRESS_FILE);
+        match read_location(self.aws.as_ref(), &loc) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                CloudError::BadInput(format!("{loc}: unreadable progress record: {e}"))
+            }),
+            Err(CloudError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// CloudWatch lines of the job's log stream after `token` (from the start when None).
+    pub fn tail_logs(
+        &self,
+        status: &JobStatus,
+        token: Option<String>,
+    ) -> Result<LogChunk, CloudError> {
+        if status.backend == Backend::Local {
+            return Err(CloudError::BadInput(format!(
+                "job {} ran on this machine: its log went to the terminal; progress is in {}/{PROGRESS_FILE}",
+                status.job_id, status.output_uri
+            )));
+        }
+        let (aws, s) = self.aws()?;
+        let Some(stream) = &status.log_stream else {
+            // No stream until the container starts.
+            return Ok(LogChunk {
+                lines: Vec::new(),
+                next_token: token,
+            });
+        };
+        let result = aws.block_on(
+            aws.logs
+                .get_log_events()
+                .log_group_name(&s.log_group)
+                .log_stream_name(stream)
+                .start_from_head(true)
+                .set_next_token(token.clone())
+                .send(),
+        );
+        match result {
+            Ok(out) => Ok(LogChunk {
+                lines: out
+                    .events()
+                    .iter()
+                    .map(|e| LogLine {
+                        timestamp_ms: e.timestamp(),
+                        message: e.message().unwrap_or_default().to_string(),
+                    })
+                    .collect(),
+                next_token: out.next_forward_token().map(String::from).or(token),
+            }),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_resource_not_found_exception()) =>
+            {
+                // Batch creates the stream when the container starts logging.
+                Ok(LogChunk {
+                    lines: Vec::new(),
+                    next_token: token,
+                })
+            }
+            Err(e) => Err(sdk_error(
+                &format!("GetLogEvents {}/{stream}", s.log_group),
+                e,
+            )),
+        }
+    }
+
+    /// Terminates the project's latest job (or `job_id`): TerminateJob, which also stops a
+    /// job that is already running (CancelJob would not).
+    pub fn cancel(
+        &self,
+        project_path: &Path,
+        job_id: Option<&str>,
+    ) -> Result<JobStatus, CloudError> {
+        {
+            let project = open_project(project_path)?;
+            let rec = find_record(&project, job_id)?;
+            if rec.backend == Backend::Local {
+                return Err(CloudError::BadInput(format!(
+                    "job {} ran on this machine and has finished; nothing to cancel",
+                    rec.job_id
+                )));
+            }
+            let (aws, _) = self.aws()?;
+            aws.block_on(
+                aws.batch
+                    .terminate_job()
+                    .job_id(&rec.job_id)
+                    .reason("cancelled by the user (bna batch cancel)")
+                    .send(),
+            )
+            .map_err(|e| sdk_error(&format!("TerminateJob {}", rec.job_id), e))?;
+        }
+        self.poll(project_path, job_id)
+    }
+
+    /// Imports the results of the project's latest job (or `job_id`) into the project, and
+    /// copies the GeoJSON exports into `exports_dir` when given.
+    pub fn fetch_results(
+        &self,
+        project_path: &Path,
+        job_id: Option<&str>,
+        exports_dir: Option<&Path>,
+    ) -> Result<Fetched, CloudError> {
+        let mut project = open_project(project_path)?;
+        let mut rec = find_record(&project, job_id)?;
+        if let Some(newer) = &rec.superseded_by {
+            return Err(CloudError::BadInput(format!(
+                "job {} was superseded by job {newer}; its results are discarded, fetch the newer job",
+                rec.job_id
+            )));
+        }
+        let output = Location::parse(&rec.output_uri)?;
+        let progress = match self.read_progress(&rec)? {
+            Some(p) if p.state == RunState::Succeeded => p,
+            Some(p) if p.state == RunState::Failed => {
+                return Err(CloudError::BadInput(format!(
+                    "job {} failed: {}; nothing to fetch",
+                    rec.job_id,
+                    p.error
+                        .map(|e| e.message)
+                        .unwrap_or_else(|| "no error recorded".into())
+                )));
+            }
+            _ => {
+                return Err(CloudError::BadInput(format!(
+                    "job {} has not finished (state {}); check with `bna batch status {}`",
+                    rec.job_id,
+                    rec.state,
+                    project_path.display()
+                )))
+            }
+        };
+        // Download next to the project so the import never crosses file systems.
+        let dir = project_path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let tmp = tempfile::Builder::new()
+            .prefix(".bna-fetch-")
+            .tempdir_in(dir)
+            .map_err(|e| CloudError::io(dir, e))?;
+        let local = tmp.path().join(RESULT_FILE);
+        download_location(self.aws.as_ref(), &output.join(RESULT_FILE), &local)?;
+        let data = Project::create_or_open(&local)?
+            .read_results()?
+            .ok_or_else(|| {
+                CloudError::BadInput(format!(
+                    "{}: the job's result file holds no results",
+                    output.join(RESULT_FILE)
+                ))
+            })?;
+        project.write_results(&data)?;
+
+        let mut exports = Vec::new();
+        if let Some(dir) = exports_dir {
+            std::fs::create_dir_all(dir).map_err(|e| CloudError::io(dir, e))?;
+            for name in progress
+                .outputs
+                .iter()
+                .filter(|n| n.starts_with(EXPORTS_DIR))
+            {
+                let rel = name.trim_start_matches(EXPORTS_DIR).trim_start_matches('/');
+                let dest = dir.join(rel);
+                if let Some(d) = dest.parent() {
+                    std::fs::create_dir_all(d).map_err(|e| CloudError::io(d, e))?;
+                }
+                download_location(self.aws.as_ref(), &output.join(name), &dest)?;
+                exports.push(dest);
+            }
+        }
+        rec.fetched_at = Some(now_rfc3339());
+        record::save(&project, &rec)?;
+        Ok(Fetched {
+            job_id: rec.job_id,
+            overall_scores: data.overall_scores,
+            exports,
+        })
+    }
+}
+
+fn find_record(project: &Project, job_id: Option<&str>) -> Result<JobRecord, CloudError> {
+    let rec = match job_id {
+        Some(id) => record::find(project, id)?,
+        None => record::latest(project)?,
+    };
+    rec.ok_or_else(|| {
+        CloudError::NotFound(format!(
+            "{}: no {} recorded in this project; submit one with `bna batch submit --out {}`",
+            project.path().display(),
+            job_id
+                .map(|j| format!("job {j}"))
+                .unwrap_or_else(|| "cloud job".into()),
+            project.path().display()
+        ))
+    })
+}
+
+/// `bna batch submit --local`: the same bundle → worker → fetch path, on this machine, with
+/// file:// locations in a hidden folder next to the project. Blocks until the worker ends.
+pub fn submit_local(
+    req: &AnalysisRequest,
+    organization: &str,
+) -> Result<(Submitted, i32), CloudError> {
+    let slug = jobs::org_slug(organization).unwrap_or_else(|| "local".into());
+    let project_path = std::path::absolute(&req.out).map_err(|e| CloudError::io(&req.out, e))?;
+    let project = open_project(&project_path)?;
+    let submitted_ms = now_ms();
+    let name = format!("local-{}", jobs::job_name(&slug, submitted_ms));
+    let stem = project_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "project".into());
+    let base = project_path
+        .parent()
+        .unwrap_or(Path::new("/"))
+        .join(format!(".{stem}.bna-jobs"))
+        .join(&name);
+    let (input, output) = (base.join("input"), base.join("output"));
+    let prepared = bundle::prepare(req, organization)?;
+    bundle::upload(None, &prepared, &Location::File(input.clone()))?;
+    let mut rec = JobRecord {
+        job_id: name.clone(),
+        backend: Backend::Local,
+        organization: organization.into(),
+        job_name: name,
+        region: None,
+        job_queue: None,
+        submitted_at: now_rfc3339(),
+        input_uri: file_uri(&input),
+        output_uri: file_uri(&output),
+        state: JobState::Running,
+        status_reason: None,
+        exit_code: None,
+        timeline: Vec::new(),
+        superseded_by: None,
+        fetched_at: None,
+    };
+    jobs::observe(&mut rec.timeline, JobState::Running, submitted_ms);
+    record::save(&project, &rec)?;
+    drop(project);
+
+    let code = worker::run(&rec.input_uri, &rec.output_uri);
+    let project = open_project(&project_path)?;
+    rec.exit_code = Some(code);
+    rec.state = if code == 0 {
+        JobState::Succeeded
+    } else {
+        JobState::Failed
+    };
+    if code != 0 {
+        let client = CloudClient::local();
+        rec.status_reason = client
+            .read_progress(&rec)
+            .ok()
+            .flatten()
+            .and_then(|p| p.error)
+            .map(|e| format!("worker {}: {}", e.kind, e.message));
+    }
+    jobs::observe(&mut rec.timeline, rec.state, now_ms());
+    record::save(&project, &rec)?;
+    Ok((
+        Submitted {
+            record: rec,
+            superseded: Vec::new(),
+        },
+        code,
+    ))
+}
