@@ -14,6 +14,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
+use bna::model::{ProjectData, StageTiming};
 use bna::pipeline::{self, AnalysisRequest, PopulationChoice, SilentObserver, Stage};
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
@@ -164,6 +165,25 @@ struct RunReport {
     pairs: usize,
 }
 
+impl RunReport {
+    /// The measurements of one child run, taken as it ends (so the peak memory is final).
+    fn measured(timings: &[StageTiming], total_s: f64, data: &ProjectData) -> Self {
+        let area_m2 = geo::Area::unsigned_area(&data.projection.project(&data.boundary_ll));
+        RunReport {
+            stages: timings
+                .iter()
+                .map(|t| (t.stage.clone(), t.seconds))
+                .collect(),
+            total_s,
+            peak_rss_kib: peak_rss_kib(),
+            area_km2: area_m2 / 1e6,
+            segments: data.segments.len(),
+            blocks: data.blocks.len(),
+            pairs: data.pairs.len(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct CaseSummary {
     case: &'static str,
@@ -305,20 +325,7 @@ fn child_rescore(project: PathBuf, road: u32) -> anyhow::Result<()> {
         bail!("dc-rescore: the edit of segment {road} did not change its stress");
     }
     let data = &outcome.data;
-    let area_m2 = geo::Area::unsigned_area(&data.projection.project(&data.boundary_ll));
-    let report = RunReport {
-        stages: outcome
-            .timings
-            .iter()
-            .map(|t| (t.stage.clone(), t.seconds))
-            .collect(),
-        total_s,
-        peak_rss_kib: peak_rss_kib(),
-        area_km2: area_m2 / 1e6,
-        segments: data.segments.len(),
-        blocks: data.blocks.len(),
-        pairs: data.pairs.len(),
-    };
+    let report = RunReport::measured(&outcome.timings, total_s, data);
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
 }
@@ -333,21 +340,7 @@ fn child(case: Case, out: PathBuf, road: Option<u32>) -> anyhow::Result<()> {
     let outcome = pipeline::run(&req, &SilentObserver::default())?;
     let total_s = t0.elapsed().as_secs_f64();
     let data = &outcome.data;
-    let area_m2 = geo::Area::unsigned_area(&data.projection.project(&data.boundary_ll));
-    let report = RunReport {
-        stages: data
-            .metadata
-            .stage_timings
-            .iter()
-            .map(|t| (t.stage.clone(), t.seconds))
-            .collect(),
-        total_s,
-        peak_rss_kib: peak_rss_kib(),
-        area_km2: area_m2 / 1e6,
-        segments: data.segments.len(),
-        blocks: data.blocks.len(),
-        pairs: data.pairs.len(),
-    };
+    let report = RunReport::measured(&data.metadata.stage_timings, total_s, data);
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
 }

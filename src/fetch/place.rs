@@ -2,8 +2,6 @@
 //! the TIGER place file of its state (county subdivisions as the fallback, for the New England
 //! towns and townships that are not incorporated places), as the reference does.
 
-use std::collections::BTreeSet;
-use std::io::Cursor;
 use std::path::Path;
 
 use geo::MultiPolygon;
@@ -11,9 +9,7 @@ use shapefile::dbase::{FieldValue, Record};
 
 use super::sources::{find_state, State};
 use super::FetchError;
-use crate::ingest::boundary::{
-    check_prj, find_column, open_vector, polygons_from_shape, VectorFile,
-};
+use crate::ingest::boundary::{find_column, open_vector, polygons_from_shape, VectorFile};
 
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,23 +98,11 @@ pub fn search_tiger(path: &Path, query: &PlaceQuery) -> Result<Vec<FoundPlace>, 
             "expected a TIGER/Line shapefile (.zip or .shp)".into(),
         ));
     };
-    check_prj(&shp).map_err(invalid)?;
-    let dbf = shp.dbf.take().ok_or_else(|| {
-        invalid(format!(
-            "{}: the .dbf attribute file is missing",
-            shp.member
-        ))
-    })?;
-    let shapes = shapefile::ShapeReader::new(Cursor::new(std::mem::take(&mut shp.shp)))
-        .map_err(|e| invalid(format!("{}: not a readable shapefile: {e}", shp.member)))?;
-    let table = shapefile::dbase::Reader::new(Cursor::new(dbf))
-        .map_err(|e| invalid(format!("{}: cannot read the .dbf: {e}", shp.member)))?;
-    let columns: BTreeSet<String> = table
-        .fields()
-        .iter()
-        .map(|f| f.name().to_string())
-        .collect();
-    let col = |c: &[&str]| find_column(&columns, c).map(str::to_owned);
+    let mut table = shp
+        .attribute_table("a TIGER place file needs its GEOID and NAME")
+        .map_err(invalid)?;
+    let columns = &table.columns;
+    let col = |c: &[&str]| find_column(columns, c).map(str::to_owned);
     let geoid_col = col(&["GEOID", "GEOID20", "GEOID10"])
         .ok_or_else(|| invalid(format!("{}: no GEOID column", shp.member)))?;
     let name_col = col(&["NAME", "NAME20", "NAME10"])
@@ -141,7 +125,7 @@ pub fn search_tiger(path: &Path, query: &PlaceQuery) -> Result<Vec<FoundPlace>, 
             }
         }
     };
-    let mut reader = shapefile::Reader::new(shapes, table);
+    let reader = &mut table.reader;
     let mut found = Vec::new();
     for (i, item) in reader.iter_shapes_and_records().enumerate() {
         let (shape, record) =

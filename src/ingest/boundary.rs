@@ -333,6 +333,38 @@ pub(crate) struct ShapefileData {
     pub prj: Option<String>,
 }
 
+/// A shapefile opened for reading records: its geometry, its attributes and their column names.
+pub(crate) struct ShapefileTable {
+    pub reader: shapefile::Reader<Cursor<Vec<u8>>, Cursor<Vec<u8>>>,
+    pub columns: BTreeSet<String>,
+}
+
+impl ShapefileData {
+    /// Checks the CRS and opens the records; `needs` says what the attributes are for, so a
+    /// missing `.dbf` is reported with its consequence.
+    pub fn attribute_table(&mut self, needs: &str) -> Result<ShapefileTable, String> {
+        check_prj(self)?;
+        let member = &self.member;
+        let dbf = self
+            .dbf
+            .take()
+            .ok_or_else(|| format!("{member}: the .dbf attribute file is missing; {needs}"))?;
+        let shapes = shapefile::ShapeReader::new(Cursor::new(std::mem::take(&mut self.shp)))
+            .map_err(|e| format!("{member}: not a readable shapefile: {e}"))?;
+        let table = shapefile::dbase::Reader::new(Cursor::new(dbf))
+            .map_err(|e| format!("{member}: cannot read the .dbf: {e}"))?;
+        let columns = table
+            .fields()
+            .iter()
+            .map(|f| f.name().to_string())
+            .collect();
+        Ok(ShapefileTable {
+            reader: shapefile::Reader::new(shapes, table),
+            columns,
+        })
+    }
+}
+
 /// Reads a whole file, mapping "not found" to `NotFound` and rejecting empty files.
 pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, IngestError> {
     let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;

@@ -2,7 +2,6 @@
 //! (plain or zipped) or GeoJSON, then the selection of the blocks that belong to the study area.
 
 use std::collections::BTreeSet;
-use std::io::Cursor;
 use std::path::Path;
 
 use geo::{Area, BooleanOps, BoundingRect, Coord, InteriorPoint, MultiPolygon, Point, Rect};
@@ -13,7 +12,7 @@ use serde_json::Value as Json;
 use shapefile::dbase::FieldValue;
 
 use super::boundary::{
-    check_lon_lat, check_prj, check_rings_closed, find_column, geojson_features, open_vector,
+    check_lon_lat, check_rings_closed, find_column, geojson_features, open_vector,
     polygons_from_geojson, polygons_from_shape, RawPolygon, VectorFile,
 };
 use super::IngestError;
@@ -91,24 +90,11 @@ pub fn load_blocks(path: &Path) -> Result<Vec<RawBlock>, IngestError> {
                 .map_err(invalid)
         }
         VectorFile::Shapefile(mut shp) => {
-            check_prj(&shp).map_err(invalid)?;
-            let dbf = shp.dbf.take().ok_or_else(|| {
-                invalid(format!(
-                    "{}: the .dbf attribute file is missing; census blocks need their GEOID",
-                    shp.member
-                ))
-            })?;
-            let shapes = shapefile::ShapeReader::new(Cursor::new(shp.shp))
-                .map_err(|e| invalid(format!("{}: not a readable shapefile: {e}", shp.member)))?;
-            let table = shapefile::dbase::Reader::new(Cursor::new(dbf))
-                .map_err(|e| invalid(format!("{}: cannot read the .dbf: {e}", shp.member)))?;
-            let columns: BTreeSet<String> = table
-                .fields()
-                .iter()
-                .map(|f| f.name().to_string())
-                .collect();
-            let cols = Columns::resolve(&columns).map_err(invalid)?;
-            let mut reader = shapefile::Reader::new(shapes, table);
+            let mut table = shp
+                .attribute_table("census blocks need their GEOID")
+                .map_err(invalid)?;
+            let cols = Columns::resolve(&table.columns).map_err(invalid)?;
+            let reader = &mut table.reader;
             let mut out = Vec::new();
             for (i, item) in reader.iter_shapes_and_records().enumerate() {
                 let (shape, record) =
