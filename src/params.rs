@@ -102,3 +102,9 @@ pub const W_SOCIAL_SERVICES: f64 = 0.15;
 pub const W_PARKS: f64 = 0.4;
 pub const W_TRAILS: f64 = 0.35;
 pub const W_COMMUNITY_CENTERS: f64 = 0.25;
+
+/// How long a second analysis of the same project waits for the first before refusing (s).
+pub const PROJECT_LOCK_WAIT_S: u64 = 3;
+/// Largest zip member (uncompressed) read into memory: a statewide TIGER block shapefile is
+/// well under this; anything larger is a damaged file or a zip bomb.
+pub const MAX_ZIP_MEMBER_BYTES: u64 = 4 << 30;
