@@ -358,11 +358,16 @@ fn parse_vector(path: &Path, bytes: Vec<u8>) -> Result<VectorFile, IngestError> 
     if bytes.is_empty() {
         return Err(IngestError::invalid(path, "the file is empty (0 bytes)"));
     }
-    if bytes.starts_with(b"PK\x03\x04") {
-        return read_zipped_shapefile(path, bytes).map(VectorFile::Shapefile);
-    }
-    if bytes.starts_with(&[0x00, 0x00, 0x27, 0x0a]) {
-        return read_shapefile_beside(path, bytes).map(VectorFile::Shapefile);
+    let zipped = bytes.starts_with(b"PK\x03\x04");
+    if zipped || bytes.starts_with(&[0x00, 0x00, 0x27, 0x0a]) {
+        let shp = if zipped {
+            read_zipped_shapefile(path, bytes)?
+        } else {
+            read_shapefile_beside(path, bytes)?
+        };
+        check_shp_records(&shp.shp)
+            .map_err(|e| IngestError::invalid(path, format!("{}: {e}", shp.member)))?;
+        return Ok(VectorFile::Shapefile(shp));
     }
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| not_a_vector_file(path))?
@@ -383,6 +388,60 @@ fn parse_vector(path: &Path, bytes: Vec<u8>) -> Result<VectorFile, IngestError> 
         }
     }
     Ok(VectorFile::GeoJson(gj))
+}
+
+/// Checks every record's part and point counts against its length before the shapefile
+/// crate sees them: it allocates by those counts, so a damaged file could abort the process
+/// (capacity overflow or out of memory) instead of failing. Found by the boundary fuzz target.
+pub(crate) fn check_shp_records(shp: &[u8]) -> Result<(), String> {
+    const HEADER: usize = 100;
+    let damaged = |offset: usize, what: &str| {
+        format!("not a readable shapefile: record at byte {offset} {what}; export the file again")
+    };
+    let be = |b: &[u8]| i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    let le = |b: &[u8]| i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    let mut at = HEADER;
+    while at + 8 <= shp.len() {
+        let words = be(&shp[at + 4..at + 8]);
+        let len = usize::try_from(words)
+            .map_err(|_| damaged(at, "has a negative length"))?
+            .saturating_mul(2);
+        let content = &shp[at + 8..];
+        if len > content.len() {
+            return Err(damaged(at, "runs past the end of the file"));
+        }
+        let content = &content[..len];
+        if len >= 4 {
+            let shape_type = le(content);
+            let counts = match shape_type {
+                // Polyline, polygon, multipatch (plain, Z, M): bbox, parts, points.
+                3 | 5 | 13 | 15 | 23 | 25 | 31 if len >= 44 => {
+                    Some((le(&content[36..40]), le(&content[40..44]), 44))
+                }
+                // Multipoint: bbox, points.
+                8 | 18 | 28 if len >= 40 => Some((0, le(&content[36..40]), 40)),
+                3 | 5 | 13 | 15 | 23 | 25 | 31 | 8 | 18 | 28 => {
+                    return Err(damaged(at, "is too short for its shape type"))
+                }
+                _ => None,
+            };
+            if let Some((parts, points, fixed)) = counts {
+                let (Ok(parts), Ok(points)) = (usize::try_from(parts), usize::try_from(points))
+                else {
+                    return Err(damaged(at, "has a negative part or point count"));
+                };
+                let needed = parts
+                    .saturating_mul(4)
+                    .saturating_add(points.saturating_mul(16))
+                    .saturating_add(fixed);
+                if needed > len {
+                    return Err(damaged(at, "has more parts or points than bytes"));
+                }
+            }
+        }
+        at += 8 + len;
+    }
+    Ok(())
 }
 
 /// Rejects a GeoJSON whose (pre-RFC 7946) `crs` member names anything but geographic
@@ -754,6 +813,33 @@ mod tests {
             (1., 1.),
             (0., 0.)
         ])));
+    }
+
+    #[test]
+    fn shapefile_with_impossible_counts_is_an_error_not_a_panic() {
+        // Fuzzer find: a polyline record claiming -1 parts made the shapefile crate panic.
+        let mut shp = vec![0u8; 100];
+        shp[..4].copy_from_slice(&[0x00, 0x00, 0x27, 0x0a]);
+        let mut content = 3i32.to_le_bytes().to_vec(); // polyline
+        content.extend([0u8; 32]); // bbox
+        content.extend((-1i32).to_le_bytes()); // parts
+        content.extend(1i32.to_le_bytes()); // points
+        shp.extend(1i32.to_be_bytes());
+        shp.extend(((content.len() / 2) as i32).to_be_bytes());
+        shp.extend(&content);
+        let e = parse_boundary(Path::new("bad.shp"), shp.clone()).unwrap_err();
+        assert!(
+            e.to_string().contains("negative part or point count"),
+            "{e}"
+        );
+        let n = shp.len();
+        shp[n - 8..n - 4].copy_from_slice(&1000i32.to_le_bytes());
+        shp[n - 4..].copy_from_slice(&1000i32.to_le_bytes());
+        let e = parse_boundary(Path::new("bad.shp"), shp).unwrap_err();
+        assert!(
+            e.to_string().contains("more parts or points than bytes"),
+            "{e}"
+        );
     }
 
     #[test]
