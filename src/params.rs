@@ -138,3 +138,9 @@ pub const CLOUD_POLL_SECS: u64 = 5;
 pub const WORKER_EXIT_BAD_INPUT: i32 = 2;
 /// Worker exit code for a transient failure (EX_TEMPFAIL): the job definition retries it.
 pub const WORKER_EXIT_TRANSIENT: i32 = 75;
+
+/// How long a second analysis of the same project waits for the first before refusing (s).
+pub const PROJECT_LOCK_WAIT_S: u64 = 3;
+/// Largest zip member (uncompressed) read into memory: a statewide TIGER block shapefile is
+/// well under this; anything larger is a damaged file or a zip bomb.
+pub const MAX_ZIP_MEMBER_BYTES: u64 = 4 << 30;

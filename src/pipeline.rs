@@ -18,7 +18,7 @@ use crate::network::{attributes, graph, intersections, paths, segments, stress_a
 use crate::params;
 use crate::progress::{Cancelled, StageProgress};
 use crate::spatial::Projection;
-use crate::store::{Project, StoreError};
+use crate::store::{Project, ProjectLock, StoreError};
 
 mod rescore;
 pub use rescore::{rescore, RescoreOutcome};
@@ -264,6 +264,7 @@ impl Runner<'_> {
 /// warns, because small extracts (e.g. Helsinki centre) are still useful.
 fn check_coverage(
     osm_path: &Path,
+    boundary_path: &Path,
     extract_bbox: Option<geo::Rect<f64>>,
     boundary_ll: &MultiPolygon<f64>,
     boundary: &MultiPolygon<f64>,
@@ -286,6 +287,18 @@ fn check_coverage(
     };
     let extract_poly = bbox.to_polygon();
     if !extract_poly.intersects(&b.to_polygon()) {
+        let swapped = geo::Rect::new(
+            geo::coord! { x: b.min().y, y: b.min().x },
+            geo::coord! { x: b.max().y, y: b.max().x },
+        );
+        if extract_poly.intersects(&swapped.to_polygon()) {
+            return Err(PipelineError::Input(format!(
+                "{}: the boundary ({}) lies outside the OSM extract {} but would fall inside it with longitude and latitude swapped; store longitude first (x = longitude, y = latitude) and try again",
+                boundary_path.display(),
+                fmt(b),
+                osm_path.display()
+            )));
+        }
         return Err(PipelineError::Input(format!(
             "{}: the boundary ({}) lies outside the OSM extract ({}); use an extract that covers the boundary",
             osm_path.display(),
@@ -411,8 +424,22 @@ pub fn run(req: &AnalysisRequest, obs: &dyn Observer) -> Result<AnalysisOutcome,
     let t_boundary = Instant::now();
     obs.stage_started(Stage::Boundary);
     let v = validate(req)?;
-    let existed = req.out.exists();
-    let project = Project::create_or_open(&req.out)?;
+    // Taken before looking at the file, so that "did this run create it" (and the clean-up
+    // below) cannot race with another process analysing the same project.
+    let _lock = ProjectLock::acquire(
+        &req.out,
+        std::time::Duration::from_secs(params::PROJECT_LOCK_WAIT_S),
+    )?;
+    let existed = req.out.metadata().map(|m| m.len() > 0).unwrap_or(false);
+    let remove_new = || {
+        if !existed {
+            let mut journal = req.out.as_os_str().to_owned();
+            journal.push("-journal");
+            let _ = std::fs::remove_file(&req.out);
+            let _ = std::fs::remove_file(journal);
+        }
+    };
+    let project = Project::create_or_open(&req.out).inspect_err(|_| remove_new())?;
     let mut runner = Runner {
         project,
         obs,
@@ -420,10 +447,9 @@ pub fn run(req: &AnalysisRequest, obs: &dyn Observer) -> Result<AnalysisOutcome,
     };
     runner.finish(Stage::Boundary, t_boundary, false, ());
     let result = run_stages(req, v, &mut runner);
-    if result.is_err() && !existed {
+    if result.is_err() {
         drop(runner);
-        let _ = std::fs::remove_file(&req.out);
-        let _ = std::fs::remove_file(req.out.with_extension("bna-journal"));
+        remove_new();
     }
     result
 }
@@ -449,7 +475,7 @@ fn run_stages(
     let osm = runner.stage(Stage::Osm, &osm_key, |obs| {
         let extract = ingest::osm::read_osm(&req.osm, obs)?;
         let mut warnings = Vec::new();
-        if let Some(w) = check_coverage(&req.osm, extract.bbox_ll, &v.boundary_ll, &v.boundary, &proj)? {
+        if let Some(w) = check_coverage(&req.osm, &req.boundary, extract.bbox_ll, &v.boundary_ll, &v.boundary, &proj)? {
             warnings.push(w);
         }
         obs.check()?;
@@ -725,8 +751,9 @@ fn build_blocks(
                 path.display()
             ));
         }
+        // The unmatched count goes into the project's metadata too, not only to stderr.
         jobs_source = Some(format!(
-            "{} ({} blocks matched, {:.0} jobs inside the analysis area)",
+            "{} ({} blocks matched, {:.0} jobs inside the analysis area, {missing} workplace blocks ({missing_jobs:.0} jobs) not in the census block file)",
             path.file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),

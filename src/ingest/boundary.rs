@@ -23,8 +23,14 @@ use super::IngestError;
 /// Every rejection says what is wrong and where (feature, polygon, ring, approximate lon/lat),
 /// because boundaries are drawn or exported by hand and the user has to fix them.
 pub fn load_boundary(path: &Path) -> Result<MultiPolygon<f64>, IngestError> {
+    parse_boundary(path, read_bytes(path)?)
+}
+
+/// [`load_boundary`] on the file's bytes; `path` names the file in messages (and locates the
+/// `.dbf`/`.prj` beside a bare `.shp`). The entry point of the boundary fuzz target.
+pub fn parse_boundary(path: &Path, bytes: Vec<u8>) -> Result<MultiPolygon<f64>, IngestError> {
     let invalid = |reason: String| IngestError::invalid(path, reason);
-    let polygons = match open_vector(path)? {
+    let polygons = match parse_vector(path, bytes)? {
         VectorFile::GeoJson(gj) => {
             let mut out = Vec::new();
             for (i, feature) in geojson_features(gj).into_iter().enumerate() {
@@ -377,12 +383,23 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, IngestError> {
 /// Opens a GeoJSON, `.shp` or zipped shapefile, telling them apart by content (magic bytes)
 /// rather than by extension, so a misnamed file still loads.
 pub(crate) fn open_vector(path: &Path) -> Result<VectorFile, IngestError> {
-    let bytes = read_bytes(path)?;
-    if bytes.starts_with(b"PK\x03\x04") {
-        return read_zipped_shapefile(path, bytes).map(VectorFile::Shapefile);
+    parse_vector(path, read_bytes(path)?)
+}
+
+fn parse_vector(path: &Path, bytes: Vec<u8>) -> Result<VectorFile, IngestError> {
+    if bytes.is_empty() {
+        return Err(IngestError::invalid(path, "the file is empty (0 bytes)"));
     }
-    if bytes.starts_with(&[0x00, 0x00, 0x27, 0x0a]) {
-        return read_shapefile_beside(path, bytes).map(VectorFile::Shapefile);
+    let zipped = bytes.starts_with(b"PK\x03\x04");
+    if zipped || bytes.starts_with(&[0x00, 0x00, 0x27, 0x0a]) {
+        let shp = if zipped {
+            read_zipped_shapefile(path, bytes)?
+        } else {
+            read_shapefile_beside(path, bytes)?
+        };
+        check_shp_records(&shp.shp)
+            .map_err(|e| IngestError::invalid(path, format!("{}: {e}", shp.member)))?;
+        return Ok(VectorFile::Shapefile(shp));
     }
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| not_a_vector_file(path))?
@@ -393,6 +410,7 @@ pub(crate) fn open_vector(path: &Path) -> Result<VectorFile, IngestError> {
     let gj: geojson::GeoJson = text
         .parse()
         .map_err(|e| IngestError::invalid(path, format!("not valid GeoJSON: {e}")))?;
+    check_geojson_crs(&gj).map_err(|reason| IngestError::invalid(path, reason))?;
     if let geojson::GeoJson::FeatureCollection(fc) = &gj {
         if fc.features.is_empty() {
             return Err(IngestError::invalid(
@@ -402,6 +420,98 @@ pub(crate) fn open_vector(path: &Path) -> Result<VectorFile, IngestError> {
         }
     }
     Ok(VectorFile::GeoJson(gj))
+}
+
+/// Checks every record's part and point counts against its length before the shapefile
+/// crate sees them: it allocates by those counts, so a damaged file could abort the process
+/// (capacity overflow or out of memory) instead of failing. Found by the boundary fuzz target.
+pub(crate) fn check_shp_records(shp: &[u8]) -> Result<(), String> {
+    const HEADER: usize = 100;
+    let damaged = |offset: usize, what: &str| {
+        format!("not a readable shapefile: record at byte {offset} {what}; export the file again")
+    };
+    let be = |b: &[u8]| i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    let le = |b: &[u8]| i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    let mut at = HEADER;
+    while at + 8 <= shp.len() {
+        let words = be(&shp[at + 4..at + 8]);
+        let len = usize::try_from(words)
+            .map_err(|_| damaged(at, "has a negative length"))?
+            .saturating_mul(2);
+        let content = &shp[at + 8..];
+        if len > content.len() {
+            return Err(damaged(at, "runs past the end of the file"));
+        }
+        let content = &content[..len];
+        if len >= 4 {
+            let shape_type = le(content);
+            let counts = match shape_type {
+                // Polyline, polygon, multipatch (plain, Z, M): bbox, parts, points.
+                3 | 5 | 13 | 15 | 23 | 25 | 31 if len >= 44 => {
+                    Some((le(&content[36..40]), le(&content[40..44]), 44))
+                }
+                // Multipoint: bbox, points.
+                8 | 18 | 28 if len >= 40 => Some((0, le(&content[36..40]), 40)),
+                3 | 5 | 13 | 15 | 23 | 25 | 31 | 8 | 18 | 28 => {
+                    return Err(damaged(at, "is too short for its shape type"))
+                }
+                _ => None,
+            };
+            if let Some((parts, points, fixed)) = counts {
+                let (Ok(parts), Ok(points)) = (usize::try_from(parts), usize::try_from(points))
+                else {
+                    return Err(damaged(at, "has a negative part or point count"));
+                };
+                let needed = parts
+                    .saturating_mul(4)
+                    .saturating_add(points.saturating_mul(16))
+                    .saturating_add(fixed);
+                if needed > len {
+                    return Err(damaged(at, "has more parts or points than bytes"));
+                }
+            }
+        }
+        at += 8 + len;
+    }
+    Ok(())
+}
+
+/// Rejects a GeoJSON whose (pre-RFC 7946) `crs` member names anything but geographic
+/// WGS84/NAD83 longitude/latitude: its coordinates would otherwise be misread as degrees.
+pub(crate) fn check_geojson_crs(gj: &geojson::GeoJson) -> Result<(), String> {
+    let members = match gj {
+        geojson::GeoJson::FeatureCollection(fc) => fc.foreign_members.as_ref(),
+        geojson::GeoJson::Feature(f) => f.foreign_members.as_ref(),
+        geojson::GeoJson::Geometry(g) => g.foreign_members.as_ref(),
+    };
+    let Some(crs) = members.and_then(|m| m.get("crs")) else {
+        return Ok(());
+    };
+    let name = crs
+        .pointer("/properties/name")
+        .and_then(|n| n.as_str())
+        .unwrap_or_default();
+    let upper = name.to_ascii_uppercase();
+    let geographic = [
+        "CRS84",
+        "CRS83",
+        "EPSG::4326",
+        "EPSG:4326",
+        "EPSG::4269",
+        "EPSG:4269",
+    ];
+    if geographic.iter().any(|g| upper.ends_with(g)) {
+        return Ok(());
+    }
+    Err(format!(
+        "the GeoJSON declares the coordinate system {:?}; reproject it to EPSG:4326 (WGS84 \
+         longitude/latitude), e.g. `ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson`",
+        if name.is_empty() {
+            crs.to_string()
+        } else {
+            name.to_string()
+        }
+    ))
 }
 
 fn not_a_vector_file(path: &Path) -> IngestError {
@@ -471,12 +581,29 @@ fn read_zipped_shapefile(path: &Path, bytes: Vec<u8>) -> Result<ShapefileData, I
         let Some(name) = names.iter().find(|n| n.to_ascii_lowercase() == wanted) else {
             return Ok(None);
         };
-        let mut f = zip
+        // Members are read into memory by name and never written to disk, so a member name
+        // like `../../x` cannot escape anywhere; the size cap stops a zip bomb.
+        let f = zip
             .by_name(name)
             .map_err(|e| invalid(format!("cannot read {name} from the zip: {e}")))?;
+        let declared = f.size();
+        if declared > crate::params::MAX_ZIP_MEMBER_BYTES {
+            return Err(invalid(format!(
+                "{name} in the zip unpacks to {declared} bytes, more than the {} allowed; unzip \
+                 it and pass the .shp",
+                crate::params::MAX_ZIP_MEMBER_BYTES
+            )));
+        }
         let mut buf = Vec::new();
-        f.read_to_end(&mut buf)
+        f.take(declared + 1)
+            .read_to_end(&mut buf)
             .map_err(|e| invalid(format!("cannot read {name} from the zip: {e}")))?;
+        if buf.len() as u64 != declared {
+            return Err(invalid(format!(
+                "{name} in the zip is damaged (its size does not match the zip's directory); \
+                 download it again"
+            )));
+        }
         Ok(Some(buf))
     };
     let shp = member("shp")?.unwrap_or_default();
@@ -718,6 +845,57 @@ mod tests {
             (1., 1.),
             (0., 0.)
         ])));
+    }
+
+    #[test]
+    fn shapefile_with_impossible_counts_is_an_error_not_a_panic() {
+        // Fuzzer find: a polyline record claiming -1 parts made the shapefile crate panic.
+        let mut shp = vec![0u8; 100];
+        shp[..4].copy_from_slice(&[0x00, 0x00, 0x27, 0x0a]);
+        let mut content = 3i32.to_le_bytes().to_vec(); // polyline
+        content.extend([0u8; 32]); // bbox
+        content.extend((-1i32).to_le_bytes()); // parts
+        content.extend(1i32.to_le_bytes()); // points
+        shp.extend(1i32.to_be_bytes());
+        shp.extend(((content.len() / 2) as i32).to_be_bytes());
+        shp.extend(&content);
+        let e = parse_boundary(Path::new("bad.shp"), shp.clone()).unwrap_err();
+        assert!(
+            e.to_string().contains("negative part or point count"),
+            "{e}"
+        );
+        let n = shp.len();
+        shp[n - 8..n - 4].copy_from_slice(&1000i32.to_le_bytes());
+        shp[n - 4..].copy_from_slice(&1000i32.to_le_bytes());
+        let e = parse_boundary(Path::new("bad.shp"), shp).unwrap_err();
+        assert!(
+            e.to_string().contains("more parts or points than bytes"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn geojson_crs_member_must_be_geographic() {
+        let with_crs = |name: &str| -> geojson::GeoJson {
+            format!(
+                r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"{name}"}}}},"features":[]}}"#
+            )
+            .parse()
+            .unwrap()
+        };
+        for ok in [
+            "urn:ogc:def:crs:OGC:1.3:CRS84",
+            "EPSG:4326",
+            "urn:ogc:def:crs:EPSG::4269",
+        ] {
+            assert!(check_geojson_crs(&with_crs(ok)).is_ok(), "{ok}");
+        }
+        for bad in ["urn:ogc:def:crs:EPSG::3857", "EPSG:32618", "EPSG:43260"] {
+            let e = check_geojson_crs(&with_crs(bad)).unwrap_err();
+            assert!(e.contains("reproject") && e.contains(bad), "{e}");
+        }
+        let plain: geojson::GeoJson = r#"{"type":"Point","coordinates":[1,2]}"#.parse().unwrap();
+        assert!(check_geojson_crs(&plain).is_ok());
     }
 
     #[test]

@@ -74,7 +74,7 @@ pub enum StoreError {
     #[error("inconsistent analysis data, not written: {0}")]
     InconsistentData(String),
 
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {source}; check that its folder exists, is writable and has free space")]
     Io {
         path: PathBuf,
         #[source]
@@ -104,6 +104,32 @@ pub enum StoreError {
 
     #[error("{path} has no analysis results yet: run the analysis before exporting")]
     NoResults { path: PathBuf },
+
+    #[error(
+        "{path} is being analysed by another bna process (it holds {lock}): wait for it to \
+         finish, or write to another --out"
+    )]
+    Busy { path: PathBuf, lock: PathBuf },
+
+    #[error(
+        "cannot write {path}: the disk is full ({source}); free some space or write to another \
+         --out (the project's previous results are unchanged)"
+    )]
+    DiskFull {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    #[error(
+        "cannot write {path}: the file or its folder is read-only ({source}); make it writable \
+         or write to another --out"
+    )]
+    ReadOnly {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
 }
 
 /// Attaches the file path to SQLite errors (rusqlite errors do not carry it).
@@ -113,9 +139,18 @@ pub(crate) trait SqlContext<T> {
 
 impl<T> SqlContext<T> for Result<T, rusqlite::Error> {
     fn at(self, path: &std::path::Path) -> Result<T, StoreError> {
-        self.map_err(|source| StoreError::Sqlite {
-            path: path.to_path_buf(),
-            source,
+        self.map_err(|source| {
+            let path = path.to_path_buf();
+            // The environment's failures get their own messages: they are the user's to fix.
+            match source.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull { path, source },
+                Some(
+                    rusqlite::ErrorCode::ReadOnly
+                    | rusqlite::ErrorCode::CannotOpen
+                    | rusqlite::ErrorCode::PermissionDenied,
+                ) => StoreError::ReadOnly { path, source },
+                _ => StoreError::Sqlite { path, source },
+            }
         })
     }
 }

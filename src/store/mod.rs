@@ -8,6 +8,7 @@
 
 mod error;
 mod export;
+mod lock;
 mod project;
 pub mod schema;
 mod spatialite;
@@ -16,6 +17,7 @@ mod write;
 
 pub use error::StoreError;
 pub use export::{export, ExportFormat};
+pub use lock::ProjectLock;
 pub use project::Project;
 pub use spatialite::{connect_spatialite, SPATIALITE_ENV};
 pub use write::{PARAM_CITY_FIPS, PARAM_CITY_SPEED, PARAM_STATE_FIPS, PARAM_STATE_SPEED};

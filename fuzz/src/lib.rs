@@ -1,0 +1,13 @@
+//! The engine modules under fuzzing, compiled from the main crate's sources with the same
+//! module paths (`crate::model`, `crate::ingest::IngestError`, …) they use there.
+#![allow(dead_code)]
+
+#[path = "../../src/model.rs"]
+pub mod model;
+#[path = "../../src/params.rs"]
+pub mod params;
+#[path = "../../src/spatial/mod.rs"]
+pub mod spatial;
+
+pub mod ingest;
+pub mod network;
