@@ -61,8 +61,15 @@ fn map_frame(c: &mut Criterion) {
         std::thread::sleep(Duration::from_millis(5));
     }
     h.run_steps(3);
-    let view = h.state().last_view().expect("the map was drawn");
+    // Zoomed out to everything the project holds, so that every segment is drawn.
     let g = h.state().project().expect("open").geometry.clone();
+    let screen = h.state().last_view().expect("the map was drawn").screen;
+    let (lon, lat) = g.to_lon_lat(g.bounds.center());
+    let memory = h.state_mut().map_memory_mut();
+    let _ = memory.set_zoom(draw::fit_zoom(g.bounds, screen.size()));
+    memory.center_at(walkers::lon_lat(lon, lat));
+    h.run_steps(3);
+    let view = h.state().last_view().expect("the map was drawn");
     let visible = view.visible_local(0.0);
     let shown = g
         .segments
@@ -74,6 +81,7 @@ fn map_frame(c: &mut Criterion) {
         g.segments.len(),
         g.blocks.len()
     );
+    assert_eq!(shown, g.segments.len(), "every segment is in view");
 
     let start = view.screen.center();
     h.event(egui::Event::PointerMoved(start));

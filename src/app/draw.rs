@@ -241,6 +241,20 @@ pub fn blocks(
     mesh
 }
 
+/// Filled triangles (local vertices, an index list) in one colour.
+pub fn fill(view: &View, vertices: &[Pos2], indices: &[u32], color: Color32) -> Mesh {
+    let mut mesh = Mesh::default();
+    mesh.vertices.reserve(vertices.len());
+    for v in vertices {
+        mesh.colored_vertex(view.to_screen(*v), color);
+    }
+    mesh.indices.extend_from_slice(indices);
+    mesh
+}
+
+/// Park green of the offline basemap.
+pub const PARK: Color32 = Color32::from_rgb(0xcd, 0xe6, 0xc3);
+
 /// Fills the blocks `indices` (into `MapGeometry::blocks`) with one colour.
 pub fn block_set(g: &MapGeometry, view: &View, indices: &[usize], color: Color32) -> Mesh {
     let visible = view.visible_local(2.0);

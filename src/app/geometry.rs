@@ -194,6 +194,9 @@ pub struct MapGeometry {
     pub boundary_rings: Range<u32>,
     /// Destination points (centroids of areas and clusters), local units.
     pub destinations: Vec<(Pos2, DestinationGroup)>,
+    /// Park areas (from the project's OSM data), triangulated: part of the offline basemap.
+    pub park_vertices: Vec<Pos2>,
+    pub park_indices: Vec<u32>,
 }
 
 fn bbox_of(points: &[Pos2]) -> Rect {
@@ -231,6 +234,8 @@ impl MapGeometry {
             ring_points: Vec::new(),
             boundary_rings: 0..0,
             destinations: Vec::new(),
+            park_vertices: Vec::new(),
+            park_indices: Vec::new(),
         };
 
         for (k, seg) in data.segments.iter().enumerate() {
@@ -316,6 +321,18 @@ impl MapGeometry {
             g.focus = g.focus.union(bbox);
         }
         for d in &data.destinations {
+            if let (DestinationCategory::Parks, Some(area)) = (d.category, &d.polygon) {
+                for poly in &data.projection.unproject(area).0 {
+                    let raw = poly.earcut_triangles_raw();
+                    let base = to_u32(g.park_vertices.len());
+                    for v in &raw.vertices {
+                        let p = g.to_local(v[0], v[1]);
+                        g.park_vertices.push(p);
+                    }
+                    g.park_indices
+                        .extend(raw.triangle_indices.iter().map(|&k| base + to_u32(k)));
+                }
+            }
             let ll = data.projection.inverse(d.point.0);
             let p = g.to_local(ll.x, ll.y);
             g.destinations.push((p, DestinationGroup::of(d.category)));

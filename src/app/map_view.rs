@@ -199,6 +199,15 @@ pub fn paint_layers(
         Some(Selection::Segment(i)) => Some(i),
         _ => None,
     };
+    // The offline basemap under everything: parks (the roads are their own layer).
+    if !g.park_indices.is_empty() {
+        painter.add(Shape::mesh(draw::fill(
+            view,
+            &g.park_vertices,
+            &g.park_indices,
+            draw::PARK,
+        )));
+    }
     if layers.blocks || selected_block.is_some() {
         // With a block's reach shown, its colours replace the score choropleth.
         let choropleth = layers.blocks && reach.is_none();

@@ -202,12 +202,12 @@ impl BnaApp {
             }
             Some(Selection::Block(i)) => {
                 if let Some(b) = p.geometry.blocks.get(i) {
-                    block_inspector(ui, &p.data, b.block as usize);
+                    // Reach first: it is what the map shows, and the access table is long.
                     if let Some((_, r)) = self.reach.as_ref().filter(|r| r.0 == b.block) {
+                        ui.add(egui::Label::new(RichText::new(reach_line(r)).strong()).wrap());
                         ui.add_space(4.0);
-                        ui.strong("Reach (drawn on the map)");
-                        ui.label(reach_line(r));
                     }
+                    block_inspector(ui, &p.data, b.block as usize);
                 }
             }
             None => {}
