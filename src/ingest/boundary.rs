@@ -775,7 +775,8 @@ mod drawn_tests {
         let square = [(0.0, 0.0), (0.01, 0.0), (0.01, 0.01), (0.0, 0.01)];
         let bowtie = [(0.0, 0.0), (0.01, 0.01), (0.01, 0.0), (0.0, 0.01)];
         let line = [(0.0, 0.0), (0.01, 0.0), (0.02, 0.0)];
-        let rows: [(&[(f64, f64)], Option<&str>); 7] = [
+        type Row<'a> = (&'a [(f64, f64)], Option<&'a str>);
+        let rows: [Row; 7] = [
             (&square, None),
             (&square[..3], None),
             (&square[..2], Some("at least 3 corners; 2 distinct")),
