@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use geo::{BoundingRect, Contains, Intersects, MultiPolygon};
+use geo::{BoundingRect, MultiPolygon};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -22,6 +22,12 @@ use crate::store::{Project, ProjectLock, StoreError};
 
 mod rescore;
 pub use rescore::{rescore, RescoreOutcome};
+
+mod inspect;
+pub use inspect::{
+    coverage, inspect_inputs, BlocksSummary, BoundarySummary, Coverage, InputFiles, InputsSummary,
+    JobsSummary, OsmSummary,
+};
 
 /// Bump when a change to the engine changes results, so old checkpoints are not reused.
 pub const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+engine.2");
@@ -267,7 +273,6 @@ fn check_coverage(
     boundary_path: &Path,
     extract_bbox: Option<geo::Rect<f64>>,
     boundary_ll: &MultiPolygon<f64>,
-    boundary: &MultiPolygon<f64>,
     proj: &Projection,
 ) -> Result<Option<String>, PipelineError> {
     let bbox = extract_bbox.ok_or_else(|| {
@@ -285,50 +290,43 @@ fn check_coverage(
             r.max().y
         )
     };
-    let extract_poly = bbox.to_polygon();
-    if !extract_poly.intersects(&b.to_polygon()) {
-        let swapped = geo::Rect::new(
-            geo::coord! { x: b.min().y, y: b.min().x },
-            geo::coord! { x: b.max().y, y: b.max().x },
-        );
-        if extract_poly.intersects(&swapped.to_polygon()) {
-            return Err(PipelineError::Input(format!(
-                "{}: the boundary ({}) lies outside the OSM extract {} but would fall inside it with longitude and latitude swapped; store longitude first (x = longitude, y = latitude) and try again",
-                boundary_path.display(),
-                fmt(b),
-                osm_path.display()
-            )));
-        }
-        return Err(PipelineError::Input(format!(
+    match inspect::coverage(bbox, boundary_ll, proj) {
+        inspect::Coverage::Outside if swapped_would_fit(bbox, b) => Err(PipelineError::Input(format!(
+            "{}: the boundary ({}) lies outside the OSM extract {} but would fall inside it with longitude and latitude swapped; store longitude first (x = longitude, y = latitude) and try again",
+            boundary_path.display(),
+            fmt(b),
+            osm_path.display()
+        ))),
+        inspect::Coverage::Outside => Err(PipelineError::Input(format!(
             "{}: the boundary ({}) lies outside the OSM extract ({}); use an extract that covers the boundary",
             osm_path.display(),
             fmt(b),
             fmt(bbox)
-        )));
-    }
-    if !extract_poly.contains(&b.to_polygon()) {
-        return Err(PipelineError::Input(format!(
+        ))),
+        inspect::Coverage::Partial => Err(PipelineError::Input(format!(
             "{}: the boundary ({}) extends beyond the OSM extract ({}); use an extract that covers the boundary plus {} m",
             osm_path.display(),
             fmt(b),
             fmt(bbox),
             params::OSM_CLIP_BUFFER_M
-        )));
-    }
-    let extract_m = proj.project(&extract_poly);
-    let buffered_covered = {
-        use geo::Distance;
-        // The buffer is covered when every extract edge is at least the buffer away from the
-        // boundary, i.e. the boundary's distance to the extract's outline is ≥ buffer.
-        geo::Euclidean.distance(extract_m.exterior(), boundary) >= params::OSM_CLIP_BUFFER_M
-    };
-    Ok((!buffered_covered).then(|| {
-        format!(
+        ))),
+        inspect::Coverage::BoundaryOnly => Ok(Some(format!(
             "{}: the extract covers the boundary but not all of the {} m routing buffer around it; trips leaving the extract are cut short",
             osm_path.display(),
             params::OSM_CLIP_BUFFER_M
-        )
-    }))
+        ))),
+        inspect::Coverage::Full => Ok(None),
+    }
+}
+
+/// Whether a boundary that misses the extract would hit it with x and y exchanged: the usual
+/// sign of a file written latitude first.
+fn swapped_would_fit(extract: geo::Rect<f64>, boundary: geo::Rect<f64>) -> bool {
+    let swapped = geo::Rect::new(
+        geo::coord! { x: boundary.min().y, y: boundary.min().x },
+        geo::coord! { x: boundary.max().y, y: boundary.max().x },
+    );
+    extract.to_polygon().intersects(&swapped.to_polygon())
 }
 
 /// Everything checked before the project file is created or changed.
@@ -475,7 +473,7 @@ fn run_stages(
     let osm = runner.stage(Stage::Osm, &osm_key, |obs| {
         let extract = ingest::osm::read_osm(&req.osm, obs)?;
         let mut warnings = Vec::new();
-        if let Some(w) = check_coverage(&req.osm, &req.boundary, extract.bbox_ll, &v.boundary_ll, &v.boundary, &proj)? {
+        if let Some(w) = check_coverage(&req.osm, &req.boundary, extract.bbox_ll, &v.boundary_ll, &proj)? {
             warnings.push(w);
         }
         obs.check()?;

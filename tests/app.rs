@@ -53,7 +53,8 @@ fn demo_project() -> &'static Path {
 
 fn harness(app: BnaApp) -> Harness<'static, BnaApp> {
     Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
+        // Tall enough that the whole side panel is on screen: kittest clicks where a widget is.
+        .with_size(egui::vec2(1280.0, 1600.0))
         .build_ui_state(|ui, app: &mut BnaApp| app.show(ui), app)
 }
 
@@ -258,12 +259,26 @@ fn a_bad_input_shows_the_pipelines_reason() {
 }
 
 #[test]
-fn panning_keeps_frames_cheap() {
+fn dragging_pans_the_map() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut h = opened_demo(dir.path());
     let before = h.state().last_view().expect("drawn");
     let start = before.screen.center();
+    let end = drag(&mut h, start, egui::vec2(240.0, 120.0));
+    let after = h.state().last_view().expect("drawn");
+    let moved = after.origin - before.origin;
+    let dragged = end - start;
+    // Kinetic panning may carry it a little further; the start of a drag may be lost.
+    assert!(
+        moved.x > 0.75 * dragged.x && moved.y > 0.75 * dragged.y,
+        "the map followed the drag: {moved:?}"
+    );
+    assert_eq!(h.state().selection(), None, "a drag is not a click");
+}
+
+fn drag(h: &mut Harness<'_, BnaApp>, start: Pos2, by: egui::Vec2) -> Pos2 {
     h.event(egui::Event::PointerMoved(start));
+    h.step();
     h.event(egui::Event::PointerButton {
         pos: start,
         button: egui::PointerButton::Primary,
@@ -271,45 +286,231 @@ fn panning_keeps_frames_cheap() {
         modifiers: egui::Modifiers::NONE,
     });
     h.step();
-    let frames = 60;
-    let t0 = Instant::now();
-    for i in 1..=frames {
-        let p = start + egui::vec2(i as f32 * 4.0, i as f32 * 2.0);
-        h.event(egui::Event::PointerMoved(p));
+    let steps = 20;
+    for i in 1..=steps {
+        h.event(egui::Event::PointerMoved(
+            start + by * (i as f32 / steps as f32),
+        ));
         h.step();
     }
-    let per_frame = t0.elapsed() / frames;
+    let end = start + by;
     h.event(egui::Event::PointerButton {
-        pos: start + egui::vec2(frames as f32 * 4.0, frames as f32 * 2.0),
+        pos: end,
         button: egui::PointerButton::Primary,
         pressed: false,
         modifiers: egui::Modifiers::NONE,
     });
+    h.run_steps(2);
+    end
+}
+
+fn right_click_at(h: &mut Harness<'_, BnaApp>, pos: Pos2) {
+    h.event(egui::Event::PointerMoved(pos));
     h.step();
-    let after = h.state().last_view().expect("drawn");
-    let moved = after.origin - before.origin;
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Secondary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.step();
+    }
+    h.run_steps(2);
+}
+
+/// Screen position of a drawn corner in the current view.
+fn corner_screen(h: &Harness<'_, BnaApp>, i: usize) -> Pos2 {
+    let app = h.state();
+    let c = app.drawing().expect("drawing").corners[i];
+    let g = &app.project().expect("open").geometry;
+    app.last_view()
+        .expect("view")
+        .to_screen(g.to_local(c.0, c.1))
+}
+
+#[test]
+fn a_boundary_drawn_by_clicks_is_validated_saved_and_used() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = opened_demo(dir.path());
+    h.state_mut().form_mut().out = dir.path().join("drawn.bna").display().to_string();
+    h.get_by_label("Run analysis").click();
+    h.run_steps(2);
+    h.get_by_label("Draw boundary on map").click();
+    h.run_steps(2);
+    assert!(h.state().drawing().is_some());
+    let c = h.state().last_view().expect("view").screen.center();
+    let (a, b, p3, p4) = (
+        c + egui::vec2(-120.0, -80.0),
+        c + egui::vec2(120.0, -80.0),
+        c + egui::vec2(-120.0, 80.0),
+        c + egui::vec2(120.0, 80.0),
+    );
+    click_at(&mut h, a);
+    click_at(&mut h, b);
+    h.get_by_label("Close shape").click();
+    h.run_steps(2);
+    h.get_by_label("Refused: a boundary needs at least 3 corners; 2 distinct so far");
+    // A, B, then the bottom corners in the same left-to-right order: a bow tie.
+    click_at(&mut h, p3);
+    click_at(&mut h, p4);
+    assert_eq!(h.state().drawing().expect("drawing").corners.len(), 4);
+    h.get_by_label("Close shape").click();
+    h.run_steps(2);
+    let reason = h
+        .state()
+        .drawing()
+        .and_then(|d| d.refused.clone())
+        .expect("refused");
+    assert!(reason.contains("crosses itself"), "{reason}");
+    h.get_by_label(&format!("Refused: {reason}"));
+    // Right-click deletes a corner; Undo brings it back; delete it again.
+    right_click_at(&mut h, p4);
+    assert_eq!(h.state().drawing().expect("drawing").corners.len(), 3);
+    h.get_by_label("Undo").click();
+    h.run_steps(2);
+    assert_eq!(h.state().drawing().expect("drawing").corners.len(), 4);
+    right_click_at(&mut h, p4);
+    // Drag the third corner down-right: the map stays put, the corner follows.
+    let view_before = h.state().last_view().expect("view");
+    let from = corner_screen(&h, 2);
+    let to = drag(&mut h, from, egui::vec2(40.0, 30.0));
+    assert_eq!(
+        h.state().last_view().expect("view").origin,
+        view_before.origin
+    );
     assert!(
-        moved.x > 100.0 && moved.y > 50.0,
-        "the map followed the drag: {moved:?}"
+        (corner_screen(&h, 2) - to).length() < 1.0,
+        "the corner moved to the pointer"
     );
-    let app_avg = h.state().frame_stats().average().expect("frames recorded");
-    // What the harness leaves out: turning the frame's shapes into triangles for the GPU.
-    let shapes = h.output().shapes.clone();
-    let ppp = h.output().pixels_per_point;
-    let t1 = Instant::now();
-    let primitives = h.ctx.tessellate(shapes, ppp);
-    let tessellate = t1.elapsed();
-    assert!(!primitives.is_empty());
-    let vertices: usize = primitives
-        .iter()
-        .map(|p| match &p.primitive {
-            egui::epaint::Primitive::Mesh(m) => m.vertices.len(),
-            _ => 0,
-        })
-        .sum();
-    eprintln!(
-        "panning: {per_frame:?} per harness step, {app_avg:?} in BnaApp::show (avg of last 120), \
-         {tessellate:?} to tessellate a frame ({vertices} vertices), {} segments",
-        h.state().project().expect("open").geometry.segments.len()
-    );
+    // Clicking the first corner closes the shape: valid now, saved, the form's boundary.
+    let first = corner_screen(&h, 0);
+    click_at(&mut h, first);
+    assert!(h.state().drawing().is_none(), "closed");
+    let path = dir.path().join("drawn-boundary.geojson");
+    assert_eq!(h.state().form().boundary, path.display().to_string());
+    let saved = bna::ingest::boundary::load_boundary(&path).expect("the engine reads it");
+    assert_eq!(saved.0.len(), 1);
+    assert_eq!(saved.0[0].exterior().0.len(), 4, "3 corners, closed");
+    assert!(matches!(h.state().status(), Status::Done(m) if m.contains("Boundary saved")));
+}
+
+#[test]
+fn the_inputs_summary_shows_counts_and_coverage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = BnaApp::new(options(dir.path(), None));
+    let req = demo::dc_request(&data_dir(), dir.path().join("x.bna"));
+    *app.form_mut() = RunForm::from_request(&req);
+    let mut h = harness(app);
+    h.get_by_label("Run analysis").click();
+    h.run_steps(2);
+    let expected = bna::pipeline::inspect_inputs(
+        &h.state().form().input_files(),
+        &bna::progress::Counter::default(),
+    )
+    .expect("inspected");
+    let osm = expected.osm.clone().expect("osm").expect("readable");
+    assert!(osm.highway_ways > 0 && osm.nodes > 0);
+    let line = panels::osm_line(&osm);
+    let t0 = Instant::now();
+    while h.query_by_label(&line).is_none() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "no OSM summary shown"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let blocks = expected.blocks.clone().expect("blocks").expect("readable");
+    h.get_by_label(&panels::blocks_line(&blocks));
+    let jobs = expected.jobs.clone().expect("jobs").expect("readable");
+    assert!(jobs.matching_blocks.is_some_and(|m| m > 0));
+    h.get_by_label(&panels::jobs_line(&jobs));
+    assert_eq!(expected.coverage, Some(bna::pipeline::Coverage::Full));
+    h.get_by_label(&bna::pipeline::Coverage::Full.describe());
+    // Another extract: the summary is read again, and says what is wrong with it.
+    let missing = dir.path().join("nowhere.osm.pbf");
+    h.state_mut().form_mut().osm = missing.display().to_string();
+    let t0 = Instant::now();
+    loop {
+        h.step();
+        let shown = h.state().inputs_summary().and_then(|s| s.osm.clone());
+        if let Some(Err(e)) = shown {
+            assert!(e.contains("nowhere.osm.pbf"), "{e}");
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "not re-read");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn clicking_a_block_shows_its_scores_and_reach() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = opened_demo(dir.path());
+    // Roads off, so that the click lands on the block and not on a street.
+    h.get_by_label("Road stress").click();
+    h.run_steps(2);
+    let (target, block) = {
+        let app = h.state();
+        let p = app.project().expect("open");
+        let view = app.last_view().expect("view");
+        // A scored block well inside the window, with the most reach.
+        let (_, b) = p
+            .geometry
+            .blocks
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| {
+                b.score.is_some()
+                    && view
+                        .screen
+                        .shrink(80.0)
+                        .contains(view.to_screen(b.bbox.center()))
+            })
+            .max_by_key(|(_, b)| {
+                bna::analysis::reach::reach_from(&p.data.pairs, b.block)
+                    .full
+                    .len()
+            })
+            .expect("a visible scored block");
+        let t =
+            &p.geometry.block_indices[b.triangles.start as usize..b.triangles.start as usize + 3];
+        let v = |k: u32| p.geometry.block_vertices[k as usize];
+        let centroid =
+            ((v(t[0]).to_vec2() + v(t[1]).to_vec2() + v(t[2]).to_vec2()) / 3.0).to_pos2();
+        (view.to_screen(centroid), b.block)
+    };
+    click_at(&mut h, target);
+    let Some(Selection::Block(i)) = h.state().selection() else {
+        panic!("no block selected: {:?}", h.state().selection());
+    };
+    let app = h.state();
+    let p = app.project().expect("open");
+    assert_eq!(p.geometry.blocks[i].block, block);
+    let want = bna::analysis::reach::reach_from(&p.data.pairs, block);
+    assert!(!want.full.is_empty() && want.low_stress.len() <= want.full.len());
+    assert_eq!(app.reach(), Some(&want));
+    let geoid = p.data.blocks[block as usize].geoid.clone();
+    let line = panels::reach_line(&want);
+    h.get_by_label(&format!("Block {geoid}"));
+    h.get_by_label("reachable blocks");
+    h.get_by_label(&line);
+}
+
+#[test]
+fn destinations_layer_and_score_histogram() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = opened_demo(dir.path());
+    let app = h.state();
+    let p = app.project().expect("open");
+    assert_eq!(p.geometry.destinations.len(), p.data.destinations.len());
+    assert!(!p.data.destinations.is_empty());
+    let bins = panels::score_histogram(&p.data);
+    assert_eq!(bins.iter().sum::<usize>(), p.data.block_scores.len());
+    assert!(!app.layers().destinations);
+    h.get_by_label("Block score distribution");
+    h.get_by_label("Destinations").click();
+    h.run_steps(2);
+    assert!(h.state().layers().destinations);
 }

@@ -3,8 +3,10 @@
 # software OpenGL (Mesa llvmpipe), offline (no basemap tiles: the roads are the basemap).
 #   main.png       first start: the bundled DC demo, analysed and opened
 #   inspector.png  a road clicked: its tags, attributes and stress rules
-#   blocks.png     roads hidden: census blocks coloured by their BNA score
-# Uses a throwaway HOME so the demo project and recent list do not touch yours.
+#   reach.png      roads hidden, a block clicked: the blocks it reaches, low-stress vs full
+#   drawing.png    a boundary being drawn on the map
+# Uses a throwaway HOME so the demo project and recent list do not touch yours. Click
+# positions assume the 1280x800 window; override with the BNA_* variables below.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash packaging/dev/setup-debian.sh
@@ -20,6 +22,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 cargo build --release --quiet
+bin="${CARGO_TARGET_DIR:-target}/release/bna"
 
 out=assets/screenshots
 mkdir -p "$out"
@@ -37,9 +40,8 @@ trap cleanup EXIT
 export DISPLAY="$display"
 sleep 1
 
-# The window, maximised to the screen, with tiles off (this script must work offline).
 HOME="$home" XDG_CONFIG_HOME="$home/.config" XDG_DATA_HOME="$home/.local/share" \
-  BNA_OFFLINE=1 LIBGL_ALWAYS_SOFTWARE=1 ./target/release/bna &
+  BNA_OFFLINE=1 LIBGL_ALWAYS_SOFTWARE=1 "$bin" &
 app=$!
 
 # First start analyses the demo (a few seconds), then opens it.
@@ -51,17 +53,35 @@ sleep 6
 win=$(xdotool search --sync --name "BNA" | head -n 1)
 xdotool windowsize "$win" 1280 800 windowmove "$win" 0 0
 sleep 2
-import -window root "$out/main.png"
+shot() { sleep "${2:-1.5}"; import -window root "$out/$1.png"; }
+click() { xdotool mousemove "$1" "$2" click "${3:-1}"; sleep 0.4; }
+shot main
 
-# Click a road near the middle of the map: the inspector opens on the right.
-bash -c "xdotool mousemove ${BNA_CLICK_X:-800} ${BNA_CLICK_Y:-420} click 1"
-sleep 2
-import -window root "$out/inspector.png"
+# A road near the middle of the map: the inspector opens on the right.
+click "${BNA_ROAD_X:-800}" "${BNA_ROAD_Y:-420}"
+shot inspector
 
-# Close the inspector, hide roads: the block score choropleth.
+# Close it; View > Road stress off; click a block: its reach.
+click "${BNA_CLOSE_X:-1108}" "${BNA_CLOSE_Y:-51}"
+click "${BNA_VIEW_X:-52}" "${BNA_VIEW_Y:-12}"
+click "${BNA_ROADS_ITEM_X:-90}" "${BNA_ROADS_ITEM_Y:-38}"
 xdotool key Escape
-xdotool mousemove 20 20 click 1
-sleep 0.5
-import -window root "$out/blocks-check.png" >/dev/null 2>&1 || true
-rm -f "$out/blocks-check.png"
+click "${BNA_BLOCK_X:-665}" "${BNA_BLOCK_Y:-300}"
+shot reach
+
+# Close it, roads back on; open Run analysis (the side panel scrolled down) and draw.
+xdotool key Escape
+click "${BNA_VIEW_X:-52}" "${BNA_VIEW_Y:-12}"
+click "${BNA_ROADS_ITEM_X:-90}" "${BNA_ROADS_ITEM_Y:-38}"
+xdotool key Escape
+xdotool mousemove 160 500
+for _ in $(seq 1 15); do xdotool click 5; sleep 0.05; done
+click "${BNA_RUN_X:-60}" "${BNA_RUN_Y:-341}"
+for _ in $(seq 1 15); do xdotool click 5; sleep 0.05; done
+click "${BNA_DRAW_X:-100}" "${BNA_DRAW_Y:-96}"
+for xy in "620 300" "900 260" "1010 470" "820 620" "600 540"; do
+  # shellcheck disable=SC2086
+  click $xy
+done
+shot drawing
 echo "screenshots in $out" >&2

@@ -241,6 +241,73 @@ pub fn blocks(
     mesh
 }
 
+/// Filled triangles (local vertices, an index list) in one colour.
+pub fn fill(view: &View, vertices: &[Pos2], indices: &[u32], color: Color32) -> Mesh {
+    let mut mesh = Mesh::default();
+    mesh.vertices.reserve(vertices.len());
+    for v in vertices {
+        mesh.colored_vertex(view.to_screen(*v), color);
+    }
+    mesh.indices.extend_from_slice(indices);
+    mesh
+}
+
+/// Park green of the offline basemap.
+pub const PARK: Color32 = Color32::from_rgb(0xcd, 0xe6, 0xc3);
+
+/// Fills the blocks `indices` (into `MapGeometry::blocks`) with one colour.
+pub fn block_set(g: &MapGeometry, view: &View, indices: &[usize], color: Color32) -> Mesh {
+    let visible = view.visible_local(2.0);
+    let mut mesh = Mesh::default();
+    for b in indices.iter().filter_map(|&i| g.blocks.get(i)) {
+        if !b.bbox.intersects(visible) {
+            continue;
+        }
+        let tri = &g.block_indices[b.triangles.start as usize..b.triangles.end as usize];
+        let base = mesh.vertices.len() as u32;
+        let lo = tri.iter().copied().min().unwrap_or(0);
+        let hi = tri.iter().copied().max().map_or(0, |m| m + 1);
+        for v in &g.block_vertices[lo as usize..hi as usize] {
+            mesh.colored_vertex(view.to_screen(*v), color);
+        }
+        mesh.indices.extend(tri.iter().map(|k| base + k - lo));
+    }
+    mesh
+}
+
+/// Round markers (octagons with a white rim) at local points, one mesh for all of them.
+pub fn points<'a>(
+    view: &View,
+    points: impl Iterator<Item = (Pos2, Color32)> + 'a,
+    radius: f32,
+) -> Mesh {
+    let visible = view.visible_local(radius + 1.0);
+    let mut mesh = Mesh::default();
+    let dirs: Vec<Vec2> = (0..8)
+        .map(|k| {
+            let a = k as f32 * std::f32::consts::TAU / 8.0;
+            vec2(a.cos(), a.sin())
+        })
+        .collect();
+    for (p, color) in points {
+        if !visible.contains(p) {
+            continue;
+        }
+        let c = view.to_screen(p);
+        for (r, col) in [(radius + 1.0, Color32::WHITE), (radius, color)] {
+            let base = mesh.vertices.len() as u32;
+            mesh.colored_vertex(c, col);
+            for d in &dirs {
+                mesh.colored_vertex(c + *d * r, col);
+            }
+            for k in 0..8u32 {
+                mesh.add_triangle(base, base + 1 + k, base + 1 + (k + 1) % 8);
+            }
+        }
+    }
+    mesh
+}
+
 /// The study-area outline.
 pub fn boundary(g: &MapGeometry, view: &View) -> Mesh {
     let mut lines = LineBuilder::new();
@@ -327,6 +394,17 @@ mod tests {
         assert!(l.mesh.is_valid());
         let max_x = l.mesh.vertices.iter().map(|v| v.pos.x).fold(0.0, f32::max);
         assert!(max_x >= 10.0, "the last vertex is always drawn");
+    }
+
+    #[test]
+    fn points_skip_what_is_off_screen() {
+        let v = view();
+        let on = (pos2(0.0, 0.0), Color32::RED);
+        let off = (pos2(500.0, 0.0), Color32::RED);
+        let m = points(&v, [on, off].into_iter(), 4.0);
+        // Two octagon fans (rim and fill) of 9 vertices for the one visible point.
+        assert_eq!(m.vertices.len(), 18);
+        assert!(m.is_valid());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::ops::Range;
 use eframe::egui::{pos2, Color32, Pos2, Rect};
 use geo::{BoundingRect, Intersects, TriangulateEarcut};
 
-use crate::model::{ProjectData, Stress, HIGH_STRESS, LOW_STRESS};
+use crate::model::{DestinationCategory, ProjectData, Stress, HIGH_STRESS, LOW_STRESS};
 
 /// Size of a zoom-0 tile: one world is this many units wide.
 pub const WORLD_SIZE: f64 = 256.0;
@@ -92,6 +92,61 @@ pub fn score_color(score: f64) -> Color32 {
     Color32::from_rgb(mix(0), mix(1), mix(2))
 }
 
+/// The BNA score categories destinations feed (spec §7.4), for the map legend: thirteen
+/// colours would not be told apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DestinationGroup {
+    Opportunity,
+    CoreServices,
+    Recreation,
+    Retail,
+    Transit,
+}
+
+impl DestinationGroup {
+    pub const ALL: [DestinationGroup; 5] = [
+        Self::Opportunity,
+        Self::CoreServices,
+        Self::Recreation,
+        Self::Retail,
+        Self::Transit,
+    ];
+
+    pub fn of(c: DestinationCategory) -> Self {
+        use DestinationCategory::*;
+        match c {
+            Schools | Colleges | Universities => Self::Opportunity,
+            Doctors | Dentists | Hospitals | Pharmacies | Supermarkets | SocialServices => {
+                Self::CoreServices
+            }
+            Parks | CommunityCenters => Self::Recreation,
+            Retail => Self::Retail,
+            Transit => Self::Transit,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Opportunity => "Schools, colleges",
+            Self::CoreServices => "Health, food, social",
+            Self::Recreation => "Parks, community",
+            Self::Retail => "Retail",
+            Self::Transit => "Transit",
+        }
+    }
+
+    /// Okabe–Ito colours: distinct for colour-blind readers and from the stress pair.
+    pub fn color(self) -> Color32 {
+        match self {
+            Self::Opportunity => Color32::from_rgb(0xcc, 0x79, 0xa7),
+            Self::CoreServices => Color32::from_rgb(0xe6, 0x9f, 0x00),
+            Self::Recreation => Color32::from_rgb(0x00, 0x9e, 0x73),
+            Self::Retail => Color32::from_rgb(0x56, 0xb4, 0xe9),
+            Self::Transit => Color32::from_rgb(0x00, 0x00, 0x00),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SegmentGeom {
     /// Index into `ProjectData::segments`.
@@ -137,6 +192,11 @@ pub struct MapGeometry {
     pub ring_points: Vec<Pos2>,
     /// Range into `rings` for the boundary outline.
     pub boundary_rings: Range<u32>,
+    /// Destination points (centroids of areas and clusters), local units.
+    pub destinations: Vec<(Pos2, DestinationGroup)>,
+    /// Park areas (from the project's OSM data), triangulated: part of the offline basemap.
+    pub park_vertices: Vec<Pos2>,
+    pub park_indices: Vec<u32>,
 }
 
 fn bbox_of(points: &[Pos2]) -> Rect {
@@ -173,6 +233,9 @@ impl MapGeometry {
             rings: Vec::new(),
             ring_points: Vec::new(),
             boundary_rings: 0..0,
+            destinations: Vec::new(),
+            park_vertices: Vec::new(),
+            park_indices: Vec::new(),
         };
 
         for (k, seg) in data.segments.iter().enumerate() {
@@ -257,6 +320,23 @@ impl MapGeometry {
             g.bounds = g.bounds.union(bbox);
             g.focus = g.focus.union(bbox);
         }
+        for d in &data.destinations {
+            if let (DestinationCategory::Parks, Some(area)) = (d.category, &d.polygon) {
+                for poly in &data.projection.unproject(area).0 {
+                    let raw = poly.earcut_triangles_raw();
+                    let base = to_u32(g.park_vertices.len());
+                    for v in &raw.vertices {
+                        let p = g.to_local(v[0], v[1]);
+                        g.park_vertices.push(p);
+                    }
+                    g.park_indices
+                        .extend(raw.triangle_indices.iter().map(|&k| base + to_u32(k)));
+                }
+            }
+            let ll = data.projection.inverse(d.point.0);
+            let p = g.to_local(ll.x, ll.y);
+            g.destinations.push((p, DestinationGroup::of(d.category)));
+        }
         if !g.bounds.is_positive() {
             g.bounds = Rect::from_center_size(Pos2::ZERO, eframe::egui::vec2(1e-3, 1e-3));
         }
@@ -316,6 +396,11 @@ impl MapGeometry {
             }
         }
         best.map(|(i, _)| i)
+    }
+
+    /// Index into `blocks` of data block `block` (blocks without geometry have none).
+    pub fn block_geom(&self, block: u32) -> Option<usize> {
+        self.blocks.binary_search_by_key(&block, |b| b.block).ok()
     }
 
     /// Index (into `blocks`) of the block containing `p`.
@@ -417,6 +502,19 @@ mod tests {
         assert_eq!(score_color(-5.0), score_color(0.0));
         assert_eq!(score_color(250.0), score_color(100.0));
         assert_eq!(score_color(50.0), Color32::from_rgb(0x21, 0x91, 0x8c));
+    }
+
+    #[test]
+    fn every_destination_category_has_a_group_with_its_own_colour() {
+        for c in DestinationCategory::ALL {
+            assert!(DestinationGroup::ALL.contains(&DestinationGroup::of(c)));
+        }
+        let colors: Vec<_> = DestinationGroup::ALL.iter().map(|g| g.color()).collect();
+        for (i, a) in colors.iter().enumerate() {
+            assert!(!colors[i + 1..].contains(a));
+            assert_ne!(*a, LOW_STRESS_COLOR);
+            assert_ne!(*a, HIGH_STRESS_COLOR);
+        }
     }
 
     #[test]

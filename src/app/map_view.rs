@@ -1,6 +1,7 @@
 //! The map: walkers for panning, zooming and the optional OSM raster basemap; the project's
 //! own layers drawn on top as meshes, so the map is complete offline.
 
+use eframe::egui::DragPanButtons;
 use eframe::egui::{
     self, pos2, vec2, Align2, Color32, CornerRadius, FontId, Painter, Pos2, Rect, Shape, Stroke, Ui,
 };
@@ -8,9 +9,17 @@ use walkers::{lon_lat, sources::OpenStreetMap, HttpOptions, HttpTiles, Map, Proj
 
 use super::draw::{self, View};
 use super::geometry::{
-    score_color, StressView, HIGH_STRESS_COLOR, LOW_STRESS_COLOR, NO_BIKES_COLOR,
+    score_color, DestinationGroup, StressView, HIGH_STRESS_COLOR, LOW_STRESS_COLOR, NO_BIKES_COLOR,
 };
 use super::state::{BnaApp, Layers, Selection};
+use crate::analysis::reach::BlockReach;
+
+#[derive(Clone, Copy)]
+enum Swatch {
+    Line(Color32),
+    Fill(Color32),
+    Dot(Color32),
+}
 use super::AppOptions;
 
 /// Block fill opacity: roads stay readable on top.
@@ -77,7 +86,26 @@ impl BnaApp {
         }
         let layers = self.layers;
         let selection = self.selection;
+        let reach = self.reach.as_ref().map(|r| &r.1);
         let origin_ll = geometry.origin_ll;
+        let drawn = self
+            .drawn
+            .as_ref()
+            .filter(|(p, _)| p.display().to_string() == self.form.boundary)
+            .map(|(_, c)| c.as_slice());
+        // Dragging a corner must move the corner, not the map: decided before the map
+        // handles the press, from where the pointer is over last frame's view.
+        let grabbing = match (&self.drawing, self.last_view) {
+            (Some(d), Some(view)) => {
+                d.dragging.is_some()
+                    || ui.ctx().pointer_interact_pos().is_some_and(|p| {
+                        d.corner_near(|c| view.to_screen(geometry.to_local(c.0, c.1)), p)
+                            .is_some()
+                    })
+            }
+            _ => false,
+        };
+        let drawing = &mut self.drawing;
         let tiles: Option<&mut dyn Tiles> = match (&mut self.tiles, layers.basemap) {
             (Some(t), true) => Some(t),
             _ => None,
@@ -87,7 +115,12 @@ impl BnaApp {
             &mut self.map_memory,
             lon_lat(origin_ll.0, origin_ll.1),
         )
-        .zoom_with_ctrl(false);
+        .zoom_with_ctrl(false)
+        .drag_pan_buttons(if grabbing {
+            DragPanButtons::empty()
+        } else {
+            DragPanButtons::PRIMARY
+        });
         let clicked = map.show(ui, |ui, response, projector, _memory| {
             let screen = response.rect;
             let view = view_of(projector, origin_ll, screen);
@@ -99,19 +132,39 @@ impl BnaApp {
                 projector.zoom(),
                 layers,
                 selection,
+                reach,
             );
-            legend(&painter, screen, layers);
+            let to_screen = |c: (f64, f64)| view.to_screen(geometry.to_local(c.0, c.1));
+            if let Some(corners) = drawn.filter(|_| drawing.is_none()) {
+                draw_corners(&painter, corners.iter().map(|&c| to_screen(c)), true);
+            }
+            let mut click = None;
+            let mut close = false;
+            if let Some(d) = drawing.as_mut() {
+                close = super::drawing_ui::interact(d, response, &to_screen, &|p| {
+                    geometry.to_lon_lat(view.to_local(p))
+                });
+                draw_corners(&painter, d.corners.iter().map(|&c| to_screen(c)), false);
+            } else {
+                click = response
+                    .clicked()
+                    .then(|| response.interact_pointer_pos())
+                    .flatten()
+                    .map(|p| pick(geometry, &view, p, layers));
+            }
+            legend(&painter, screen, layers, reach.is_some());
             attribution(ui, screen);
             let zoom_by = zoom_buttons(ui, screen);
-            let click = response
-                .clicked()
-                .then(|| response.interact_pointer_pos())
-                .flatten()
-                .map(|p| pick(geometry, &view, p, layers));
-            (click, zoom_by, view)
+            (click, zoom_by, view, close)
         });
-        let (click, zoom_by, view) = clicked.inner;
+        let (click, zoom_by, view, close) = clicked.inner;
         self.last_view = Some(view);
+        if close {
+            self.finish_drawing();
+        }
+        if self.drawing.is_some() {
+            self.drawing_toolbar(ui.ctx(), view.screen);
+        }
         match zoom_by {
             Some(ZoomButton::In) => {
                 let _ = self.map_memory.zoom_in();
@@ -136,6 +189,7 @@ pub fn paint_layers(
     zoom: f64,
     layers: Layers,
     selection: Option<Selection>,
+    reach: Option<&BlockReach>,
 ) {
     let selected_block = match selection {
         Some(Selection::Block(i)) => Some(i),
@@ -145,10 +199,20 @@ pub fn paint_layers(
         Some(Selection::Segment(i)) => Some(i),
         _ => None,
     };
+    // The offline basemap under everything: parks (the roads are their own layer).
+    if !g.park_indices.is_empty() {
+        painter.add(Shape::mesh(draw::fill(
+            view,
+            &g.park_vertices,
+            &g.park_indices,
+            draw::PARK,
+        )));
+    }
     if layers.blocks || selected_block.is_some() {
+        // With a block's reach shown, its colours replace the score choropleth.
+        let choropleth = layers.blocks && reach.is_none();
         let fill = |score: Option<f64>| {
-            layers
-                .blocks
+            choropleth
                 .then(|| score.map(|s| score_color(s).gamma_multiply_u8(BLOCK_ALPHA)))
                 .flatten()
         };
@@ -159,6 +223,30 @@ pub fn paint_layers(
             fill,
             outline,
             selected_block,
+        )));
+    }
+    if let Some(r) = reach {
+        let geoms = |blocks: &[u32]| -> Vec<usize> {
+            blocks.iter().filter_map(|&b| g.block_geom(b)).collect()
+        };
+        let low: std::collections::HashSet<u32> = r.low_stress.iter().copied().collect();
+        let high_only: Vec<u32> = r
+            .full
+            .iter()
+            .copied()
+            .filter(|b| !low.contains(b))
+            .collect();
+        painter.add(Shape::mesh(draw::block_set(
+            g,
+            view,
+            &geoms(&high_only),
+            REACH_FULL_COLOR.gamma_multiply_u8(REACH_ALPHA),
+        )));
+        painter.add(Shape::mesh(draw::block_set(
+            g,
+            view,
+            &geoms(&r.low_stress),
+            REACH_LOW_COLOR.gamma_multiply_u8(REACH_ALPHA),
         )));
     }
     if layers.roads {
@@ -172,6 +260,39 @@ pub fn paint_layers(
     }
     if layers.boundary {
         painter.add(Shape::mesh(draw::boundary(g, view)));
+    }
+    if layers.destinations {
+        let r = if zoom >= 15.0 { 4.5 } else { 3.0 };
+        painter.add(Shape::mesh(draw::points(
+            view,
+            g.destinations.iter().map(|(p, grp)| (*p, grp.color())),
+            r,
+        )));
+    }
+}
+
+/// Blocks reached from the selected one: on the low-stress network, and only on the full one.
+pub const REACH_LOW_COLOR: Color32 = LOW_STRESS_COLOR;
+pub const REACH_FULL_COLOR: Color32 = Color32::from_rgb(0xfd, 0xae, 0x61);
+const REACH_ALPHA: u8 = 150;
+
+/// A drawn boundary: its edges and corners (the first one larger: clicking it closes).
+fn draw_corners(painter: &Painter, pts: impl Iterator<Item = Pos2>, closed: bool) {
+    let pts: Vec<Pos2> = pts.collect();
+    let ink = Color32::from_rgb(0xd9, 0x5f, 0x02);
+    let mut line = pts.clone();
+    if closed {
+        if let Some(&f) = pts.first() {
+            line.push(f);
+        }
+    }
+    painter.add(Shape::line(line, Stroke::new(2.5, ink)));
+    if closed {
+        return;
+    }
+    for (i, p) in pts.iter().enumerate() {
+        let r = if i == 0 { 7.0 } else { 5.0 };
+        painter.circle(*p, r, Color32::WHITE, Stroke::new(2.0, ink));
     }
 }
 
@@ -266,7 +387,7 @@ fn attribution(ui: &mut Ui, screen: Rect) {
     );
 }
 
-fn legend(painter: &Painter, screen: Rect, layers: Layers) {
+fn legend(painter: &Painter, screen: Rect, layers: Layers, reach: bool) {
     let font = FontId::proportional(12.5);
     let text = Color32::from_gray(30);
     let line_h = 18.0;
@@ -274,13 +395,20 @@ fn legend(painter: &Painter, screen: Rect, layers: Layers) {
     if layers.roads {
         rows += 4;
     }
-    if layers.blocks {
+    let choropleth = layers.blocks && !reach;
+    if choropleth {
         rows += 3;
+    }
+    if reach {
+        rows += 3;
+    }
+    if layers.destinations {
+        rows += 1 + DestinationGroup::ALL.len();
     }
     if rows == 0 {
         return;
     }
-    let w = 196.0;
+    let w = 236.0;
     let h = rows as f32 * line_h + 10.0;
     let r = Rect::from_min_size(
         pos2(screen.left() + 10.0, screen.bottom() - h - 10.0),
@@ -289,9 +417,23 @@ fn legend(painter: &Painter, screen: Rect, layers: Layers) {
     panel(painter, r);
     let mut y = r.top() + 5.0 + line_h / 2.0;
     let x = r.left() + 8.0;
-    let mut row = |label: &str, swatch: Option<Color32>| {
-        let tx = if let Some(c) = swatch {
-            painter.line_segment([pos2(x, y), pos2(x + 22.0, y)], Stroke::new(4.0, c));
+    let mut row = |label: &str, swatch: Option<Swatch>| {
+        let tx = if let Some(sw) = swatch {
+            match sw {
+                Swatch::Line(c) => {
+                    painter.line_segment([pos2(x, y), pos2(x + 22.0, y)], Stroke::new(4.0, c));
+                }
+                Swatch::Fill(c) => {
+                    painter.rect_filled(
+                        Rect::from_min_max(pos2(x, y - 6.0), pos2(x + 22.0, y + 6.0)),
+                        CornerRadius::same(2),
+                        c,
+                    );
+                }
+                Swatch::Dot(c) => {
+                    painter.circle(pos2(x + 11.0, y), 5.0, c, Stroke::new(1.0, Color32::WHITE));
+                }
+            }
             x + 30.0
         } else {
             x
@@ -307,11 +449,30 @@ fn legend(painter: &Painter, screen: Rect, layers: Layers) {
             },
             None,
         );
-        row("Low stress", Some(LOW_STRESS_COLOR));
-        row("High stress", Some(HIGH_STRESS_COLOR));
-        row("No bikes allowed", Some(NO_BIKES_COLOR));
+        row("Low stress", Some(Swatch::Line(LOW_STRESS_COLOR)));
+        row("High stress", Some(Swatch::Line(HIGH_STRESS_COLOR)));
+        row("No bikes allowed", Some(Swatch::Line(NO_BIKES_COLOR)));
     }
-    if layers.blocks {
+    if reach {
+        row("Blocks reached from the selected one", None);
+        row(
+            "on the low-stress network",
+            Some(Swatch::Fill(REACH_LOW_COLOR.gamma_multiply_u8(REACH_ALPHA))),
+        );
+        row(
+            "only on the full network",
+            Some(Swatch::Fill(
+                REACH_FULL_COLOR.gamma_multiply_u8(REACH_ALPHA),
+            )),
+        );
+    }
+    if layers.destinations {
+        row("Destinations", None);
+        for grp in DestinationGroup::ALL {
+            row(grp.label(), Some(Swatch::Dot(grp.color())));
+        }
+    }
+    if choropleth {
         row("Block BNA score", None);
         let bar = Rect::from_min_size(pos2(x, y - 6.0), vec2(w - 16.0, 12.0));
         let mut mesh = egui::Mesh::default();

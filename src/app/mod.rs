@@ -7,7 +7,10 @@
 
 pub mod demo;
 pub mod draw;
+pub mod drawing;
+mod drawing_ui;
 pub mod geometry;
+pub mod inputs;
 pub mod jobs;
 mod map_view;
 pub mod panels;

@@ -4,9 +4,12 @@ use eframe::egui::{self, Color32, RichText, Ui};
 use egui_plot::{Bar, BarChart, GridMark, Plot};
 
 use super::geometry::{score_color, StressView};
+use super::inputs::InputsState;
 use super::jobs::{JobKind, StageRow, StageState};
 use super::state::{file_name, BnaApp, PopulationMode, Selection, Status};
+use crate::analysis::reach::BlockReach;
 use crate::model::{Access, DestinationCategory, PopulationSource, ProjectData, Segment};
+use crate::pipeline::{BlocksSummary, BoundarySummary, JobsSummary, OsmSummary};
 
 /// The six category scores of the BNA summary, in the order the BNA site shows them.
 pub const CATEGORIES: [(&str, &str); 6] = [
@@ -75,6 +78,7 @@ impl BnaApp {
             });
         });
         ui.checkbox(&mut l.blocks, "Census blocks (score)");
+        ui.checkbox(&mut l.destinations, "Destinations");
         ui.checkbox(&mut l.boundary, "Boundary");
         ui.checkbox(&mut l.basemap, "OSM basemap (online)")
             .on_hover_text("Raster tiles from openstreetmap.org when online; the roads are drawn from the project either way.");
@@ -111,6 +115,19 @@ impl BnaApp {
                             .labelled_by(name.id);
                         ui.end_row();
                     });
+                ui.horizontal(|ui| {
+                    let can_draw = self.project.is_some() && self.drawing.is_none();
+                    if ui
+                        .add_enabled(can_draw, egui::Button::new("Draw boundary on map"))
+                        .on_disabled_hover_text("Open a project first: the map is drawn from it")
+                        .clicked()
+                    {
+                        self.start_drawing();
+                    }
+                });
+                let files = self.form.input_files();
+                self.inputs.update(files, ui.ctx());
+                inputs_summary(ui, &self.inputs);
                 ui.horizontal(|ui| {
                     if ui.button("Run").clicked() {
                         self.run_form();
@@ -185,6 +202,11 @@ impl BnaApp {
             }
             Some(Selection::Block(i)) => {
                 if let Some(b) = p.geometry.blocks.get(i) {
+                    // Reach first: it is what the map shows, and the access table is long.
+                    if let Some((_, r)) = self.reach.as_ref().filter(|r| r.0 == b.block) {
+                        ui.add(egui::Label::new(RichText::new(reach_line(r)).strong()).wrap());
+                        ui.add_space(4.0);
+                    }
                     block_inspector(ui, &p.data, b.block as usize);
                 }
             }
@@ -269,6 +291,7 @@ fn scores(ui: &mut Ui, data: &ProjectData) {
         })
         .y_axis_min_width(84.0)
         .show(ui, |plot| plot.bar_chart(chart));
+    histogram(ui, data);
     egui::Grid::new("category_values")
         .num_columns(2)
         .striped(true)
@@ -578,4 +601,164 @@ fn block_inspector(ui: &mut Ui, data: &ProjectData, block: usize) {
             }
             access_row(ui, "trails", &s.trails);
         });
+}
+
+/// Width of a histogram bin, score points.
+pub const HISTOGRAM_BIN: f64 = 10.0;
+
+/// Block overall scores counted in 10-point bins (100 goes in the last bin).
+pub fn score_histogram(data: &ProjectData) -> [usize; 10] {
+    let mut bins = [0; 10];
+    for s in &data.block_scores {
+        let i = ((s.overall_score / HISTOGRAM_BIN).floor().max(0.0) as usize).min(9);
+        bins[i] += 1;
+    }
+    bins
+}
+
+fn histogram(ui: &mut Ui, data: &ProjectData) {
+    ui.add_space(4.0);
+    ui.label("Block score distribution");
+    let bins = score_histogram(data);
+    let bars: Vec<Bar> = bins
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let mid = (i as f64 + 0.5) * HISTOGRAM_BIN;
+            Bar::new(mid, n as f64)
+                .width(HISTOGRAM_BIN * 0.9)
+                .fill(score_color(mid))
+                .name(format!("{}–{}", i * 10, i * 10 + 10))
+        })
+        .collect();
+    let chart = BarChart::new("Blocks", bars).element_formatter(Box::new(|b, _| {
+        format!("score {}: {} blocks", b.name, b.value)
+    }));
+    Plot::new("score_histogram")
+        .height(110.0)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .allow_double_click_reset(false)
+        .show_grid([false, true])
+        .include_x(0.0)
+        .include_x(100.0)
+        .include_y(0.0)
+        .x_axis_label("block BNA score")
+        .y_axis_label("blocks")
+        .show(ui, |plot| plot.bar_chart(chart));
+}
+
+/// Reach of a block, as shown in the inspector.
+pub fn reach_line(r: &BlockReach) -> String {
+    format!(
+        "Reaches {} blocks on the low-stress network, {} on the full network",
+        r.low_stress.len(),
+        r.full.len()
+    )
+}
+
+fn bbox_text(r: Option<geo::Rect<f64>>) -> String {
+    r.map_or_else(
+        || "no extent".to_owned(),
+        |r| {
+            format!(
+                "{:.3}, {:.3} – {:.3}, {:.3}",
+                r.min().x,
+                r.min().y,
+                r.max().x,
+                r.max().y
+            )
+        },
+    )
+}
+
+pub fn boundary_line(s: &BoundarySummary) -> String {
+    format!(
+        "{} polygon(s), {:.2} km², {}",
+        s.polygons,
+        s.area_km2,
+        bbox_text(Some(s.bbox))
+    )
+}
+
+pub fn osm_line(s: &OsmSummary) -> String {
+    format!(
+        "{} nodes, {} ways ({} roads and paths), {} relations, {} destination features; {}",
+        s.nodes,
+        s.ways,
+        s.highway_ways,
+        s.relations,
+        s.pois,
+        bbox_text(s.bbox)
+    )
+}
+
+pub fn blocks_line(s: &BlocksSummary) -> String {
+    let pop = s.population.map_or_else(
+        || "no population column".to_owned(),
+        |p| format!("population {p:.0}"),
+    );
+    format!("{} blocks, {pop}; {}", s.blocks, bbox_text(s.bbox))
+}
+
+pub fn jobs_line(s: &JobsSummary) -> String {
+    let matched = s
+        .matching_blocks
+        .map(|m| format!(", {m} of them in the block file"))
+        .unwrap_or_default();
+    format!(
+        "{:.0} jobs in {} workplace blocks{matched}",
+        s.jobs, s.geocodes
+    )
+}
+
+fn summary_row<T>(
+    ui: &mut Ui,
+    name: &str,
+    v: &Option<Result<T, String>>,
+    line: impl Fn(&T) -> String,
+) {
+    let Some(v) = v else { return };
+    ui.label(name);
+    match v {
+        Ok(s) => ui.add(egui::Label::new(line(s)).wrap()),
+        Err(e) => {
+            ui.add(egui::Label::new(RichText::new(e).color(ui.visuals().error_fg_color)).wrap())
+        }
+    };
+    ui.end_row();
+}
+
+fn inputs_summary(ui: &mut Ui, inputs: &InputsState) {
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        ui.strong("Inputs");
+        // No spinner: it would repaint forever; the reader wakes the UI when done.
+        if inputs.is_busy() {
+            ui.weak("reading the files…");
+        }
+    });
+    let Some((_, s)) = &inputs.summary else {
+        return;
+    };
+    egui::Grid::new("inputs_summary")
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            summary_row(ui, "Boundary", &s.boundary, boundary_line);
+            summary_row(ui, "OSM", &s.osm, osm_line);
+            summary_row(ui, "Blocks", &s.blocks, blocks_line);
+            summary_row(ui, "Jobs", &s.jobs, jobs_line);
+        });
+    if let Some(c) = s.coverage {
+        let text = c.describe();
+        let color = match c {
+            crate::pipeline::Coverage::Full => Color32::from_rgb(0x1b, 0x7f, 0x3b),
+            crate::pipeline::Coverage::BoundaryOnly => ui.visuals().warn_fg_color,
+            _ => ui.visuals().error_fg_color,
+        };
+        ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
+    }
 }

@@ -8,10 +8,13 @@ use std::time::{Duration, Instant};
 use eframe::egui::{self, Context, Ui};
 use walkers::{HttpTiles, MapMemory};
 
+use super::drawing::Drawing;
 use super::geometry::StressView;
+use super::inputs::InputsState;
 use super::jobs::{Job, JobError, JobKind, JobShared, LoadedProject};
 use super::paths::RecentProjects;
 use super::AppOptions;
+use crate::analysis::reach::{reach_from, BlockReach};
 use crate::pipeline::{AnalysisRequest, PopulationChoice};
 
 /// Which map layers are drawn.
@@ -19,6 +22,8 @@ use crate::pipeline::{AnalysisRequest, PopulationChoice};
 pub struct Layers {
     pub roads: bool,
     pub blocks: bool,
+    /// Destinations by category (spec §6).
+    pub destinations: bool,
     pub boundary: bool,
     /// OSM raster tiles, fetched when online; the roads layer never depends on them.
     pub basemap: bool,
@@ -30,6 +35,7 @@ impl Default for Layers {
         Layers {
             roads: true,
             blocks: true,
+            destinations: false,
             boundary: true,
             basemap: true,
             stress_view: StressView::Worse,
@@ -109,6 +115,16 @@ impl RunForm {
         }
     }
 
+    /// The files the inputs summary looks at.
+    pub fn input_files(&self) -> crate::pipeline::InputFiles {
+        crate::pipeline::InputFiles {
+            boundary: opt_path(&self.boundary),
+            osm: opt_path(&self.osm),
+            blocks: opt_path(&self.blocks),
+            jobs: opt_path(&self.jobs),
+        }
+    }
+
     /// The request, or the one-line reason it is incomplete. File contents are checked by
     /// the pipeline, which names the file at fault.
     pub fn request(&self) -> Result<AnalysisRequest, String> {
@@ -183,6 +199,14 @@ pub struct BnaApp {
     pub(crate) frames: FrameStats,
     /// The map transform of the last frame drawn (for tests and hit testing).
     pub(crate) last_view: Option<super::draw::View>,
+    /// A boundary being drawn on the map; `None` when not drawing.
+    pub(crate) drawing: Option<Drawing>,
+    /// The last boundary drawn and saved: its file and corners, drawn until the form
+    /// points elsewhere.
+    pub(crate) drawn: Option<(PathBuf, Vec<(f64, f64)>)>,
+    pub(crate) inputs: InputsState,
+    /// Blocks reached from the selected block (data block index, reach).
+    pub(crate) reach: Option<(u32, BlockReach)>,
 }
 
 impl BnaApp {
@@ -219,6 +243,10 @@ impl BnaApp {
             recent,
             frames: FrameStats::default(),
             last_view: None,
+            drawing: None,
+            drawn: None,
+            inputs: InputsState::default(),
+            reach: None,
         }
     }
 
@@ -240,6 +268,76 @@ impl BnaApp {
 
     pub fn form_mut(&mut self) -> &mut RunForm {
         &mut self.form
+    }
+
+    pub fn form(&self) -> &RunForm {
+        &self.form
+    }
+
+    /// The boundary being drawn, if the user is drawing one.
+    pub fn drawing(&self) -> Option<&Drawing> {
+        self.drawing.as_ref()
+    }
+
+    /// Starts drawing a new boundary on the map.
+    pub fn start_drawing(&mut self) {
+        self.drawing = Some(Drawing::default());
+        self.selection = None;
+    }
+
+    pub fn cancel_drawing(&mut self) {
+        self.drawing = None;
+    }
+
+    /// Closes the drawn shape: if the engine accepts it, saves it as GeoJSON (next to the
+    /// project being set up, else in the app's data folder) and makes it the form's boundary;
+    /// otherwise the drawing stays open with the reason shown.
+    pub fn finish_drawing(&mut self) {
+        let Some(d) = &mut self.drawing else { return };
+        let Some(boundary) = d.close() else { return };
+        let out = opt_path(&self.form.out);
+        let dir = super::paths::data_home();
+        if let Some(dir) = &dir {
+            // Only needed when there is no project folder to save next to.
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let Some(path) = super::drawing::boundary_file(out.as_deref(), dir.as_deref()) else {
+            d.refused = Some(
+                "no folder to save the boundary in: choose where to save the project first".into(),
+            );
+            return;
+        };
+        if let Err(e) = crate::ingest::boundary::write_boundary_geojson(&path, &boundary) {
+            d.refused = Some(e.to_string());
+            return;
+        }
+        self.form.boundary = path.display().to_string();
+        self.drawn = Some((path.clone(), d.corners.clone()));
+        self.drawing = None;
+        self.run_form_open = true;
+        self.status = Status::Done(format!("Boundary saved to {}", path.display()));
+    }
+
+    /// The last inputs summary read for the Run form's files.
+    pub fn inputs_summary(&self) -> Option<&crate::pipeline::InputsSummary> {
+        self.inputs.summary.as_ref().map(|s| &s.1)
+    }
+
+    /// Blocks reached from the selected block, once a block is selected.
+    pub fn reach(&self) -> Option<&BlockReach> {
+        self.reach.as_ref().map(|r| &r.1)
+    }
+
+    fn update_reach(&mut self) {
+        let block = match (self.selection, &self.project) {
+            (Some(Selection::Block(i)), Some(p)) => p.geometry.blocks.get(i).map(|b| (b.block, p)),
+            _ => None,
+        };
+        match block {
+            None => self.reach = None,
+            Some((b, _)) if self.reach.as_ref().is_some_and(|r| r.0 == b) => {}
+            Some((b, p)) => self.reach = Some((b, reach_from(&p.data.pairs, b))),
+        }
     }
 
     pub fn selection(&self) -> Option<Selection> {
@@ -396,6 +494,8 @@ impl BnaApp {
         if ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
             self.selection = None;
         }
+        self.drawing_keys(&ctx);
+        self.update_reach();
         if self.selection.is_some() && self.project.is_some() {
             // A floating window, so that opening it does not resize (and shift) the map.
             let mut open = true;
@@ -479,6 +579,7 @@ impl BnaApp {
             ui.menu_button("View", |ui| {
                 ui.checkbox(&mut self.layers.roads, "Road stress");
                 ui.checkbox(&mut self.layers.blocks, "Census blocks (score)");
+                ui.checkbox(&mut self.layers.destinations, "Destinations");
                 ui.checkbox(&mut self.layers.boundary, "Boundary");
                 ui.checkbox(&mut self.layers.basemap, "OSM basemap (online)");
                 if ui.button("Zoom to project").clicked() {
@@ -524,6 +625,31 @@ impl BnaApp {
         match self.form.request() {
             Ok(req) => self.start(JobKind::Analyse(req)),
             Err(e) => self.status = Status::Failed(e),
+        }
+    }
+
+    /// Keyboard shortcuts while drawing: Ctrl+Z undo, Enter close, Delete the last corner.
+    fn drawing_keys(&mut self, ctx: &Context) {
+        if self.drawing.is_none() || ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        let (undo, close, delete) = ctx.input(|i| {
+            (
+                i.modifiers.command && i.key_pressed(egui::Key::Z),
+                i.key_pressed(egui::Key::Enter),
+                i.key_pressed(egui::Key::Delete) || i.key_pressed(egui::Key::Backspace),
+            )
+        });
+        if let Some(d) = &mut self.drawing {
+            if undo {
+                d.undo();
+            }
+            if delete && !d.corners.is_empty() {
+                d.remove(d.corners.len() - 1);
+            }
+        }
+        if close {
+            self.finish_drawing();
         }
     }
 

@@ -60,6 +60,55 @@ pub fn parse_boundary(path: &Path, bytes: Vec<u8>) -> Result<MultiPolygon<f64>, 
     validate_and_union(polygons).map_err(invalid)
 }
 
+/// Validates a polygon drawn as lon/lat corners (an open ring: the first corner is not
+/// repeated) with the same rules as a boundary file, so that a drawn boundary is refused for
+/// exactly the reasons a loaded one would be. The error is the one-line reason.
+pub fn boundary_from_corners(corners: &[(f64, f64)]) -> Result<MultiPolygon<f64>, String> {
+    let mut ring: Vec<Coord<f64>> = corners.iter().map(|&(x, y)| Coord { x, y }).collect();
+    ring.dedup();
+    if ring.len() > 1 && ring.first() == ring.last() {
+        ring.pop();
+    }
+    if ring.len() < 3 {
+        return Err(format!(
+            "a boundary needs at least 3 corners; {} distinct so far",
+            ring.len()
+        ));
+    }
+    ring.push(ring[0]);
+    let polygon = RawPolygon {
+        origin: Origin {
+            feature: 0,
+            polygon: 0,
+        },
+        rings: vec![ring],
+    };
+    let prefix = format!("{}: ", polygon.origin);
+    validate_and_union(vec![polygon])
+        // There is no file to point into: drop "feature 0, polygon 0: ".
+        .map_err(|e| e.strip_prefix(&prefix).map(str::to_owned).unwrap_or(e))
+}
+
+/// Writes a boundary as a GeoJSON FeatureCollection that [`load_boundary`] reads back.
+pub fn write_boundary_geojson(
+    path: &Path,
+    boundary: &MultiPolygon<f64>,
+) -> Result<(), IngestError> {
+    let geometry = geojson::Geometry::new(geojson::Value::from(boundary));
+    let fc = geojson::FeatureCollection {
+        bbox: None,
+        features: vec![geojson::Feature {
+            bbox: None,
+            geometry: Some(geometry),
+            id: None,
+            properties: None,
+            foreign_members: None,
+        }],
+        foreign_members: None,
+    };
+    std::fs::write(path, fc.to_string()).map_err(|e| IngestError::io(path, e))
+}
+
 /// All checks of a boundary, in the order that gives the most useful message: coordinate
 /// range first (a projected file fails every later check for an uninteresting reason).
 fn validate_and_union(polygons: Vec<RawPolygon>) -> Result<MultiPolygon<f64>, String> {
@@ -923,5 +972,51 @@ mod tests {
         ]);
         let err = check_lon_lat(&[utm]).unwrap_err();
         assert!(err.contains("EPSG:4326"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod drawn_tests {
+    use super::*;
+
+    #[test]
+    fn drawn_corners_follow_the_file_rules() {
+        // (corners, Ok(polygon area > 0) or an error fragment)
+        let square = [(0.0, 0.0), (0.01, 0.0), (0.01, 0.01), (0.0, 0.01)];
+        let bowtie = [(0.0, 0.0), (0.01, 0.01), (0.01, 0.0), (0.0, 0.01)];
+        let line = [(0.0, 0.0), (0.01, 0.0), (0.02, 0.0)];
+        type Row<'a> = (&'a [(f64, f64)], Option<&'a str>);
+        let rows: [Row; 7] = [
+            (&square, None),
+            (&square[..3], None),
+            (&square[..2], Some("at least 3 corners; 2 distinct")),
+            (&[(0.0, 0.0), (0.0, 0.0), (1.0, 1.0)], Some("2 distinct")),
+            (&bowtie, Some("crosses itself")),
+            (&line, Some("zero area")),
+            (
+                &[(500_000.0, 0.0), (500_100.0, 0.0), (500_100.0, 100.0)],
+                Some("projected"),
+            ),
+        ];
+        for (corners, want) in rows {
+            match (boundary_from_corners(corners), want) {
+                (Ok(mp), None) => assert!(mp.unsigned_area() > 0.0),
+                (Err(e), Some(frag)) => {
+                    assert!(e.contains(frag), "{corners:?}: {e}");
+                    assert!(!e.starts_with("feature"), "{e}");
+                }
+                (got, _) => panic!("{corners:?}: unexpected {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_drawn_boundary_round_trips_through_geojson() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("drawn.geojson");
+        let corners = [(-77.04, 38.92), (-77.02, 38.92), (-77.03, 38.94)];
+        let mp = boundary_from_corners(&corners).expect("valid");
+        write_boundary_geojson(&path, &mp).expect("written");
+        assert_eq!(load_boundary(&path).expect("reads back"), mp);
     }
 }
