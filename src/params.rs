@@ -102,3 +102,11 @@ pub const W_SOCIAL_SERVICES: f64 = 0.15;
 pub const W_PARKS: f64 = 0.4;
 pub const W_TRAILS: f64 = 0.35;
 pub const W_COMMUNITY_CENTERS: f64 = 0.25;
+
+/// Widths (ft) of the facilities a scenario builds (`scenario::Facility`): typical design
+/// widths, all above `MIN_LOW_STRESS_LANE_WIDTH_FT`.
+pub const SCENARIO_BIKE_LANE_WIDTH_FT: f64 = 5.0;
+pub const SCENARIO_BUFFERED_LANE_WIDTH_FT: f64 = 7.0;
+pub const SCENARIO_TRACK_WIDTH_FT: f64 = 7.0;
+/// Candidates `bna scenario gains` re-scores by default (the best of the cheap prefilter).
+pub const SCENARIO_GAINS_DEFAULT_CANDIDATES: usize = 48;

@@ -21,7 +21,7 @@ use crate::spatial::Projection;
 use crate::store::{Project, StoreError};
 
 mod rescore;
-pub use rescore::{rescore, RescoreOutcome};
+pub use rescore::{load_results, rescore, rescore_loaded, RescoreOutcome};
 
 /// Bump when a change to the engine changes results, so old checkpoints are not reused.
 pub const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+engine.2");

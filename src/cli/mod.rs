@@ -3,6 +3,7 @@
 
 mod bench;
 mod observer;
+mod scenario;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -52,6 +53,8 @@ enum Command {
     },
     /// Time the analysis stage by stage (medians) and its peak memory on the bundled cases.
     Bench(bench::BenchArgs),
+    /// What-if scenarios: apply edits, compare, rank upgrades, write a report.
+    Scenario(scenario::ScenarioArgs),
 }
 
 #[derive(clap::Args)]
@@ -122,6 +125,7 @@ pub fn main() -> i32 {
         }) => export(&project, format, &dir),
         Some(Command::Demo { city, out }) => demo(city, out),
         Some(Command::Bench(a)) => bench::run(a),
+        Some(Command::Scenario(a)) => scenario::run(a),
         // With a display, no arguments opens the desktop app; headless, it runs the demo.
         None if bna::app::display_available() => open_app(),
         None => demo(DemoCity::Dc, None),
@@ -132,7 +136,11 @@ pub fn main() -> i32 {
             let code = match e.downcast_ref::<PipelineError>() {
                 Some(PipelineError::Cancelled) => 130,
                 Some(p) if p.is_bad_input() => 2,
-                _ => 1,
+                _ => match e.downcast_ref::<bna::scenario::ScenarioError>() {
+                    Some(s) if s.is_cancelled() => 130,
+                    Some(s) if s.is_bad_input() => 2,
+                    _ => 1,
+                },
             };
             eprintln!("error: {e:#}");
             code
