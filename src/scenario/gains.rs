@@ -20,7 +20,8 @@ pub struct Candidate {
 }
 
 pub enum Candidates {
-    /// A protected track on every high-stress segment that is not a motorway or trunk, the
+    /// A protected track on every high-stress segment that is not a motorway or trunk (see
+    /// [`protected_track_candidates`]), the
     /// `limit` most promising by [`protected_track_candidates`]' prefilter.
     ProtectedTracks {
         limit: usize,
@@ -105,12 +106,17 @@ fn is_motorway_or_trunk(c: FunctionalClass) -> bool {
     matches!(c, C::Motorway | C::MotorwayLink | C::Trunk | C::TrunkLink)
 }
 
-fn is_high(s: &Segment) -> bool {
-    s.stress.ft_seg == Some(HIGH_STRESS) || s.stress.tf_seg == Some(HIGH_STRESS)
+/// High stress on the road itself in a direction whose crossing is low stress: a facility
+/// there makes that direction low stress (a hard crossing would keep it high).
+fn track_can_help(s: &Segment) -> bool {
+    let st = &s.stress;
+    (st.ft_seg == Some(HIGH_STRESS) && st.ft_int != Some(HIGH_STRESS))
+        || (st.tf_seg == Some(HIGH_STRESS) && st.tf_int != Some(HIGH_STRESS))
 }
 
-/// A protected track on each high-stress segment that is not a motorway or trunk, and how
-/// many there are. When there are more than `limit`, keeps those that join the largest
+/// A protected track on each segment that is not a motorway or trunk and is high stress in a
+/// direction whose crossing is not (so the track can make it low stress), and how many there
+/// are. When there are more than `limit`, keeps those that join the largest
 /// low-stress islands: intersections are grouped by the low-stress segments between them, and
 /// a candidate scores the size of the smaller island at its two ends (0 when both ends are in
 /// the same island, since it then adds no new connection), ties broken by the larger island
@@ -143,7 +149,7 @@ pub fn protected_track_candidates(base: &ProjectData, limit: usize) -> (Vec<Cand
     let mut ranked: Vec<(u32, u32, u32)> = base
         .segments
         .iter()
-        .filter(|s| is_high(s) && !is_motorway_or_trunk(s.attrs.functional_class))
+        .filter(|s| track_can_help(s) && !is_motorway_or_trunk(s.attrs.functional_class))
         .map(|s| {
             let a = find(&mut parent, s.intersection_from);
             let b = find(&mut parent, s.intersection_to);
