@@ -13,5 +13,6 @@ pub mod network;
 pub mod params;
 pub mod pipeline;
 pub mod progress;
+pub mod scenario;
 pub mod spatial;
 pub mod store;

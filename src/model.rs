@@ -491,3 +491,26 @@ pub enum AttributeChange {
         park: Option<u8>,
     },
 }
+
+/// A change to the crossing control at one intersection, for "what if" re-scoring: it
+/// changes the intersection stress of every segment that ends there (spec §4.6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntersectionEdit {
+    /// `int_id` of the intersection (`neighborhood_ways_intersections`).
+    pub int_id: u32,
+    pub control: CrossingControl,
+}
+
+/// Crossing controls an intersection edit can add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrossingControl {
+    /// Traffic signal: every crossing there is low stress.
+    Signal,
+    /// All-way stop: every crossing there is low stress.
+    AllWayStop,
+    /// Rectangular rapid-flashing beacon: relaxes the crossing table (spec §4.6).
+    Rrfb,
+    /// Median refuge island: relaxes the crossing table (spec §4.6).
+    Island,
+}

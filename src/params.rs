@@ -144,3 +144,11 @@ pub const PROJECT_LOCK_WAIT_S: u64 = 3;
 /// Largest zip member (uncompressed) read into memory: a statewide TIGER block shapefile is
 /// well under this; anything larger is a damaged file or a zip bomb.
 pub const MAX_ZIP_MEMBER_BYTES: u64 = 4 << 30;
+
+/// Widths (ft) of the facilities a scenario builds (`scenario::Facility`): typical design
+/// widths, all above `MIN_LOW_STRESS_LANE_WIDTH_FT`.
+pub const SCENARIO_BIKE_LANE_WIDTH_FT: f64 = 5.0;
+pub const SCENARIO_BUFFERED_LANE_WIDTH_FT: f64 = 7.0;
+pub const SCENARIO_TRACK_WIDTH_FT: f64 = 7.0;
+/// Candidates `bna scenario gains` re-scores by default (the best of the cheap prefilter).
+pub const SCENARIO_GAINS_DEFAULT_CANDIDATES: usize = 48;

@@ -21,7 +21,7 @@ use crate::spatial::Projection;
 use crate::store::{Project, ProjectLock, StoreError};
 
 mod rescore;
-pub use rescore::{rescore, RescoreOutcome};
+pub use rescore::{load_results, rescore, rescore_loaded, RescoreOutcome};
 
 mod inspect;
 pub use inspect::{

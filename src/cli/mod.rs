@@ -5,6 +5,7 @@ mod batch;
 mod bench;
 mod fetch;
 mod observer;
+mod scenario;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -62,6 +63,8 @@ enum Command {
     /// The AWS Batch worker: bundle in, progress.json + result.bna + exports out. Exit 2 =
     /// bad input (not retried), 75 = transient (retried).
     Worker(batch::WorkerArgs),
+    /// What-if scenarios: apply edits, compare, rank upgrades, write a report.
+    Scenario(scenario::ScenarioArgs),
 }
 
 #[derive(clap::Args)]
@@ -139,6 +142,7 @@ pub fn main() -> i32 {
         Some(Command::Fetch(a)) => fetch::run(a),
         Some(Command::Batch(c)) => batch::run(c),
         Some(Command::Worker(a)) => return batch::worker(a),
+        Some(Command::Scenario(a)) => scenario::run(a),
         // With a display, no arguments opens the desktop app; headless, it runs the demo.
         None if bna::app::display_available() => open_app(),
         None => demo(DemoCity::Dc, None),
@@ -161,7 +165,11 @@ pub fn main() -> i32 {
                 {
                     2
                 }
-                _ => 1,
+                _ => match e.downcast_ref::<bna::scenario::ScenarioError>() {
+                    Some(s) if s.is_cancelled() => 130,
+                    Some(s) if s.is_bad_input() => 2,
+                    _ => 1,
+                },
             };
             eprintln!("error: {e:#}");
             code

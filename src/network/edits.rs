@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{AttributeChange, Direction, Segment, SegmentAttributes};
+use crate::model::{
+    AttributeChange, CrossingControl, Direction, IntersectionFlags, Segment, SegmentAttributes,
+};
 
 /// Sets the attribute `change` names; every other attribute is left as derived.
 pub fn apply_change(attrs: &mut SegmentAttributes, change: &AttributeChange) {
@@ -32,6 +34,27 @@ pub fn apply_change(attrs: &mut SegmentAttributes, change: &AttributeChange) {
             Direction::Tf => attrs.tf_park = park,
         },
     }
+}
+
+/// Adds `control` to an intersection; the other flags stay as imported.
+pub fn apply_control(flags: &mut IntersectionFlags, control: CrossingControl) {
+    match control {
+        CrossingControl::Signal => flags.signalized = true,
+        CrossingControl::AllWayStop => flags.stops = true,
+        CrossingControl::Rrfb => flags.rrfb = true,
+        CrossingControl::Island => flags.island = true,
+    }
+}
+
+/// Segments ending at one of `ints`: their intersection stress depends on its flags. Sorted,
+/// unique.
+pub fn segments_at(segments: &[Segment], ints: &[u32]) -> Vec<u32> {
+    let ints: BTreeSet<u32> = ints.iter().copied().collect();
+    segments
+        .iter()
+        .filter(|s| ints.contains(&s.intersection_from) || ints.contains(&s.intersection_to))
+        .map(|s| s.road_id)
+        .collect()
 }
 
 /// Segments whose stress can depend on the attributes of `edited`: the edited segments
@@ -145,6 +168,37 @@ mod tests {
             stress_rules: Default::default(),
             path_id: None,
         }
+    }
+
+    #[test]
+    fn each_control_sets_only_its_own_flag() {
+        let base = IntersectionFlags {
+            legs: 4,
+            ..Default::default()
+        };
+        type Expect = fn(&mut IntersectionFlags);
+        let cases: [(CrossingControl, Expect); 4] = [
+            (CrossingControl::Signal, |f| f.signalized = true),
+            (CrossingControl::AllWayStop, |f| f.stops = true),
+            (CrossingControl::Rrfb, |f| f.rrfb = true),
+            (CrossingControl::Island, |f| f.island = true),
+        ];
+        for (control, expect) in cases {
+            let mut got = base;
+            apply_control(&mut got, control);
+            let mut want = base;
+            expect(&mut want);
+            assert_eq!(got, want, "{control:?}");
+            assert_ne!(got, base, "{control:?}");
+        }
+    }
+
+    #[test]
+    fn segments_at_an_intersection_are_those_ending_there() {
+        let segs = [seg(0, 0, 1), seg(1, 1, 2), seg(2, 2, 3), seg(3, 5, 5)];
+        assert_eq!(segments_at(&segs, &[1]), [0, 1]);
+        assert_eq!(segments_at(&segs, &[5, 3]), [2, 3]);
+        assert_eq!(segments_at(&segs, &[9]), Vec::<u32>::new());
     }
 
     #[test]

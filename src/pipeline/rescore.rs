@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::{compute_connectivity, compute_scores, Observer, PipelineError, Stage};
-use crate::model::{ProjectData, SegmentEdit, StageTiming};
+use crate::model::{IntersectionEdit, ProjectData, SegmentEdit, StageTiming};
 use crate::network::{edits, stress_assignment};
 use crate::store::Project;
 
@@ -18,7 +18,7 @@ pub struct RescoreOutcome {
     pub restressed: Vec<u32>,
     /// Of those, the segments whose stress changed in some direction.
     pub stress_changed: Vec<u32>,
-    /// `load`, `stress`, `connectivity`, `scoring`, in that order.
+    /// `load` (only from [`rescore`]), `stress`, `connectivity`, `scoring`, in that order.
     pub timings: Vec<StageTiming>,
 }
 
@@ -30,6 +30,52 @@ pub fn rescore(
     edits: &[SegmentEdit],
     obs: &dyn Observer,
 ) -> Result<RescoreOutcome, PipelineError> {
+    let t0 = Instant::now();
+    obs.check()?;
+    let data = load_results(project)?;
+    let load = t0.elapsed().as_secs_f64();
+    let mut out = rescore_loaded(&data, project, edits, &[], obs)?;
+    out.timings.insert(
+        0,
+        StageTiming {
+            stage: "load".to_owned(),
+            seconds: load,
+            from_checkpoint: false,
+        },
+    );
+    Ok(out)
+}
+
+/// The stored results of the project at `project`, for [`rescore_loaded`]; an input error if
+/// the file is missing (it is never created) or has no analysis yet.
+pub fn load_results(project: &Path) -> Result<ProjectData, PipelineError> {
+    if !project.is_file() {
+        return Err(PipelineError::Input(format!(
+            "{}: no such project; run `bna analyze --out {}` first",
+            project.display(),
+            project.display()
+        )));
+    }
+    Project::create_or_open(project)?
+        .read_results()?
+        .ok_or_else(|| {
+            PipelineError::Input(format!(
+                "{}: the project has no results yet; run `bna analyze` on it first",
+                project.display()
+            ))
+        })
+}
+
+/// [`rescore`] on results already loaded (`base`, from [`load_results`] of `project`, which
+/// only names the project in errors), with intersection edits as well: callers that score
+/// many scenarios load once. Timings are `stress`, `connectivity`, `scoring`.
+pub fn rescore_loaded(
+    base: &ProjectData,
+    project: &Path,
+    edits: &[SegmentEdit],
+    crossings: &[IntersectionEdit],
+    obs: &dyn Observer,
+) -> Result<RescoreOutcome, PipelineError> {
     let mut timings = Vec::new();
     let mut lap = |stage: &str, t0: Instant| {
         timings.push(StageTiming {
@@ -38,25 +84,8 @@ pub fn rescore(
             from_checkpoint: false,
         })
     };
-
-    let t0 = Instant::now();
     obs.check()?;
-    if !project.is_file() {
-        return Err(PipelineError::Input(format!(
-            "{}: no such project; run `bna analyze --out {}` first",
-            project.display(),
-            project.display()
-        )));
-    }
-    let mut data = Project::create_or_open(project)?
-        .read_results()?
-        .ok_or_else(|| {
-            PipelineError::Input(format!(
-                "{}: the project has no results yet; run `bna analyze` on it first",
-                project.display()
-            ))
-        })?;
-    let n = data.segments.len();
+    let n = base.segments.len();
     if let Some(bad) = edits.iter().find(|e| e.road_id as usize >= n) {
         return Err(PipelineError::Input(format!(
             "{}: an edit refers to segment {} but the project has segments 0–{}; use a road_id of neighborhood_ways",
@@ -65,7 +94,16 @@ pub fn rescore(
             n.saturating_sub(1)
         )));
     }
-    lap("load", t0);
+    let m = base.intersections.len();
+    if let Some(bad) = crossings.iter().find(|e| e.int_id as usize >= m) {
+        return Err(PipelineError::Input(format!(
+            "{}: an edit refers to intersection {} but the project has intersections 0–{}; use an int_id of neighborhood_ways_intersections",
+            project.display(),
+            bad.int_id,
+            m.saturating_sub(1)
+        )));
+    }
+    let mut data = base.clone();
 
     let t0 = Instant::now();
     obs.stage_started(Stage::Stress);
@@ -73,8 +111,17 @@ pub fn rescore(
     for e in edits {
         edits::apply_change(&mut data.segments[e.road_id as usize].attrs, &e.change);
     }
+    for c in crossings {
+        edits::apply_control(&mut data.intersections[c.int_id as usize].flags, c.control);
+    }
     let edited: Vec<u32> = edits.iter().map(|e| e.road_id).collect();
-    let restressed = edits::affected_segments(&data.segments, &edited);
+    let mut restressed = edits::affected_segments(&data.segments, &edited);
+    if !crossings.is_empty() {
+        let ints: Vec<u32> = crossings.iter().map(|c| c.int_id).collect();
+        restressed.extend(edits::segments_at(&data.segments, &ints));
+        restressed.sort_unstable();
+        restressed.dedup();
+    }
     obs.set_total(restressed.len() as u64);
     stress_assignment::assign_stress_to(
         &mut data.segments,

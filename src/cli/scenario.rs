@@ -1,0 +1,218 @@
+//! `bna scenario …`: apply, list, compare, rank and report scenarios (library: `bna::scenario`).
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use bna::params;
+use bna::pipeline::SilentObserver;
+use bna::scenario::{self, Candidates, Edit};
+use clap::{Args, Subcommand};
+
+use super::observer::CliObserver;
+
+#[derive(Args)]
+pub struct ScenarioArgs {
+    #[command(subcommand)]
+    command: ScenarioCommand,
+}
+
+#[derive(Subcommand)]
+enum ScenarioCommand {
+    /// Re-score the project with the edits of a JSON file and store them as scenario NAME.
+    Apply {
+        project: PathBuf,
+        /// JSON array of edits, e.g. [{"kind":"build","road_id":12,"facility":"protected_track"}].
+        edits: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// List the base analysis and the stored scenarios.
+    List {
+        project: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every score of scenario B against scenario A ("base" is the stored analysis).
+    Compare {
+        project: PathBuf,
+        a: String,
+        b: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rank single-segment protected tracks by how much they raise the overall score.
+    Gains {
+        project: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// How many candidates to re-score (the most promising by a cheap prefilter).
+        #[arg(long, default_value_t = params::SCENARIO_GAINS_DEFAULT_CANDIDATES)]
+        candidates: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a self-contained HTML report of scenario B against A.
+    Report {
+        project: PathBuf,
+        a: String,
+        b: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Delete a stored scenario.
+    Delete { project: PathBuf, name: String },
+}
+
+pub fn run(a: ScenarioArgs) -> anyhow::Result<()> {
+    match a.command {
+        ScenarioCommand::Apply {
+            project,
+            edits,
+            name,
+            quiet,
+        } => apply(&project, &edits, &name, quiet),
+        ScenarioCommand::List { project, json } => list(&project, json),
+        ScenarioCommand::Compare {
+            project,
+            a,
+            b,
+            json,
+        } => compare(&project, &a, &b, json),
+        ScenarioCommand::Gains {
+            project,
+            top,
+            candidates,
+            json,
+        } => gains(&project, top, candidates, json),
+        ScenarioCommand::Report { project, a, b, out } => {
+            let html = scenario::report_html(&project, &a, &b)?;
+            std::fs::write(&out, html)
+                .with_context(|| format!("{}: cannot write the report", out.display()))?;
+            println!("{}", out.display());
+            Ok(())
+        }
+        ScenarioCommand::Delete { project, name } => Ok(scenario::delete(&project, &name)?),
+    }
+}
+
+fn apply(project: &Path, edits: &Path, name: &str, quiet: bool) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(edits)
+        .with_context(|| format!("{}: cannot read the edits file", edits.display()))?;
+    let edits: Vec<Edit> = serde_json::from_str(&text).map_err(|e| {
+        scenario::ScenarioError::Input(format!(
+            "{}: not a JSON array of edits ({e}); see README \"Scenarios\" for the format",
+            edits.display()
+        ))
+    })?;
+    let obs = CliObserver::new(quiet);
+    let r = scenario::apply(project, name, &edits, &obs)?;
+    let delta = r.overall.zip(r.base_overall).map(|(b, a)| b - a);
+    println!(
+        "scenario {name}: overall score {} (base {}, delta {}); {} segments changed stress; re-scored in {:.2} s",
+        fmt(r.overall),
+        fmt(r.base_overall),
+        fmt_signed(delta),
+        r.stress_changed.len(),
+        r.rescore_seconds
+    );
+    Ok(())
+}
+
+fn fmt(x: Option<f64>) -> String {
+    x.map_or_else(|| "NULL".into(), |v| format!("{v:.4}"))
+}
+
+fn fmt_signed(x: Option<f64>) -> String {
+    x.map_or_else(|| "NULL".into(), |v| format!("{v:+.4}"))
+}
+
+fn list(project: &Path, json: bool) -> anyhow::Result<()> {
+    let rows = scenario::list(project)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    println!(
+        "{:<24} {:>8} {:>6}  created",
+        "scenario", "overall", "edits"
+    );
+    for r in rows {
+        println!(
+            "{:<24} {:>8} {:>6}  {}{}",
+            r.name,
+            r.overall.map_or("NULL".into(), |v| format!("{v:.2}")),
+            r.edits.len(),
+            r.created_at,
+            if r.stale { "  (stale: re-apply)" } else { "" }
+        );
+    }
+    Ok(())
+}
+
+fn compare(project: &Path, a: &str, b: &str, json: bool) -> anyhow::Result<()> {
+    let c = scenario::compare(project, a, b)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&c)?);
+        return Ok(());
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "{b} vs {a} — {}", project.display());
+    let _ = writeln!(out, "{:<36} {:>10} {:>10} {:>10}", "score", a, b, "delta");
+    for s in &c.scores {
+        let _ = writeln!(
+            out,
+            "{:<36} {:>10} {:>10} {:>10}",
+            s.score_id,
+            fmt(s.a),
+            fmt(s.b),
+            fmt_signed(s.delta)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "people gaining a low-stress connection: {:.0} ({} blocks); losing: {:.0} ({} blocks)",
+        c.people_gaining, c.blocks_gaining, c.people_losing, c.blocks_losing
+    );
+    let _ = writeln!(
+        out,
+        "blocks whose score changed: {}; segments edited or changed stress: {}",
+        c.blocks.iter().filter(|b| b.delta != 0.0).count(),
+        c.segments.len()
+    );
+    print!("{out}");
+    Ok(())
+}
+
+fn gains(project: &Path, top: usize, candidates: usize, json: bool) -> anyhow::Result<()> {
+    let g = scenario::biggest_gains(
+        project,
+        Candidates::ProtectedTracks { limit: candidates },
+        top,
+        &SilentObserver::default(),
+    )?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&g)?);
+        return Ok(());
+    }
+    println!(
+        "base overall score {}; re-scored {} of {} candidates in {:.1} s",
+        fmt(g.base_overall),
+        g.evaluated,
+        g.eligible,
+        g.seconds
+    );
+    println!("{:>4} {:>9} {:>9}  upgrade", "rank", "overall", "delta");
+    for (i, x) in g.ranked.iter().enumerate() {
+        println!(
+            "{:>4} {:>9} {:>9}  {}",
+            i + 1,
+            fmt(x.overall),
+            fmt_signed(Some(x.delta)),
+            x.candidate.label
+        );
+    }
+    Ok(())
+}

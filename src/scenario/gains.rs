@@ -1,0 +1,181 @@
+//! "Biggest gains": re-score many single-segment upgrades and rank them by how much they raise
+//! the overall score. Each candidate is an independent re-scoring of the same loaded base, run
+//! in parallel with rayon.
+
+use std::path::Path;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{expand, overall_of, Edit, Facility, Quiet, ScenarioError};
+use crate::model::{FunctionalClass, ProjectData, Segment, HIGH_STRESS, LOW_STRESS};
+use crate::pipeline::{self, Observer};
+
+/// A set of edits scored as one upgrade.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    pub label: String,
+    pub edits: Vec<Edit>,
+}
+
+pub enum Candidates {
+    /// A protected track on every high-stress segment that is not a motorway or trunk (see
+    /// [`protected_track_candidates`]), the
+    /// `limit` most promising by [`protected_track_candidates`]' prefilter.
+    ProtectedTracks {
+        limit: usize,
+    },
+    List(Vec<Candidate>),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Gain {
+    pub candidate: Candidate,
+    pub overall: Option<f64>,
+    /// `overall_score` of the upgrade minus that of the base (NULL counts as 0).
+    pub delta: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Gains {
+    pub base_overall: Option<f64>,
+    /// Candidates that qualified before the prefilter's limit, and those re-scored.
+    pub eligible: usize,
+    pub evaluated: usize,
+    /// Best first (ties by label), at most `top_n`.
+    pub ranked: Vec<Gain>,
+    /// Wall time of the re-scoring, all candidates.
+    pub seconds: f64,
+}
+
+/// Re-scores every candidate against the project's base analysis and returns the `top_n`
+/// that raise `overall_score` most. Nothing is stored.
+pub fn biggest_gains(
+    project: &Path,
+    candidates: Candidates,
+    top_n: usize,
+    obs: &dyn Observer,
+) -> Result<Gains, ScenarioError> {
+    let base = pipeline::load_results(project)?;
+    let (list, eligible) = match candidates {
+        Candidates::ProtectedTracks { limit } => protected_track_candidates(&base, limit),
+        Candidates::List(l) => {
+            let n = l.len();
+            (l, n)
+        }
+    };
+    let base_overall = overall_of(&base.overall_scores);
+    let t0 = Instant::now();
+    obs.set_total(list.len() as u64);
+    let quiet = Quiet(obs);
+    let scored: Vec<Result<Gain, ScenarioError>> = list
+        .into_par_iter()
+        .map(|candidate| {
+            let (segs, ints) = expand(&candidate.edits);
+            let out = pipeline::rescore_loaded(&base, project, &segs, &ints, &quiet)?;
+            let overall = overall_of(&out.data.overall_scores);
+            obs.inc(1);
+            Ok(Gain {
+                delta: overall.unwrap_or(0.0) - base_overall.unwrap_or(0.0),
+                overall,
+                candidate,
+            })
+        })
+        .collect();
+    let mut ranked = scored.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let evaluated = ranked.len();
+    ranked.sort_by(|a, b| {
+        b.delta
+            .total_cmp(&a.delta)
+            .then_with(|| a.candidate.label.cmp(&b.candidate.label))
+    });
+    ranked.truncate(top_n);
+    Ok(Gains {
+        base_overall,
+        eligible,
+        evaluated,
+        ranked,
+        seconds,
+    })
+}
+
+fn is_motorway_or_trunk(c: FunctionalClass) -> bool {
+    use FunctionalClass as C;
+    matches!(c, C::Motorway | C::MotorwayLink | C::Trunk | C::TrunkLink)
+}
+
+/// High stress on the road itself in a direction whose crossing is low stress: a facility
+/// there makes that direction low stress (a hard crossing would keep it high).
+fn track_can_help(s: &Segment) -> bool {
+    let st = &s.stress;
+    (st.ft_seg == Some(HIGH_STRESS) && st.ft_int != Some(HIGH_STRESS))
+        || (st.tf_seg == Some(HIGH_STRESS) && st.tf_int != Some(HIGH_STRESS))
+}
+
+/// A protected track on each segment that is not a motorway or trunk and is high stress in a
+/// direction whose crossing is not (so the track can make it low stress), and how many there
+/// are. When there are more than `limit`, keeps those that join the largest
+/// low-stress islands: intersections are grouped by the low-stress segments between them, and
+/// a candidate scores the size of the smaller island at its two ends (0 when both ends are in
+/// the same island, since it then adds no new connection), ties broken by the larger island
+/// and then by `road_id`. A cheap proxy for the re-scoring it saves.
+pub fn protected_track_candidates(base: &ProjectData, limit: usize) -> (Vec<Candidate>, usize) {
+    let n = base.intersections.len();
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    fn find(p: &mut [u32], mut x: u32) -> u32 {
+        while p[x as usize] != x {
+            p[x as usize] = p[p[x as usize] as usize];
+            x = p[x as usize];
+        }
+        x
+    }
+    for s in &base.segments {
+        let low = |a: Option<u8>, b: Option<u8>| a == Some(LOW_STRESS) && b == Some(LOW_STRESS);
+        if low(s.stress.ft_seg, s.stress.ft_int) || low(s.stress.tf_seg, s.stress.tf_int) {
+            let (a, b) = (
+                find(&mut parent, s.intersection_from),
+                find(&mut parent, s.intersection_to),
+            );
+            parent[a as usize] = b;
+        }
+    }
+    let mut size = vec![0u32; n];
+    for i in 0..n as u32 {
+        let r = find(&mut parent, i);
+        size[r as usize] += 1;
+    }
+    let mut ranked: Vec<(u32, u32, u32)> = base
+        .segments
+        .iter()
+        .filter(|s| track_can_help(s) && !is_motorway_or_trunk(s.attrs.functional_class))
+        .map(|s| {
+            let a = find(&mut parent, s.intersection_from);
+            let b = find(&mut parent, s.intersection_to);
+            let (sa, sb) = (size[a as usize], size[b as usize]);
+            let small = if a == b { 0 } else { sa.min(sb) };
+            (small, sa.max(sb), s.road_id)
+        })
+        .collect();
+    let eligible = ranked.len();
+    ranked.sort_by(|x, y| y.0.cmp(&x.0).then(y.1.cmp(&x.1)).then(x.2.cmp(&y.2)));
+    ranked.truncate(limit);
+    let out = ranked
+        .into_iter()
+        .map(|(_, _, road_id)| {
+            let s = &base.segments[road_id as usize];
+            Candidate {
+                label: format!(
+                    "protected track on {} (road {road_id})",
+                    s.name.as_deref().unwrap_or("unnamed road")
+                ),
+                edits: vec![Edit::Build {
+                    road_id,
+                    facility: Facility::ProtectedTrack,
+                }],
+            }
+        })
+        .collect();
+    (out, eligible)
+}

@@ -1,0 +1,340 @@
+//! `bna::scenario` and `bna scenario` on the bundled DC case: scenarios are stored beside the
+//! base results without altering them, compared, ranked and reported.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use bna::model::{
+    CrossingControl, FunctionalClass, IntersectionEdit, ProjectData, HIGH_STRESS, LOW_STRESS,
+};
+use bna::pipeline::{self, AnalysisRequest, PopulationChoice, SilentObserver};
+use bna::scenario::{self, Candidates, Edit, Facility, BASE};
+use bna::store::Project;
+
+fn data(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(p)
+}
+
+struct Analysed {
+    _dir: tempfile::TempDir,
+    project: PathBuf,
+    stored: ProjectData,
+    /// Result blob and score table as first written, to check scenarios never change them.
+    blob: Vec<u8>,
+    table: Vec<(String, Option<f64>)>,
+}
+
+fn snapshot(project: &Path) -> (Vec<u8>, Vec<(String, Option<f64>)>) {
+    let p = Project::create_or_open(project).unwrap();
+    let blob = p
+        .connection()
+        .query_row("SELECT data FROM bna_results_blob", [], |r| r.get(0))
+        .unwrap();
+    let table = p
+        .overall_scores()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.score_id, r.score_normalized))
+        .collect();
+    (blob, table)
+}
+
+fn dc() -> &'static Analysed {
+    static DC: OnceLock<Analysed> = OnceLock::new();
+    DC.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("dc.bna");
+        let req = AnalysisRequest {
+            boundary: data("us-dc/boundary-columbia-heights.geojson"),
+            osm: data("us-dc/dc-nw-2016-highways.osm.pbf"),
+            blocks: Some(data("us-dc/tl_2021_11_tabblock20.zip")),
+            jobs: Some(data("us-dc/lodes8/dc_wac_S000_JT00_2021.csv.gz")),
+            population: Some(PopulationChoice::Synthetic),
+            city_fips: None,
+            state_fips: Some("11".into()),
+            residential_speed: None,
+            out: project.clone(),
+        };
+        pipeline::run(&req, &SilentObserver::default()).expect("analyse DC");
+        let stored = pipeline::load_results(&project).unwrap();
+        let (blob, table) = snapshot(&project);
+        Analysed {
+            _dir: dir,
+            project,
+            stored,
+            blob,
+            table,
+        }
+    })
+}
+
+fn obs() -> SilentObserver {
+    SilentObserver::default()
+}
+
+fn track(road_id: u32) -> Vec<Edit> {
+    vec![Edit::Build {
+        road_id,
+        facility: Facility::ProtectedTrack,
+    }]
+}
+
+/// The most promising protected track by the gains prefilter: a high-stress segment joining
+/// two low-stress islands.
+fn best_track_road() -> u32 {
+    let (c, _) = scenario::protected_track_candidates(&dc().stored, 1);
+    c[0].edits[0].road_id().unwrap()
+}
+
+#[test]
+fn applying_stores_a_scenario_and_leaves_the_base_results_byte_identical() {
+    let a = dc();
+    let road = best_track_road();
+    let r = scenario::apply(&a.project, "one-track", &track(road), &obs()).unwrap();
+    assert_eq!(
+        r.base_overall,
+        scenario::overall_of(&a.stored.overall_scores)
+    );
+    assert!(r.stress_changed.contains(&road));
+    let (blob, table) = snapshot(&a.project);
+    assert!(blob == a.blob, "the base result blob changed");
+    assert_eq!(table, a.table);
+    let list = scenario::list(&a.project).unwrap();
+    assert_eq!(list[0].name, BASE);
+    let s = list.iter().find(|s| s.name == "one-track").expect("listed");
+    assert_eq!(s.edits, track(road));
+    assert_eq!(s.overall, r.overall);
+    assert!(!s.stale);
+    // Re-applying under the same name replaces it.
+    scenario::apply(&a.project, "one-track", &track(road), &obs()).unwrap();
+    let n = scenario::list(&a.project)
+        .unwrap()
+        .iter()
+        .filter(|s| s.name == "one-track")
+        .count();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn base_against_base_has_no_differences() {
+    let a = dc();
+    let c = scenario::compare(&a.project, BASE, BASE).unwrap();
+    assert_eq!(c.scores.len(), a.stored.overall_scores.len());
+    for s in &c.scores {
+        assert_eq!(s.a, s.b, "{}", s.score_id);
+        assert!(s.delta.is_none_or(|d| d == 0.0), "{}", s.score_id);
+    }
+    assert!(c.blocks.is_empty() && c.segments.is_empty());
+    assert_eq!((c.people_gaining, c.blocks_gaining), (0.0, 0));
+    assert_eq!((c.people_losing, c.blocks_losing), (0.0, 0));
+}
+
+#[test]
+fn a_protected_track_raises_scores_and_the_comparison_agrees_with_the_stored_ones() {
+    let a = dc();
+    let road = best_track_road();
+    let r = scenario::apply(&a.project, "track", &track(road), &obs()).unwrap();
+    let base = r.base_overall.unwrap();
+    let after = r.overall.unwrap();
+    assert!(after >= base, "{after} < {base}");
+    // The stored scenario scores are what a direct re-scoring gives.
+    let (segs, _) = scenario::expand(&track(road));
+    let direct = pipeline::rescore(&a.project, &segs, &obs()).unwrap();
+    assert_eq!(r.overall_scores, direct.data.overall_scores);
+
+    let c = scenario::compare(&a.project, BASE, "track").unwrap();
+    assert_eq!(c.overall_delta(), Some(after - base));
+    for (s, row) in c.scores.iter().zip(&r.overall_scores) {
+        assert_eq!(s.b, row.score_normalized, "{}", s.score_id);
+    }
+    let seg = c
+        .segments
+        .iter()
+        .find(|s| s.road_id == road)
+        .expect("edited segment listed");
+    assert!(seg.edited_in_b && !seg.edited_in_a);
+    assert!(seg.high_stress_change < 0, "{seg:?}");
+    assert_eq!(seg.stress_b.ft_seg, Some(LOW_STRESS));
+    // Block deltas agree with the direct re-scoring; gaining people are the population of
+    // the blocks whose low-stress reach grew.
+    let reach = scenario::low_stress_reach(&direct.data);
+    let mut gaining = 0.0;
+    for b in &c.blocks {
+        let direct_score = direct
+            .data
+            .block_scores
+            .iter()
+            .find(|s| s.block == b.block)
+            .map_or(0.0, |s| s.overall_score);
+        assert_eq!(b.b, direct_score, "block {}", b.geoid);
+        assert_eq!(b.reach_b, reach[b.block as usize]);
+        assert!(b.delta >= 0.0 && b.reach_b >= b.reach_a, "{b:?}");
+        if b.reach_b > b.reach_a {
+            gaining += a.stored.blocks[b.block as usize].population;
+        }
+    }
+    assert_eq!(c.people_gaining, gaining);
+    assert_eq!(c.people_losing, 0.0);
+    if after > base {
+        assert!(c.people_gaining > 0.0 && c.blocks.iter().any(|b| b.delta > 0.0));
+    }
+    // And the other way round, every delta flips.
+    let back = scenario::compare(&a.project, "track", BASE).unwrap();
+    assert_eq!(back.overall_delta(), Some(base - after));
+    assert_eq!(back.people_losing, c.people_gaining);
+}
+
+#[test]
+fn a_signal_makes_a_hard_crossing_low_stress() {
+    let a = dc();
+    let segs = &a.stored.segments;
+    let s = segs
+        .iter()
+        .find(|s| {
+            s.attrs.functional_class == FunctionalClass::Residential
+                && s.stress.ft_int == Some(HIGH_STRESS)
+        })
+        .expect("DC has hard crossings");
+    let edits = vec![Edit::Crossing(IntersectionEdit {
+        int_id: s.intersection_to,
+        control: CrossingControl::Signal,
+    })];
+    let r = scenario::apply(&a.project, "signal", &edits, &obs()).unwrap();
+    assert!(r.stress_changed.contains(&s.road_id));
+    assert!(r.overall >= r.base_overall);
+    let c = scenario::compare(&a.project, BASE, "signal").unwrap();
+    let d = c
+        .segments
+        .iter()
+        .find(|x| x.road_id == s.road_id)
+        .expect("listed");
+    assert_eq!(d.stress_b.ft_int, Some(LOW_STRESS));
+    assert!(!d.edited_in_b, "a crossing edit edits no segment");
+}
+
+#[test]
+fn the_report_holds_the_score_table_and_the_map() {
+    let a = dc();
+    let road = best_track_road();
+    scenario::apply(&a.project, "report-track", &track(road), &obs()).unwrap();
+    let html = scenario::report_html(&a.project, BASE, "report-track").unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains(r#"<table id="score-table">"#));
+    for row in &a.stored.overall_scores {
+        assert!(
+            html.contains(&format!("<td>{}</td>", row.score_id)),
+            "{}",
+            row.score_id
+        );
+    }
+    assert!(html.contains("<svg") && html.contains("</svg>"));
+    assert!(
+        html.contains(&format!("road {road} ")),
+        "edited segment on the map"
+    );
+    // Self-contained: nothing is fetched.
+    for external in ["src=", "href=", "url(", "@import"] {
+        assert!(!html.contains(external), "{external}");
+    }
+}
+
+#[test]
+fn gains_are_ranked_and_the_top_one_matches_an_explicit_apply() {
+    let a = dc();
+    let g = scenario::biggest_gains(
+        &a.project,
+        Candidates::ProtectedTracks { limit: 4 },
+        3,
+        &obs(),
+    )
+    .unwrap();
+    assert_eq!(g.evaluated, 4);
+    assert!(g.eligible >= 4);
+    assert_eq!(g.ranked.len(), 3);
+    assert!(g.ranked.windows(2).all(|w| w[0].delta >= w[1].delta));
+    let top = &g.ranked[0];
+    assert!(top.delta >= 0.0);
+    let r = scenario::apply(&a.project, "gains-top", &top.candidate.edits, &obs()).unwrap();
+    assert_eq!(r.overall.unwrap() - r.base_overall.unwrap(), top.delta);
+}
+
+#[test]
+fn bad_names_and_unknown_scenarios_are_refused() {
+    let a = dc();
+    let e = scenario::apply(&a.project, BASE, &[], &obs()).unwrap_err();
+    assert!(e.is_bad_input() && e.to_string().contains("dc.bna"), "{e}");
+    let e = scenario::compare(&a.project, BASE, "no-such").unwrap_err();
+    assert!(e.is_bad_input() && e.to_string().contains("no-such"), "{e}");
+    let n = a.stored.intersections.len() as u32;
+    let bad = [Edit::Crossing(IntersectionEdit {
+        int_id: n,
+        control: CrossingControl::Rrfb,
+    })];
+    let e = scenario::apply(&a.project, "bad", &bad, &obs()).unwrap_err();
+    assert!(
+        e.is_bad_input() && e.to_string().contains(&n.to_string()),
+        "{e}"
+    );
+    assert!(scenario::list(&a.project)
+        .unwrap()
+        .iter()
+        .all(|s| s.name != "bad"));
+}
+
+#[test]
+fn the_cli_applies_and_compares() {
+    let a = dc();
+    let dir = tempfile::tempdir().unwrap();
+    let edits = dir.path().join("edits.json");
+    let road = best_track_road();
+    std::fs::write(
+        &edits,
+        format!(r#"[{{"kind":"build","road_id":{road},"facility":"protected_track"}}]"#),
+    )
+    .unwrap();
+    let bna = env!("CARGO_BIN_EXE_bna");
+    let out = Command::new(bna)
+        .args(["scenario", "apply"])
+        .arg(&a.project)
+        .arg(&edits)
+        .args(["--name", "cli", "--quiet"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("scenario cli: overall score"), "{stdout}");
+    let out = Command::new(bna)
+        .args(["scenario", "compare"])
+        .arg(&a.project)
+        .args([BASE, "cli", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lib = scenario::compare(&a.project, BASE, "cli").unwrap();
+    assert_eq!(v["people_gaining"].as_f64(), Some(lib.people_gaining));
+    assert_eq!(
+        v["scores"].as_array().unwrap().len(),
+        a.stored.overall_scores.len()
+    );
+    // A malformed edits file is bad input (exit 2) naming the file.
+    std::fs::write(&edits, r#"[{"kind":"paint"}]"#).unwrap();
+    let out = Command::new(bna)
+        .args(["scenario", "apply"])
+        .arg(&a.project)
+        .arg(&edits)
+        .args(["--name", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("edits.json"));
+}
