@@ -1,5 +1,5 @@
-//! `bna`: the command line. Without arguments it runs the bundled demo (the desktop app takes
-//! over this entry point once it exists); `bna analyze …` runs headless.
+//! `bna`: without arguments it opens the desktop app on the bundled demo city (or, with no
+//! display, runs the demo headless); `bna analyze …` and the other subcommands run headless.
 
 mod cli;
 

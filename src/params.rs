@@ -117,7 +117,8 @@ pub const FETCH_RETRY_BACKOFF_MS: u64 = 500;
 /// Overpass server-side limits sent with the query: seconds and bytes of memory.
 pub const OVERPASS_TIMEOUT_S: u64 = 900;
 pub const OVERPASS_MAXSIZE_BYTES: u64 = 2 << 30;
-/// First LODES 8 year tried when looking for the latest one (then downwards).
+/// Earliest LODES 8 year tried when looking for the latest one, which searches downwards from
+/// the current year.
 pub const LODES_FIRST_YEAR: u16 = 2002;
 
 /// Zoom levels of the MBTiles export: 10 shows a whole metro area, 16 single streets.
