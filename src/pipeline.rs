@@ -30,7 +30,7 @@ pub use inspect::{
 };
 
 /// Bump when a change to the engine changes results, so old checkpoints are not reused.
-pub const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+engine.2");
+pub const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+engine.3");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PopulationChoice {
@@ -653,6 +653,13 @@ fn run_stages(
     runner.obs.stage_started(Stage::Save);
     data.metadata.stage_timings = runner.timings.clone();
     runner.project.write_results(&data)?;
+    let water: Vec<_> = osm
+        .features
+        .iter()
+        .filter(|f| ingest::osm::is_water_area(&f.tags))
+        .filter_map(|f| f.area.as_ref().map(|a| (f.osm_id, proj.unproject(a))))
+        .collect();
+    runner.project.write_basemap_water(&water)?;
     runner.finish(Stage::Save, t_save, false, ());
     data.metadata.stage_timings = runner.timings.clone();
     Ok(AnalysisOutcome { data, warnings })

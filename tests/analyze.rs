@@ -253,6 +253,63 @@ fn helsinki_end_to_end_with_destinations() {
 }
 
 #[test]
+fn open_names_a_missing_project_file() {
+    let out = bna(&["open", "/nonexistent/city.bna"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/nonexistent/city.bna: no such project file"),
+        "{err}"
+    );
+}
+
+/// The offline basemap's water: Helsinki's lakes and shores near the boundary, stored as a
+/// registered spatial layer, read back by the app's loader, and never scored as destinations.
+#[test]
+fn helsinki_basemap_water_is_stored_and_read_back() {
+    use geo::{BoundingRect, Intersects};
+    let hel = helsinki();
+    let project = bna::store::Project::create_or_open(&hel.project).unwrap();
+    let water = project.basemap_water().unwrap();
+    assert!(!water.is_empty(), "Helsinki centre has water areas");
+    let results = project.read_results().unwrap().unwrap();
+    // Boundary ⊕ 2680 m, generously in degrees at 60° N (0.025° lat ≈ 2.8 km, 0.05° lon ≈ 2.8 km).
+    let b = results.boundary_ll.bounding_rect().unwrap();
+    let near = geo::Rect::new(
+        (b.min().x - 0.05, b.min().y - 0.025),
+        (b.max().x + 0.05, b.max().y + 0.025),
+    );
+    for w in &water {
+        assert!(
+            w.intersects(&near),
+            "water far from the boundary: {:?}",
+            w.bounding_rect()
+        );
+    }
+    let c = open_spatial(&hel.project);
+    let registered: i64 = c
+        .query_row(
+            "SELECT count(*) FROM geometry_columns WHERE f_table_name = 'bna_basemap_water' AND srid = 4326",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(registered, 1);
+    let rows: i64 = c
+        .query_row("SELECT count(*) FROM bna_basemap_water", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows as usize, water.len());
+    let water_in_parks: i64 = c
+        .query_row(
+            "SELECT count(*) FROM neighborhood_parks WHERE osm_id IN (SELECT osm_id FROM bna_basemap_water)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(water_in_parks, 0, "water areas are not destinations");
+}
+
+#[test]
 fn rerun_with_unchanged_inputs_restores_checkpoints_and_same_scores() {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("dc.bna");

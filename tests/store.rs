@@ -398,6 +398,8 @@ fn fresh_project_has_no_results() {
     let dir = tempfile::tempdir().unwrap();
     let project = Project::create_or_open(&dir.path().join("new.bna")).unwrap();
     assert!(project.read_results().unwrap().is_none());
+    // As in a project written before the basemap had water: no table, no water, no error.
+    assert!(project.basemap_water().unwrap().is_empty());
     assert!(project.metadata().unwrap().is_none());
     assert!(project.overall_scores().unwrap().is_empty());
     let err = export(&project, ExportFormat::Csv, &dir.path().join("out")).unwrap_err();

@@ -252,6 +252,9 @@ pub fn fill(view: &View, vertices: &[Pos2], indices: &[u32], color: Color32) -> 
     mesh
 }
 
+/// Water blue of the offline basemap.
+pub const WATER: Color32 = Color32::from_rgb(0xaa, 0xd3, 0xdf);
+
 /// Park green of the offline basemap.
 pub const PARK: Color32 = Color32::from_rgb(0xcd, 0xe6, 0xc3);
 

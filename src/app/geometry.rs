@@ -197,6 +197,9 @@ pub struct MapGeometry {
     /// Park areas (from the project's OSM data), triangulated: part of the offline basemap.
     pub park_vertices: Vec<Pos2>,
     pub park_indices: Vec<u32>,
+    /// Water areas (from the project's OSM data), triangulated: the rest of the offline basemap.
+    pub water_vertices: Vec<Pos2>,
+    pub water_indices: Vec<u32>,
 }
 
 fn bbox_of(points: &[Pos2]) -> Rect {
@@ -236,6 +239,8 @@ impl MapGeometry {
             destinations: Vec::new(),
             park_vertices: Vec::new(),
             park_indices: Vec::new(),
+            water_vertices: Vec::new(),
+            water_indices: Vec::new(),
         };
 
         for (k, seg) in data.segments.iter().enumerate() {
@@ -322,16 +327,18 @@ impl MapGeometry {
         }
         for d in &data.destinations {
             if let (DestinationCategory::Parks, Some(area)) = (d.category, &d.polygon) {
-                for poly in &data.projection.unproject(area).0 {
-                    let raw = poly.earcut_triangles_raw();
-                    let base = to_u32(g.park_vertices.len());
-                    for v in &raw.vertices {
-                        let p = g.to_local(v[0], v[1]);
-                        g.park_vertices.push(p);
-                    }
-                    g.park_indices
-                        .extend(raw.triangle_indices.iter().map(|&k| base + to_u32(k)));
-                }
+                // Taken out and put back: the indices continue from the vertices already in.
+                let (mut vertices, mut indices) = (
+                    std::mem::take(&mut g.park_vertices),
+                    std::mem::take(&mut g.park_indices),
+                );
+                g.triangulate(
+                    &data.projection.unproject(area),
+                    &mut vertices,
+                    &mut indices,
+                );
+                g.park_vertices = vertices;
+                g.park_indices = indices;
             }
             let ll = data.projection.inverse(d.point.0);
             let p = g.to_local(ll.x, ll.y);
@@ -344,6 +351,29 @@ impl MapGeometry {
             g.focus = g.bounds;
         }
         g
+    }
+
+    /// Adds the project's water areas (lon/lat, from `Project::basemap_water`) to the basemap.
+    pub fn add_water(&mut self, water_ll: &[geo::MultiPolygon<f64>]) {
+        let (mut vertices, mut indices) = (
+            std::mem::take(&mut self.water_vertices),
+            std::mem::take(&mut self.water_indices),
+        );
+        for area in water_ll {
+            self.triangulate(area, &mut vertices, &mut indices);
+        }
+        self.water_vertices = vertices;
+        self.water_indices = indices;
+    }
+
+    /// Appends the triangles of a lon/lat area, in local units, to a mesh's buffers.
+    fn triangulate(
+        &self,
+        area_ll: &geo::MultiPolygon<f64>,
+        vertices: &mut Vec<Pos2>,
+        indices: &mut Vec<u32>,
+    ) {
+        triangulate_into(area_ll, |x, y| self.to_local(x, y), vertices, indices);
     }
 
     fn push_ring(&mut self, ring: &geo::LineString<f64>) {
@@ -442,9 +472,60 @@ fn in_triangle(p: Pos2, a: Pos2, b: Pos2, c: Pos2) -> bool {
     !(neg && pos)
 }
 
+/// Appends the triangles of `area` to a mesh's buffers; the new indices continue after the
+/// vertices already there.
+fn triangulate_into(
+    area: &geo::MultiPolygon<f64>,
+    to_local: impl Fn(f64, f64) -> Pos2,
+    vertices: &mut Vec<Pos2>,
+    indices: &mut Vec<u32>,
+) {
+    for poly in &area.0 {
+        let raw = poly.earcut_triangles_raw();
+        let base = to_u32(vertices.len());
+        vertices.extend(raw.vertices.iter().map(|v| to_local(v[0], v[1])));
+        indices.extend(raw.triangle_indices.iter().map(|&k| base + to_u32(k)));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn areas_triangulate_into_one_mesh_with_their_own_vertices() {
+        let square = |x: f64, side: f64| {
+            geo::MultiPolygon(vec![geo::Polygon::new(
+                geo::LineString::from(vec![
+                    (x, 0.0),
+                    (x + side, 0.0),
+                    (x + side, side),
+                    (x, side),
+                    (x, 0.0),
+                ]),
+                vec![],
+            )])
+        };
+        let (mut v, mut i) = (Vec::new(), Vec::new());
+        for (x, side) in [(0.0, 1.0), (10.0, 3.0)] {
+            triangulate_into(
+                &square(x, side),
+                |x, y| pos2(x as f32, y as f32),
+                &mut v,
+                &mut i,
+            );
+        }
+        let area: f32 = i
+            .chunks_exact(3)
+            .map(|t| {
+                let (a, b, c) = (v[t[0] as usize], v[t[1] as usize], v[t[2] as usize]);
+                ((b - a).x * (c - a).y - (b - a).y * (c - a).x).abs() / 2.0
+            })
+            .sum();
+        // 1 + 9: the second square's triangles use its own vertices, not the first's.
+        assert!((area - 10.0).abs() < 1e-4, "{area}");
+        assert!(i.iter().all(|&k| (k as usize) < v.len()));
+    }
 
     #[test]
     fn mercator_matches_known_points_and_inverts() {

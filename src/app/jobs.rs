@@ -253,7 +253,8 @@ pub fn load_project(path: &Path) -> Result<LoadedProject, JobError> {
             path.display()
         ))
     })?;
-    let geometry = MapGeometry::new(&data);
+    let mut geometry = MapGeometry::new(&data);
+    geometry.add_water(&project.basemap_water()?);
     Ok(LoadedProject {
         path: path.to_path_buf(),
         data,

@@ -199,7 +199,15 @@ pub fn paint_layers(
         Some(Selection::Segment(i)) => Some(i),
         _ => None,
     };
-    // The offline basemap under everything: parks (the roads are their own layer).
+    // The offline basemap under everything: water, then parks (the roads are their own layer).
+    if !g.water_indices.is_empty() {
+        painter.add(Shape::mesh(draw::fill(
+            view,
+            &g.water_vertices,
+            &g.water_indices,
+            draw::WATER,
+        )));
+    }
     if !g.park_indices.is_empty() {
         painter.add(Shape::mesh(draw::fill(
             view,

@@ -45,6 +45,8 @@ enum Command {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// Open a .bna project in the desktop app (no arguments at all opens the demo city).
+    Open { project: PathBuf },
     /// Analyse a bundled demo city and print its scores.
     Demo {
         #[arg(long, value_enum, default_value = "dc")]
@@ -137,6 +139,7 @@ pub fn main() -> i32 {
             format,
             dir,
         }) => export(&project, format, &dir),
+        Some(Command::Open { project }) => open_project(&project),
         Some(Command::Demo { city, out }) => demo(city, out),
         Some(Command::Bench(a)) => bench::run(a),
         Some(Command::Fetch(a)) => fetch::run(a),
@@ -315,6 +318,23 @@ fn demo_request(city: DemoCity, out: PathBuf) -> AnalysisRequest {
 
 fn open_app() -> anyhow::Result<()> {
     Ok(bna::app::run(bna::app::AppOptions::for_user(data_dir()))?)
+}
+
+fn open_project(project: &Path) -> anyhow::Result<()> {
+    // Checked here so that a typo fails in the terminal, not in a window that opens empty.
+    if !project.is_file() {
+        anyhow::bail!("{}: no such project file", project.display());
+    }
+    if !bna::app::display_available() {
+        anyhow::bail!(
+            "{}: no display to open the app on; `bna scores {}` prints its scores",
+            project.display(),
+            project.display()
+        );
+    }
+    let mut opts = bna::app::AppOptions::for_user(data_dir());
+    opts.open = Some(project.to_path_buf());
+    Ok(bna::app::run(opts)?)
 }
 
 fn demo(city: DemoCity, out: Option<PathBuf>) -> anyhow::Result<()> {

@@ -48,6 +48,9 @@ pub fn query(bbox: &Rect<f64>) -> String {
          \x20 nwr[building=retail];\n\
          \x20 nwr[railway=station];\n\
          \x20 nwr[public_transport=station];\n\
+         \x20 wr[natural=water];\n\
+         \x20 wr[waterway=riverbank];\n\
+         \x20 wr[landuse~\"^(reservoir|basin)$\"];\n\
          );\n\
          (._;>;);\n\
          out body;\n",
@@ -145,6 +148,7 @@ mod tests {
             "nwr[amenity]",
             "nwr[shop]",
             "railway=station",
+            "wr[natural=water]",
             "(._;>;)",
         ] {
             assert!(q.contains(k), "{k} missing from {q}");

@@ -77,7 +77,7 @@ pub struct OsmExtract {
     pub control_nodes: HashMap<i64, Tags>,
     pub highway_ways: Vec<OsmWay>,
     pub poi_nodes: Vec<(i64, Coord<f64>, Tags)>,
-    /// Closed ways and multipolygon relations with POI tags, lon/lat.
+    /// Closed ways and multipolygon relations with POI or water tags, lon/lat.
     pub poi_areas: Vec<(i64, OsmKind, Tags, MultiPolygon<f64>)>,
     pub node_count: u64,
     pub way_count: u64,
@@ -100,8 +100,22 @@ fn is_control(tags: &Tags) -> bool {
         .is_some_and(|h| CONTROL_HIGHWAY_VALUES.contains(&h.as_str()))
 }
 
+/// Lakes, ponds, rivers drawn as areas and reservoirs: the water of the app's offline basemap.
+/// They are read with the POI areas (same closed-way and multipolygon assembly) and never
+/// become destinations, since no §6.2 category matches these tags.
+pub fn is_water_area(tags: &Tags) -> bool {
+    let is = |k: &str, values: &[&str]| tags.get(k).is_some_and(|v| values.contains(&v.as_str()));
+    is("natural", &["water"])
+        || is("waterway", &["riverbank"])
+        || is("landuse", &["reservoir", "basin"])
+}
+
+fn is_area_wanted(tags: &Tags) -> bool {
+    is_poi(tags) || is_water_area(tags)
+}
+
 fn is_multipolygon_poi(tags: &Tags) -> bool {
-    tags.get("type").is_some_and(|t| t == "multipolygon") && is_poi(tags)
+    tags.get("type").is_some_and(|t| t == "multipolygon") && is_area_wanted(tags)
 }
 
 pub fn is_imported_highway(tags: &Tags) -> bool {
@@ -193,7 +207,7 @@ impl Assembly {
         self.x.way_count += 1;
         if is_imported_highway(&tags) {
             self.x.highway_ways.push(OsmWay { id, nodes, tags });
-        } else if is_poi(&tags) && nodes.len() >= 4 && nodes.first() == nodes.last() {
+        } else if is_area_wanted(&tags) && nodes.len() >= 4 && nodes.first() == nodes.last() {
             self.poi_ways.push(OsmWay { id, nodes, tags });
         } else {
             // Kept only because multipolygon relations (read later) may use them.

@@ -86,6 +86,60 @@ impl Project {
         tx.commit().at(&self.path)
     }
 
+    /// Replaces the water areas of the offline basemap (lon/lat), in one transaction.
+    pub fn write_basemap_water(
+        &mut self,
+        water_ll: &[(i64, geo::MultiPolygon<f64>)],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().at(&self.path)?;
+        write::write_basemap(&tx, &self.path, water_ll)?;
+        tx.commit().at(&self.path)
+    }
+
+    /// The offline basemap's water areas (lon/lat); empty for projects written before the
+    /// basemap had water.
+    pub fn basemap_water(&self) -> Result<Vec<geo::MultiPolygon<f64>>, StoreError> {
+        let exists: bool = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [schema::BASEMAP_WATER],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .at(&self.path)?;
+        if !exists {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT AsBinary(geom) FROM {} WHERE geom IS NOT NULL ORDER BY id",
+                schema::BASEMAP_WATER
+            ))
+            .at(&self.path)?;
+        let blobs = stmt
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .at(&self.path)?
+            .collect::<Result<Vec<_>, _>>()
+            .at(&self.path)?;
+        blobs
+            .iter()
+            .map(|b| match super::wkb::decode(b) {
+                Ok(geo::Geometry::MultiPolygon(mp)) => Ok(mp),
+                Ok(other) => Err(format!("expected a MULTIPOLYGON, found {other:?}")),
+                Err(e) => Err(e),
+            })
+            .map(|r| {
+                r.map_err(|detail| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    what: format!("{}.geom", schema::BASEMAP_WATER),
+                    detail,
+                })
+            })
+            .collect()
+    }
+
     /// The exact `ProjectData` last written, or `None` before the first analysis.
     pub fn read_results(&self) -> Result<Option<ProjectData>, StoreError> {
         let row: Option<(String, Vec<u8>)> = self

@@ -70,6 +70,9 @@ pub const OVERALL_SCORES: &str = "neighborhood_overall_scores";
 pub const SPEED_LIMIT: &str = "residential_speed_limit";
 pub const MILEAGE: &str = "mileage";
 pub const PATHS: &str = "neighborhood_paths";
+/// Water areas for the app's offline basemap. Not a result table of the reference (so not
+/// exported); an older project without it simply shows no water.
+pub const BASEMAP_WATER: &str = "bna_basemap_water";
 
 /// The per-block measures in the reference column order of `census_blocks.sql` (spec §8).
 pub const MEASURES: [&str; 16] = [
@@ -416,6 +419,11 @@ pub fn destinations(cat: DestinationCategory) -> TableDef {
 }
 
 /// Every result table, in write order.
+pub fn basemap_water() -> TableDef {
+    TableDef::new(BASEMAP_WATER, true, &[("id", Int), ("osm_id", Int)])
+        .geom("geom", GeomType::MultiPolygon)
+}
+
 pub fn result_tables() -> Vec<TableDef> {
     let mut out = vec![
         boundary(),

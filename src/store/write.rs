@@ -56,6 +56,23 @@ pub(crate) fn write_results(
     Ok(())
 }
 
+/// Replaces the offline basemap's water areas: (OSM id, lon/lat area).
+pub(crate) fn write_basemap(
+    tx: &Transaction<'_>,
+    path: &Path,
+    water_ll: &[(i64, geo::MultiPolygon<f64>)],
+) -> Result<(), StoreError> {
+    let w = Writer { tx, path };
+    let def = schema::basemap_water();
+    w.drop_table(&def)?;
+    w.table(&def, water_ll.len(), |i, v| {
+        v.push(Value::Integer(i as i64 + 1));
+        v.push(Value::Integer(water_ll[i].0));
+        v.push(blob(polygon_wkb(&water_ll[i].1)));
+        Ok(())
+    })
+}
+
 struct Writer<'a, 'c> {
     tx: &'a Transaction<'c>,
     path: &'a Path,
