@@ -1,12 +1,18 @@
 //! The desktop app driven through egui_kittest with its real state: the demo project analysed
-//! through the app's own job code, then opened, inspected, toggled, run and cancelled.
+//! through the app's own job code, then opened, inspected, toggled, run and cancelled; and
+//! "Get data" fetching from a local HTTP server on 127.0.0.1 (`common`) into the run form.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use bna::app::fetch_ui::FetchOutcome;
 use bna::app::jobs::{self, JobShared, StageState};
+use bna::app::state::PopulationMode;
 use bna::app::{demo, panels, AppOptions, BnaApp, RunForm, Selection, Status};
+use bna::fetch::Origin;
 use bna::store::Project;
 use eframe::egui::{self, Pos2};
 use egui_kittest::kittest::Queryable;
@@ -513,4 +519,330 @@ fn destinations_layer_and_score_histogram() {
     h.get_by_label("Destinations").click();
     h.run_steps(2);
     assert!(h.state().layers().destinations);
+}
+
+// ---- "Get data": fetching against a local server on 127.0.0.1 serving the files of data/ ----
+
+/// Points the app's fetch at `server` (or nowhere) and at a cache of its own, as a user
+/// would in "Sources and cache".
+fn fetch_setup(app: &mut BnaApp, sources: bna::fetch::Sources, dir: &Path) {
+    let f = app.fetch_form_mut();
+    f.tiger_url = sources.tiger;
+    f.lodes_url = sources.lodes;
+    f.overpass_url = sources.overpass;
+    f.cache_dir = dir.join("cache").display().to_string();
+}
+
+fn type_into(h: &mut Harness<'_, BnaApp>, label: &str, text: &str) {
+    h.get_by_label(label).click();
+    h.run_steps(2);
+    h.get_by_label(label).type_text(text);
+    h.run_steps(2);
+}
+
+fn open_get_data(h: &mut Harness<'_, BnaApp>) {
+    h.get_by_label("Run analysis").click();
+    h.run_steps(2);
+    h.get_by_label("Get data").click();
+    h.run_steps(2);
+}
+
+fn fetch_and_wait(h: &mut Harness<'_, BnaApp>) {
+    h.get_by_label("Fetch").click();
+    h.step();
+    step_until(h, "the fetch to end", |a| !a.is_fetching());
+}
+
+fn dc_xml() -> Vec<u8> {
+    common::pbf_to_osm_xml(&data_dir().join("us-dc/dc-nw-2016-highways.osm.pbf"))
+}
+
+#[test]
+fn get_data_for_the_current_boundary_fills_the_form_and_runs() {
+    let expected = Project::create_or_open(demo_project())
+        .expect("open")
+        .overall_scores()
+        .expect("scores")
+        .into_iter()
+        .find(|r| r.score_id == "overall_score")
+        .and_then(|r| r.score_normalized);
+    let xml = dc_xml();
+    let server = common::Server::start(common::dc_routes(xml.clone()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = BnaApp::new(options(dir.path(), None));
+    let boundary = data_dir().join("us-dc/boundary-columbia-heights.geojson");
+    app.form_mut().boundary = boundary.display().to_string();
+    app.form_mut().out = dir.path().join("fetched.bna").display().to_string();
+    fetch_setup(&mut app, server.sources(), dir.path());
+    let mut h = harness(app);
+    open_get_data(&mut h);
+    h.get_by_label("Current boundary").click();
+    h.run_steps(2);
+    type_into(&mut h, "State", "DC");
+    fetch_and_wait(&mut h);
+
+    let Some(FetchOutcome::Done(text)) = h.state().fetch_outcome().cloned() else {
+        panic!("fetch failed: {:?}", h.state().fetch_outcome());
+    };
+    // The LODES year was found on the server (HEAD requests downwards to 2021).
+    assert!(text.contains("jobs (LODES 2021)"), "{text}");
+    h.get_by_label(&text);
+    // One row per file, each complete, with its byte count.
+    let rows = h.state().fetch_rows();
+    let size = |p: &str| {
+        std::fs::metadata(data_dir().join(p))
+            .expect("data file")
+            .len()
+    };
+    let blocks_size = size("us-dc/tl_2021_11_tabblock20.zip");
+    let jobs_size = size("us-dc/lodes8/dc_wac_S000_JT00_2021.csv.gz");
+    let mut downloaded: Vec<u64> = rows
+        .iter()
+        .filter(|r| r.origin == Some(Origin::Network))
+        .map(|r| {
+            assert_eq!(r.total, Some(r.done), "{r:?}");
+            r.done
+        })
+        .collect();
+    downloaded.sort();
+    let mut want = vec![blocks_size, jobs_size, xml.len() as u64];
+    want.sort();
+    assert_eq!(downloaded, want, "{rows:?}");
+    assert_eq!(rows.len(), 4, "boundary + 3 downloads: {rows:?}");
+    for r in &rows {
+        let shown = h.query_all_by_label(&r.status()).next().is_some();
+        assert!(shown, "{} shown", r.status());
+        assert_eq!(r.fraction(), 1.0);
+    }
+    h.get_by_label("your file");
+
+    // The run form holds the fetched files.
+    let form = h.state().form().clone();
+    let folder = dir.path().join("fetched-inputs");
+    assert_eq!(form.boundary, boundary.display().to_string());
+    for f in [&form.osm, &form.blocks, &form.jobs] {
+        let p = Path::new(f);
+        assert!(p.starts_with(&folder) && p.is_file(), "{f}");
+    }
+    assert_eq!(std::fs::read(&form.osm).expect("osm"), xml);
+    assert_eq!(form.state_fips, "11");
+    assert_eq!(form.city_fips, "");
+    assert_eq!(
+        form.out,
+        dir.path().join("fetched.bna").display().to_string()
+    );
+
+    // The inputs summary reads the new files.
+    let summary =
+        bna::pipeline::inspect_inputs(&form.input_files(), &bna::progress::Counter::default())
+            .expect("inspected");
+    let osm_line = panels::osm_line(&summary.osm.clone().expect("osm").expect("readable"));
+    let t0 = Instant::now();
+    while h.query_by_label(&osm_line).is_none() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "no OSM summary for the fetched extract"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.get_by_label(&bna::pipeline::Coverage::Full.describe());
+
+    // The bundled TIGER file that stands in for the 2020 one has no POP20 (data/us-dc/README.md).
+    h.state_mut().form_mut().population = PopulationMode::Synthetic;
+    h.get_by_label("Run").click();
+    h.step();
+    step_until(&mut h, "the analysis of the fetched inputs", |a| {
+        a.project().is_some() || matches!(a.status(), Status::Failed(_))
+    });
+    assert!(h.state().project().is_some(), "{:?}", h.state().status());
+    // The same inputs as the bundled demo (Overpass XML written from its PBF): the same score.
+    let text = panels::format_score(expected);
+    assert_ne!(text, "–");
+    let label = h.get_by_label(&text);
+    assert!(
+        label.rect().height() > 30.0,
+        "the overall score is shown large"
+    );
+}
+
+#[test]
+fn get_data_by_fips_then_by_name_from_the_cache() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let area = bna::ingest::boundary::load_boundary(
+        &data_dir().join("us-dc/boundary-columbia-heights.geojson"),
+    )
+    .expect("boundary");
+    // A TIGER-layout place file for DC whose one place has the Columbia Heights polygon.
+    let place = common::tiger_zip(
+        dir.path(),
+        "tl_2020_11_place",
+        &[(
+            &[
+                ("STATEFP", "11"),
+                ("PLACEFP", "50000"),
+                ("GEOID", "1150000"),
+                ("NAME", "Washington"),
+                ("NAMELSAD", "Washington city"),
+            ],
+            area,
+        )],
+    );
+    let mut routes = common::dc_routes(dc_xml());
+    routes
+        .files
+        .insert("/tiger/PLACE/tl_2020_11_place.zip".into(), place);
+    let server = common::Server::start(routes);
+    let mut app = BnaApp::new(options(dir.path(), None));
+    app.form_mut().out = dir.path().join("dc.bna").display().to_string();
+    fetch_setup(&mut app, server.sources(), dir.path());
+    let mut h = harness(app);
+    open_get_data(&mut h);
+    h.get_by_label("FIPS code").click();
+    h.run_steps(2);
+    type_into(&mut h, "FIPS", "1150000");
+    type_into(&mut h, "LODES year", "2021");
+    fetch_and_wait(&mut h);
+
+    let Some(FetchOutcome::Done(text)) = h.state().fetch_outcome().cloned() else {
+        panic!("fetch failed: {:?}", h.state().fetch_outcome());
+    };
+    assert!(text.contains("for Washington city"), "{text}");
+    let form = h.state().form().clone();
+    let folder = dir.path().join("dc-inputs");
+    assert_eq!(
+        form.boundary,
+        folder.join("boundary.geojson").display().to_string()
+    );
+    bna::ingest::boundary::load_boundary(Path::new(&form.boundary)).expect("a valid boundary");
+    assert_eq!(
+        (form.state_fips.as_str(), form.city_fips.as_str()),
+        ("11", "1150000")
+    );
+    assert!(Path::new(&form.blocks).is_file() && Path::new(&form.jobs).is_file());
+    let hits = server.hits();
+    assert!(
+        hits.iter().all(|h| h.method != "HEAD"),
+        "a given LODES year needs no discovery: {hits:?}"
+    );
+    for path in [
+        "/tiger/PLACE/tl_2020_11_place.zip",
+        common::BLOCKS_PATH,
+        common::LODES_PATH,
+        "/api/interpreter",
+    ] {
+        assert_eq!(hits.iter().filter(|h| h.path == path).count(), 1, "{path}");
+    }
+
+    // Again by name: every file comes from the cache, without one request.
+    h.get_by_label("Place name").click();
+    h.run_steps(2);
+    type_into(&mut h, "Place", "Washington");
+    type_into(&mut h, "State", "DC");
+    fetch_and_wait(&mut h);
+    assert!(
+        matches!(h.state().fetch_outcome(), Some(FetchOutcome::Done(t)) if t.contains("Washington city")),
+        "{:?}",
+        h.state().fetch_outcome()
+    );
+    assert_eq!(
+        server.hits().len(),
+        hits.len(),
+        "cached files are never fetched twice"
+    );
+    let rows = h.state().fetch_rows();
+    let cached = rows
+        .iter()
+        .filter(|r| r.origin == Some(Origin::Cache))
+        .count();
+    assert_eq!(cached, 4, "place file, blocks, jobs, OSM: {rows:?}");
+    assert_eq!(h.get_all_by_label("cached").count(), 4);
+    assert_eq!(h.state().form().city_fips, "1150000");
+}
+
+#[test]
+fn offline_with_an_empty_cache_names_the_missing_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = BnaApp::new(options(dir.path(), None));
+    app.form_mut().out = dir.path().join("dc.bna").display().to_string();
+    // Nothing listens there: offline must not even try.
+    let nowhere = bna::fetch::Sources {
+        tiger: "http://127.0.0.1:9/tiger".into(),
+        lodes: "http://127.0.0.1:9/lodes".into(),
+        overpass: "http://127.0.0.1:9/api".into(),
+    };
+    fetch_setup(&mut app, nowhere, dir.path());
+    let mut h = harness(app);
+    open_get_data(&mut h);
+    h.get_by_label("FIPS code").click();
+    h.run_steps(2);
+    type_into(&mut h, "FIPS", "1150000");
+    h.get_by_label("Offline (cached files only)").click();
+    h.run_steps(2);
+    assert!(h.state().fetch_form().offline);
+    fetch_and_wait(&mut h);
+    let Some(FetchOutcome::Failed(reason)) = h.state().fetch_outcome().cloned() else {
+        panic!("expected a failure: {:?}", h.state().fetch_outcome());
+    };
+    let missing = dir
+        .path()
+        .join("cache/tiger2020/PLACE/tl_2020_11_place.zip");
+    assert!(
+        reason.contains("offline")
+            && reason.contains(&missing.display().to_string())
+            && reason.contains("http://127.0.0.1:9/tiger/PLACE/tl_2020_11_place.zip"),
+        "{reason}"
+    );
+    h.get_by_label(&format!("Fetch failed: {reason}"));
+    assert_eq!(h.state().form().osm, "", "the run form is left alone");
+}
+
+#[test]
+fn a_fetch_shows_bytes_as_they_arrive_and_can_be_cancelled() {
+    let mut routes = common::dc_routes(vec![]);
+    // About 6 s for the block file: long enough to watch it and cancel.
+    routes
+        .trickle
+        .insert(common::BLOCKS_PATH.into(), Duration::from_millis(10));
+    let server = common::Server::start(routes);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = BnaApp::new(options(dir.path(), None));
+    app.form_mut().boundary = data_dir()
+        .join("us-dc/boundary-columbia-heights.geojson")
+        .display()
+        .to_string();
+    app.form_mut().out = dir.path().join("dc.bna").display().to_string();
+    fetch_setup(&mut app, server.sources(), dir.path());
+    let mut h = harness(app);
+    open_get_data(&mut h);
+    h.get_by_label("Current boundary").click();
+    h.run_steps(2);
+    type_into(&mut h, "State", "DC");
+    type_into(&mut h, "LODES year", "2021");
+    h.get_by_label("Fetch").click();
+    h.step();
+    let total = std::fs::metadata(data_dir().join("us-dc/tl_2021_11_tabblock20.zip"))
+        .expect("data file")
+        .len();
+    step_until(&mut h, "part of the block file", |a| {
+        a.fetch_rows()
+            .iter()
+            .any(|r| r.origin.is_none() && r.done > 0 && r.total == Some(total))
+    });
+    // The row shows the bytes so far of the whole file.
+    let shown = format!("/ {}", bna::app::fetch_ui::human_bytes(total));
+    assert!(
+        h.query_by_label_contains(&shown).is_some(),
+        "no \"… {shown}\" progress label"
+    );
+    h.get_by_label("Cancel fetch").click();
+    h.step();
+    step_until(&mut h, "the fetch to stop", |a| !a.is_fetching());
+    assert_eq!(h.state().fetch_outcome(), Some(&FetchOutcome::Cancelled));
+    h.get_by_label("Fetch cancelled");
+    let cached = dir
+        .path()
+        .join("cache/tiger2020/TABBLOCK20/tl_2020_11_tabblock20.zip");
+    assert!(!cached.exists(), "a cancelled download is not in the cache");
+    assert_eq!(h.state().form().blocks, "", "the run form is left alone");
 }

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod draw;
 pub mod drawing;
 mod drawing_ui;
+pub mod fetch_ui;
 pub mod geometry;
 pub mod inputs;
 pub mod jobs;
@@ -43,7 +44,7 @@ pub struct AppOptions {
 impl AppOptions {
     /// The user's folders: demo in `$XDG_DATA_HOME/bna`, recent list in
     /// `$XDG_CONFIG_HOME/bna`, tiles in `$XDG_CACHE_HOME/bna`. `BNA_OFFLINE=1` turns the
-    /// tile download off (nothing else goes online).
+    /// tile download off (otherwise only Get data › Fetch goes online, when pressed).
     pub fn for_user(data_dir: PathBuf) -> AppOptions {
         AppOptions {
             data_dir,

@@ -88,6 +88,7 @@ impl BnaApp {
         let header = egui::CollapsingHeader::new("Run analysis")
             .open(self.run_form_open.then_some(true))
             .show(ui, |ui| {
+                self.fetch_section(ui);
                 let f = &mut self.form;
                 egui::Grid::new("run_form")
                     .num_columns(3)
@@ -98,6 +99,8 @@ impl BnaApp {
                         file_row(ui, "Census blocks", &mut f.blocks, &["zip", "shp", "geojson", "json"], false);
                         file_row(ui, "Jobs (LODES)", &mut f.jobs, &["gz", "csv"], false);
                         file_row(ui, "Save as", &mut f.out, &["bna"], true);
+                        fips_row(ui, "State FIPS", &mut f.state_fips, "state residential speed, e.g. 50");
+                        fips_row(ui, "City FIPS", &mut f.city_fips, "city residential speed, e.g. 5010675");
                         let name = ui.label("Population");
                         egui::ComboBox::from_id_salt("population")
                             .selected_text(match f.population {
@@ -234,6 +237,15 @@ fn file_row(ui: &mut Ui, label: &str, value: &mut String, ext: &[&str], save: bo
             *value = p.display().to_string();
         }
     }
+    ui.end_row();
+}
+
+/// A FIPS code of the run form: it picks the residential speed tables.
+fn fips_row(ui: &mut Ui, label: &str, value: &mut String, hint: &str) {
+    let name = ui.label(label);
+    ui.add(egui::TextEdit::singleline(value).desired_width(170.0))
+        .labelled_by(name.id)
+        .on_hover_text(hint);
     ui.end_row();
 }
 

@@ -77,6 +77,9 @@ pub struct RunForm {
     pub blocks: String,
     pub jobs: String,
     pub population: PopulationMode,
+    /// 2-digit state FIPS and 7-digit place FIPS: the residential speed tables (spec §4).
+    pub state_fips: String,
+    pub city_fips: String,
     pub out: String,
 }
 
@@ -88,6 +91,8 @@ impl Default for RunForm {
             blocks: String::new(),
             jobs: String::new(),
             population: PopulationMode::Auto,
+            state_fips: String::new(),
+            city_fips: String::new(),
             out: String::new(),
         }
     }
@@ -96,6 +101,11 @@ impl Default for RunForm {
 fn opt_path(s: &str) -> Option<PathBuf> {
     let t = s.trim();
     (!t.is_empty()).then(|| PathBuf::from(t))
+}
+
+fn opt_text(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
 }
 
 impl RunForm {
@@ -111,6 +121,8 @@ impl RunForm {
                 Some(PopulationChoice::Census) => PopulationMode::Census,
                 Some(PopulationChoice::Synthetic) => PopulationMode::Synthetic,
             },
+            state_fips: req.state_fips.clone().unwrap_or_default(),
+            city_fips: req.city_fips.clone().unwrap_or_default(),
             out: show(&req.out),
         }
     }
@@ -144,8 +156,8 @@ impl RunForm {
                 PopulationMode::Census => Some(PopulationChoice::Census),
                 PopulationMode::Synthetic => Some(PopulationChoice::Synthetic),
             },
-            city_fips: None,
-            state_fips: None,
+            city_fips: opt_text(&self.city_fips),
+            state_fips: opt_text(&self.state_fips),
             residential_speed: None,
             out,
         })
@@ -205,6 +217,8 @@ pub struct BnaApp {
     /// points elsewhere.
     pub(crate) drawn: Option<(PathBuf, Vec<(f64, f64)>)>,
     pub(crate) inputs: InputsState,
+    /// "Get data": the fetch form and the fetch under way.
+    pub(crate) fetch: super::fetch_ui::FetchUi,
     /// Blocks reached from the selected block (data block index, reach).
     pub(crate) reach: Option<(u32, BlockReach)>,
 }
@@ -246,6 +260,7 @@ impl BnaApp {
             drawing: None,
             drawn: None,
             inputs: InputsState::default(),
+            fetch: Default::default(),
             reach: None,
         }
     }
@@ -476,6 +491,7 @@ impl BnaApp {
         let t0 = Instant::now();
         let ctx = ui.ctx().clone();
         self.poll();
+        self.poll_fetch(&ctx);
         self.launch(&ctx);
         if self.opts.online_tiles && self.tiles.is_none() {
             self.tiles = Some(super::map_view::osm_tiles(&self.opts, &ctx));
