@@ -245,6 +245,43 @@ fn a_run_can_be_cancelled() {
 }
 
 #[test]
+fn a_new_run_supersedes_the_running_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = dir.path().join("first.bna");
+    let second = dir.path().join("second.bna");
+    let mut app = BnaApp::new(options(dir.path(), None));
+    *app.form_mut() = RunForm::from_request(&demo::dc_request(&data_dir(), first.clone()));
+    let mut h = harness(app);
+    h.get_by_label("Run analysis").click();
+    h.run();
+    h.get_by_label("Run").click();
+    h.run_steps(2);
+    assert!(
+        matches!(h.state().status(), Status::Working(_)),
+        "{:?}",
+        h.state().status()
+    );
+    // The planner changes the target and presses Run again while the first run works.
+    *h.state_mut().form_mut() =
+        RunForm::from_request(&demo::dc_request(&data_dir(), second.clone()));
+    h.run_steps(1);
+    h.get_by_label("Run").click();
+    step_until(&mut h, "the second run to finish", |a| {
+        !a.is_busy() && a.project().is_some()
+    });
+    assert!(
+        matches!(h.state().status(), Status::Done(_)),
+        "{:?}",
+        h.state().status()
+    );
+    assert_eq!(h.state().project().expect("opened").path, second);
+    assert!(
+        !first.exists(),
+        "the superseded run was cancelled and left no half project behind"
+    );
+}
+
+#[test]
 fn a_bad_input_shows_the_pipelines_reason() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut app = BnaApp::new(options(dir.path(), None));
