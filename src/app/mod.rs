@@ -15,6 +15,8 @@ pub mod jobs;
 mod map_view;
 pub mod panels;
 pub mod paths;
+pub mod scenario_map;
+pub mod scenario_ui;
 mod share;
 pub mod state;
 
