@@ -134,8 +134,10 @@ impl BnaApp {
             let view = view_of(projector, origin_ll, screen);
             let painter = ui.painter().with_clip_rect(screen);
             let ramp = |s: f64| match change_scale {
-                Some(m) => super::scenario_map::delta_color(s, m),
-                None => score_color(s),
+                // Stronger than the score choropleth: only changed blocks are filled.
+                Some(m) => super::scenario_map::delta_color(s, m)
+                    .gamma_multiply_u8(super::scenario_map::CHANGE_ALPHA),
+                None => score_color(s).gamma_multiply_u8(BLOCK_ALPHA),
             };
             paint_layers_with(
                 &painter,
@@ -231,20 +233,13 @@ pub fn paint_layers(
     selection: Option<Selection>,
     reach: Option<&BlockReach>,
 ) {
-    paint_layers_with(
-        painter,
-        g,
-        view,
-        zoom,
-        layers,
-        selection,
-        reach,
-        &score_color,
-    );
+    paint_layers_with(painter, g, view, zoom, layers, selection, reach, &|s| {
+        score_color(s).gamma_multiply_u8(BLOCK_ALPHA)
+    });
 }
 
-/// [`paint_layers`] with the blocks' values coloured by `ramp` (a scenario comparison
-/// colours score changes on a diverging scale).
+/// [`paint_layers`] with the blocks' values filled by `ramp` (a scenario comparison colours
+/// score changes on a diverging scale).
 #[allow(clippy::too_many_arguments)]
 pub fn paint_layers_with(
     painter: &Painter,
@@ -276,11 +271,7 @@ pub fn paint_layers_with(
     if layers.blocks || selected_block.is_some() {
         // With a block's reach shown, its colours replace the score choropleth.
         let choropleth = layers.blocks && reach.is_none();
-        let fill = |score: Option<f64>| {
-            choropleth
-                .then(|| score.map(|s| ramp(s).gamma_multiply_u8(BLOCK_ALPHA)))
-                .flatten()
-        };
+        let fill = |score: Option<f64>| choropleth.then(|| score.map(ramp)).flatten();
         let outline = (layers.blocks && zoom >= 14.0).then(|| Color32::from_white_alpha(140));
         painter.add(Shape::mesh(draw::blocks(
             g,

@@ -24,6 +24,10 @@ pub const NO_CHANGE_COLOR: Color32 = Color32::from_rgb(0xf7, 0xf7, 0xf7);
 /// gained 0.01 points has still changed and must not vanish into the map.
 const MIN_CHANGE_SHADE: f32 = 0.25;
 
+/// Fill opacity of blocks whose score a scenario changed: stronger than the score
+/// choropleth's, since only changed blocks are filled.
+pub const CHANGE_ALPHA: u8 = 170;
+
 /// Roads selected for an edit (the same yellow as the inspector's selection).
 pub const SELECTED_COLOR: Color32 = Color32::from_rgb(0xff, 0xd4, 0x00);
 /// Roads whose stress a scenario changed, or that it edits.
@@ -93,6 +97,21 @@ pub fn delta_text_color(d: Option<f64>, neutral: Color32) -> Color32 {
         Some(v) if v <= -0.005 => WORSE_COLOR,
         _ => neutral,
     }
+}
+
+/// A change of score `score_id` signed so that positive is better: fewer high-stress miles
+/// are an improvement, though the number falls.
+pub fn improvement(score_id: &str, delta: Option<f64>) -> Option<f64> {
+    let lower_is_better = score_id.contains("high_stress");
+    delta.map(|d| if lower_is_better { -d } else { d })
+}
+
+/// Score rows in the order the comparison table shows them: the overall score first (it is
+/// the one number a council asks for), then the others in table order.
+pub fn table_order(ids: &[&str]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_by_key(|&i| ids[i] != "overall_score");
+    order
 }
 
 /// A plain click selects only the road hit (or clears the selection on empty map); with
@@ -288,7 +307,7 @@ pub fn change_legend(painter: &Painter, x: f32, y: f32, w: f32, scale: f64, line
                 pos2(bar.left() + bar.width() * t0, bar.top()),
                 pos2(bar.left() + bar.width() * t1, bar.bottom()),
             ),
-            delta_color(v, scale),
+            delta_color(v, scale).gamma_multiply_u8(CHANGE_ALPHA),
         );
     }
     painter.add(Shape::mesh(mesh));
@@ -393,6 +412,26 @@ mod tests {
         assert_eq!(delta_text_color(Some(-0.2), n), WORSE_COLOR);
         assert_eq!(delta_text_color(Some(0.001), n), n);
         assert_eq!(delta_text_color(None, n), n);
+    }
+
+    #[test]
+    fn fewer_high_stress_miles_count_as_better() {
+        // (score id, delta, improvement)
+        let rows = [
+            ("overall_score", Some(1.5), Some(1.5)),
+            ("total_miles_high_stress", Some(-5.3), Some(5.3)),
+            ("total_miles_low_stress", Some(5.4), Some(5.4)),
+            ("people", Some(-0.2), Some(-0.2)),
+            ("people", None, None),
+        ];
+        for (id, d, want) in rows {
+            assert_eq!(improvement(id, d), want, "{id}");
+        }
+        assert_eq!(
+            table_order(&["people", "retail", "overall_score", "transit"]),
+            [2, 0, 1, 3]
+        );
+        assert_eq!(table_order(&["a", "b"]), [0, 1]);
     }
 
     #[test]

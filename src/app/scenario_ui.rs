@@ -1497,7 +1497,8 @@ impl BnaApp {
                 ui.weak("B");
                 ui.weak("change");
                 ui.end_row();
-                for s in &c.scores {
+                let ids: Vec<&str> = c.scores.iter().map(|s| s.score_id.as_str()).collect();
+                for s in smap::table_order(&ids).into_iter().map(|i| &c.scores[i]) {
                     let mut label = RichText::new(pretty_score(&s.score_id));
                     if s.score_id == "overall_score" {
                         label = label.strong();
@@ -1505,9 +1506,10 @@ impl BnaApp {
                     ui.label(label).on_hover_text(&s.human_explanation);
                     ui.label(format_value(s.a));
                     ui.label(format_value(s.b));
+                    let better = smap::improvement(&s.score_id, s.delta);
                     ui.label(
                         RichText::new(format_delta(s.delta))
-                            .color(smap::delta_text_color(s.delta, ui.visuals().text_color())),
+                            .color(smap::delta_text_color(better, ui.visuals().text_color())),
                     );
                     ui.end_row();
                 }
