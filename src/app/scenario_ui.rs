@@ -710,10 +710,11 @@ impl BnaApp {
                 if let Some(p) = &self.project {
                     let m = format!("Showing \"{}\" against \"{}\"", c.b, c.a);
                     s.shown = Some(Shown::build(c, vs_base, mode, &p.geometry));
-                    Ok(m)
-                } else {
-                    return;
+                    // The map's banner says what is shown; the panel keeps the last
+                    // outcome (e.g. the score of the scenario just applied).
+                    self.finish_status(&Ok(m));
                 }
+                return;
             }
             Ok(Output::Deleted(name, l)) => {
                 s.list = l;
@@ -1260,6 +1261,12 @@ impl BnaApp {
             }
         });
         let name_ok = !s.name.trim().is_empty() && s.name.trim() != BASE;
+        if s.list.iter().any(|x| x.name == s.name.trim()) {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                "Applying replaces the stored scenario of this name",
+            );
+        }
         let edits = self.pending_edits();
         let busy = self.scenario.task.is_some();
         ui.horizontal(|ui| {
