@@ -370,6 +370,22 @@ fn a_protected_track_applied_from_the_map_matches_the_library_and_is_compared_re
         &html[..200]
     );
 
+    // "Show" on the list draws the scenario itself again; the banner goes back to the base.
+    let shows: Vec<_> = h.get_all_by_label("Show").collect();
+    assert_eq!(shows.len(), 2, "base and the scenario");
+    shows[1].click();
+    h.run_steps(1);
+    step_until(&mut h, "the scenario shown", |a| {
+        a.scenarios()
+            .shown
+            .as_ref()
+            .is_some_and(|s| s.mode == BlockMode::Score && s.comparison.b == name)
+            && !a.scenarios().is_busy()
+    });
+    h.get_by_label("Show the base").click();
+    h.run_steps(2);
+    assert!(h.state().scenarios().shown.is_none());
+
     // Delete: gone from the panel and from the project; the base is unchanged.
     h.get_by_label("Delete").click();
     h.run_steps(1);
@@ -379,7 +395,7 @@ fn a_protected_track_applied_from_the_map_matches_the_library_and_is_compared_re
     let stored = scenario::list(&project).expect("list");
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].overall, base_overall);
-    assert!(h.state().scenarios().shown.is_none());
+    assert!(h.state().scenarios().list.iter().all(|s| s.name != name));
 }
 
 #[test]
