@@ -571,3 +571,41 @@ fn biggest_gains_match_the_library_can_be_picked_and_cancelled() {
     );
     assert!(h.state().scenarios().gains.is_none());
 }
+
+#[test]
+fn a_scenario_scored_before_a_new_analysis_is_re_applied_from_the_list() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = copy_demo(dir.path(), "stale.bna");
+    let base = pipeline::load_results(&project).expect("base results");
+    let (cands, _) = scenario::protected_track_candidates(&base, 1);
+    scenario::apply(
+        &project,
+        "before re-analysis",
+        &cands[0].edits,
+        &SilentObserver::default(),
+    )
+    .expect("applied");
+    // A new analysis of the same project: the scenario was scored against the previous one.
+    pipeline::run(
+        &demo::dc_request(&data_dir(), project.clone()),
+        &SilentObserver::default(),
+    )
+    .expect("re-analysed");
+    assert!(scenario::list(&project).expect("list")[1].stale);
+    let mut h = opened(dir.path(), &project);
+    open_panel(&mut h);
+    assert!(h.state().scenarios().list[1].stale);
+    assert!(
+        h.query_by_label("Show").is_some(),
+        "only the base can be shown"
+    );
+    h.get_by_label("Re-apply").click();
+    h.run_steps(1);
+    step_until(&mut h, "the re-applied scenario", |a| {
+        a.scenarios().list.get(1).is_some_and(|s| !s.stale) && !a.scenarios().is_busy()
+    });
+    let stored = scenario::list(&project).expect("list");
+    assert!(!stored[1].stale);
+    assert_eq!(stored[1].edits, cands[0].edits, "the same edits");
+    assert!(h.query_by_label("Re-apply").is_none());
+}

@@ -848,9 +848,6 @@ impl BnaApp {
     pub fn apply_scenario(&mut self) {
         let edits = self.pending_edits();
         let name = self.scenario.name.trim().to_owned();
-        let Some(path) = self.project_path() else {
-            return;
-        };
         if edits.is_empty() {
             self.scenario.message = Some(Err(match self.scenario.tool {
                 EditTool::Roads => "Select one or more roads on the map first".into(),
@@ -858,6 +855,22 @@ impl BnaApp {
             }));
             return;
         }
+        self.start_apply(name, edits);
+    }
+
+    /// Scores a stale scenario (scored against an earlier analysis) again with its own edits
+    /// on the project's current analysis.
+    pub fn reapply_scenario(&mut self, name: &str) {
+        let edits = self.scenario.list.iter().find(|s| s.name == name);
+        if let Some(edits) = edits.map(|s| s.edits.clone()) {
+            self.start_apply(name.to_owned(), edits);
+        }
+    }
+
+    fn start_apply(&mut self, name: String, edits: Vec<Edit>) {
+        let Some(path) = self.project_path() else {
+            return;
+        };
         if self.scenario.task.is_some() {
             return;
         }
@@ -1346,6 +1359,7 @@ impl BnaApp {
             .map(|s| s.comparison.b.clone());
         let mut show = None;
         let mut delete = None;
+        let mut reapply = None;
         egui::Grid::new("scenario_list")
             .num_columns(4)
             .striped(true)
@@ -1379,10 +1393,16 @@ impl BnaApp {
                     }
                     ui.horizontal(|ui| {
                         if s.stale {
-                            ui.colored_label(ui.visuals().warn_fg_color, "stale: re-apply")
+                            if ui
+                                .add_enabled(!busy, egui::Button::new("Re-apply"))
                                 .on_hover_text(
-                                    "Scored against an earlier analysis of this project",
-                                );
+                                    "Scored against an earlier analysis of this project: \
+                                     re-score its edits on the current one",
+                                )
+                                .clicked()
+                            {
+                                reapply = Some(s.name.clone());
+                            }
                         } else {
                             let on = shown_b.as_deref() == Some(s.name.as_str());
                             if ui
@@ -1414,6 +1434,9 @@ impl BnaApp {
         }
         if let Some(n) = delete {
             self.delete_scenario(&n);
+        }
+        if let Some(n) = reapply {
+            self.reapply_scenario(&n);
         }
     }
 
