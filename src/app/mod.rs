@@ -16,6 +16,7 @@ mod map_view;
 pub mod panels;
 pub mod paths;
 pub mod scenario_map;
+mod scenario_panel;
 pub mod scenario_ui;
 mod share;
 pub mod state;
