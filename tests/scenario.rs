@@ -338,3 +338,100 @@ fn the_cli_applies_and_compares() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("edits.json"));
 }
+
+#[test]
+fn corridor_candidates_are_contiguous_runs_of_one_street_and_rank_like_an_apply() {
+    let a = dc();
+    let (all, eligible) = scenario::corridor_candidates(&a.stored, usize::MAX);
+    assert_eq!(all.len(), eligible);
+    assert!(
+        !all.is_empty(),
+        "DC has streets with several high-stress segments"
+    );
+    for c in &all {
+        let roads: Vec<u32> = c.edits.iter().filter_map(|e| e.road_id()).collect();
+        assert!(roads.len() >= 2, "{}", c.label);
+        let segs: Vec<_> = roads
+            .iter()
+            .map(|&r| &a.stored.segments[r as usize])
+            .collect();
+        let name = segs[0].name.clone().expect("named");
+        assert!(segs
+            .iter()
+            .all(|s| s.name.as_deref() == Some(name.as_str())));
+        assert!(c.label.contains(&name), "{}", c.label);
+        assert!(segs.iter().all(|s| !matches!(
+            s.attrs.functional_class,
+            FunctionalClass::Motorway
+                | FunctionalClass::MotorwayLink
+                | FunctionalClass::Trunk
+                | FunctionalClass::TrunkLink
+        )));
+        // Contiguous: growing from the first segment through shared intersections reaches all.
+        let mut reached = vec![segs[0]];
+        let mut grew = true;
+        while grew {
+            grew = false;
+            for s in &segs {
+                let touches = reached.iter().any(|r| {
+                    [r.intersection_from, r.intersection_to]
+                        .iter()
+                        .any(|i| *i == s.intersection_from || *i == s.intersection_to)
+                });
+                if touches && !reached.iter().any(|r| r.road_id == s.road_id) {
+                    reached.push(s);
+                    grew = true;
+                }
+            }
+        }
+        assert_eq!(reached.len(), segs.len(), "{} is one stretch", c.label);
+        for e in &c.edits {
+            assert!(
+                matches!(
+                    e,
+                    Edit::Build {
+                        facility: Facility::ProtectedTrack,
+                        ..
+                    }
+                ),
+                "{e:?}"
+            );
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for r in all
+        .iter()
+        .flat_map(|c| c.edits.iter().filter_map(|e| e.road_id()))
+    {
+        assert!(seen.insert(r), "road {r} in two corridors");
+    }
+    let (two, n) = scenario::corridor_candidates(&a.stored, 2);
+    assert_eq!(n, eligible);
+    assert_eq!(two.len(), 2.min(eligible));
+    assert_eq!(
+        two[0].label, all[0].label,
+        "the limit keeps the best by the prefilter"
+    );
+    let g =
+        scenario::biggest_gains(&a.project, Candidates::Corridors { limit: 2 }, 2, &obs()).unwrap();
+    assert_eq!(g.evaluated, two.len());
+    let top = &g.ranked[0];
+    let r = scenario::apply(&a.project, "corridor-top", &top.candidate.edits, &obs()).unwrap();
+    assert_eq!(r.overall.unwrap() - r.base_overall.unwrap(), top.delta);
+    assert!(top.delta > 0.0, "a whole stretch of track raises the score");
+    // The CLI ranks the same candidates.
+    let out = Command::new(env!("CARGO_BIN_EXE_bna"))
+        .args(["scenario", "gains"])
+        .arg(&a.project)
+        .args(["--corridors", "--candidates", "2", "--top", "1", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cli["ranked"][0]["candidate"]["label"], top.candidate.label);
+    assert_eq!(cli["evaluated"], 2.min(eligible));
+}

@@ -5,8 +5,11 @@
 #   inspector.png  a road clicked: its tags, attributes and stress rules
 #   reach.png      roads hidden, a block clicked: the blocks it reaches, low-stress vs full
 #   drawing.png    a boundary being drawn on the map
+#   scenario.png   the scenario panel comparing protected tracks on the three best streets
+#                  ("biggest gains", corridors) with the base
 # Uses a throwaway HOME so the demo project and recent list do not touch yours. Click
 # positions assume the 1280x800 window; override with the BNA_* variables below.
+# BNA_BIN=path/to/bna skips the release build; BNA_ONLY=scenario takes only scenario.png.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash packaging/dev/setup-debian.sh
@@ -21,8 +24,10 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-cargo build --release --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/bna"
+if [ -z "${BNA_BIN:-}" ]; then
+  cargo build --release --quiet
+fi
+bin="${BNA_BIN:-${CARGO_TARGET_DIR:-target}/release/bna}"
 
 out=assets/screenshots
 mkdir -p "$out"
@@ -55,6 +60,37 @@ xdotool windowsize "$win" 1280 800 windowmove "$win" 0 0
 sleep 2
 shot() { sleep "${2:-1.5}"; import -window root "$out/$1.png"; }
 click() { xdotool mousemove "$1" "$2" click "${3:-1}"; sleep 0.4; }
+
+# The scenario workbench: the CLI ranks whole streets and applies the best three as one
+# scenario (the app shares the project file); the app's Scenario menu opens the panel,
+# which proposes comparing the newest scenario with the base.
+scenario_shot() {
+  local project="$home/.local/share/bna/demo-dc.bna" edits="$home/edits.json"
+  "$bin" scenario gains "$project" --corridors --top 3 --json >"$home/gains.json"
+  {
+    printf '['
+    grep -o '"road_id": [0-9]*' "$home/gains.json" | grep -o '[0-9]*' |
+      sed 's/.*/{"kind":"build","road_id":&,"facility":"protected_track"}/' | paste -sd, -
+    printf ']'
+  } >"$edits"
+  "$bin" scenario apply "$project" "$edits" --name "Tracks on the 3 best streets" --quiet
+  click "${BNA_SCEN_MENU_X:-107}" "${BNA_SCEN_MENU_Y:-12}"
+  click "${BNA_SCEN_PANEL_X:-134}" "${BNA_SCEN_PANEL_Y:-39}"
+  sleep 3
+  click "${BNA_COMPARE_X:-948}" "${BNA_COMPARE_Y:-591}"
+  sleep 2
+  # Fit the map to the narrower view, then scroll the panel to the score table.
+  click "${BNA_FIT_X:-834}" "${BNA_FIT_Y:-113}"
+  xdotool mousemove 1060 500
+  for _ in $(seq 1 6); do xdotool click 5; sleep 0.05; done
+  xdotool mousemove 1200 790
+  shot scenario
+}
+if [ "${BNA_ONLY:-}" = scenario ]; then
+  scenario_shot
+  echo "screenshot in $out/scenario.png" >&2
+  exit 0
+fi
 shot main
 
 # A road near the middle of the map: the inspector opens on the right.
@@ -84,4 +120,6 @@ for xy in "620 300" "900 260" "1010 470" "820 620" "600 540"; do
   click $xy
 done
 shot drawing
+# Opening the scenario panel ends the drawing.
+scenario_shot
 echo "screenshots in $out" >&2

@@ -74,7 +74,8 @@ impl BnaApp {
             attribution(ui, rect);
             return;
         };
-        let geometry = &project.geometry;
+        // A scenario shown from the scenario panel draws through the same layers.
+        let geometry = self.scenario.map_geometry().unwrap_or(&project.geometry);
         if self.fit_pending && rect.width() > 10.0 {
             self.fit_pending = false;
             // The study area with some of the routing buffer around it.
@@ -105,6 +106,13 @@ impl BnaApp {
             }
             _ => false,
         };
+        let scen_open = self.scenario.open && self.drawing.is_none();
+        // Shift+drag draws a selection box instead of panning.
+        let boxing = self.scenario.box_origin.is_some();
+        let box_mode = scen_open && (boxing || ui.input(|i| i.modifiers.shift));
+        let change_scale = self.scenario.change_scale();
+        let shows_changes = self.scenario.shows_changes();
+        let scenario = &self.scenario;
         let drawing = &mut self.drawing;
         let tiles: Option<&mut dyn Tiles> = match (&mut self.tiles, layers.basemap) {
             (Some(t), true) => Some(t),
@@ -116,7 +124,7 @@ impl BnaApp {
             lon_lat(origin_ll.0, origin_ll.1),
         )
         .zoom_with_ctrl(false)
-        .drag_pan_buttons(if grabbing {
+        .drag_pan_buttons(if grabbing || box_mode {
             DragPanButtons::empty()
         } else {
             DragPanButtons::PRIMARY
@@ -125,7 +133,13 @@ impl BnaApp {
             let screen = response.rect;
             let view = view_of(projector, origin_ll, screen);
             let painter = ui.painter().with_clip_rect(screen);
-            paint_layers(
+            let ramp = |s: f64| match change_scale {
+                // Stronger than the score choropleth: only changed blocks are filled.
+                Some(m) => super::scenario_map::delta_color(s, m)
+                    .gamma_multiply_u8(super::scenario_map::CHANGE_ALPHA),
+                None => score_color(s).gamma_multiply_u8(BLOCK_ALPHA),
+            };
+            paint_layers_with(
                 &painter,
                 geometry,
                 &view,
@@ -133,18 +147,33 @@ impl BnaApp {
                 layers,
                 selection,
                 reach,
+                &ramp,
             );
+            let pointer = ui.ctx().pointer_latest_pos();
+            if let Some(o) = scenario.overlay(pointer) {
+                super::scenario_map::paint_overlay(
+                    &painter,
+                    geometry,
+                    &view,
+                    projector.zoom(),
+                    layers.stress_view,
+                    &o,
+                );
+            }
             let to_screen = |c: (f64, f64)| view.to_screen(geometry.to_local(c.0, c.1));
             if let Some(corners) = drawn.filter(|_| drawing.is_none()) {
                 draw_corners(&painter, corners.iter().map(|&c| to_screen(c)), true);
             }
             let mut click = None;
             let mut close = false;
+            let mut scen_input = None;
             if let Some(d) = drawing.as_mut() {
                 close = super::drawing_ui::interact(d, response, &to_screen, &|p| {
                     geometry.to_lon_lat(view.to_local(p))
                 });
                 draw_corners(&painter, d.corners.iter().map(|&c| to_screen(c)), false);
+            } else if scen_open {
+                scen_input = super::scenario_map::map_input(response, boxing);
             } else {
                 click = response
                     .clicked()
@@ -152,13 +181,26 @@ impl BnaApp {
                     .flatten()
                     .map(|p| pick(geometry, &view, p, layers));
             }
-            legend(&painter, screen, layers, reach.is_some());
+            legend(
+                &painter,
+                screen,
+                layers,
+                reach.is_some(),
+                change_scale,
+                shows_changes,
+            );
             attribution(ui, screen);
             let zoom_by = zoom_buttons(ui, screen);
-            (click, zoom_by, view, close)
+            (click, zoom_by, view, close, scen_input)
         });
-        let (click, zoom_by, view, close) = clicked.inner;
+        let (click, zoom_by, view, close, scen_input) = clicked.inner;
         self.last_view = Some(view);
+        if let Some(input) = scen_input {
+            self.scenario_map_input(input, &view);
+        }
+        if self.scenario.open {
+            self.scenario_banner(ui.ctx(), view.screen);
+        }
         if close {
             self.finish_drawing();
         }
@@ -191,6 +233,24 @@ pub fn paint_layers(
     selection: Option<Selection>,
     reach: Option<&BlockReach>,
 ) {
+    paint_layers_with(painter, g, view, zoom, layers, selection, reach, &|s| {
+        score_color(s).gamma_multiply_u8(BLOCK_ALPHA)
+    });
+}
+
+/// [`paint_layers`] with the blocks' values filled by `ramp` (a scenario comparison colours
+/// score changes on a diverging scale).
+#[allow(clippy::too_many_arguments)]
+pub fn paint_layers_with(
+    painter: &Painter,
+    g: &super::geometry::MapGeometry,
+    view: &View,
+    zoom: f64,
+    layers: Layers,
+    selection: Option<Selection>,
+    reach: Option<&BlockReach>,
+    ramp: &dyn Fn(f64) -> Color32,
+) {
     let selected_block = match selection {
         Some(Selection::Block(i)) => Some(i),
         _ => None,
@@ -219,11 +279,7 @@ pub fn paint_layers(
     if layers.blocks || selected_block.is_some() {
         // With a block's reach shown, its colours replace the score choropleth.
         let choropleth = layers.blocks && reach.is_none();
-        let fill = |score: Option<f64>| {
-            choropleth
-                .then(|| score.map(|s| score_color(s).gamma_multiply_u8(BLOCK_ALPHA)))
-                .flatten()
-        };
+        let fill = |score: Option<f64>| choropleth.then(|| score.map(ramp)).flatten();
         let outline = (layers.blocks && zoom >= 14.0).then(|| Color32::from_white_alpha(140));
         painter.add(Shape::mesh(draw::blocks(
             g,
@@ -395,13 +451,20 @@ fn attribution(ui: &mut Ui, screen: Rect) {
     );
 }
 
-fn legend(painter: &Painter, screen: Rect, layers: Layers, reach: bool) {
+fn legend(
+    painter: &Painter,
+    screen: Rect,
+    layers: Layers,
+    reach: bool,
+    change_scale: Option<f64>,
+    shows_changes: bool,
+) {
     let font = FontId::proportional(12.5);
     let text = Color32::from_gray(30);
     let line_h = 18.0;
     let mut rows = 0;
     if layers.roads {
-        rows += 4;
+        rows += 4 + usize::from(shows_changes);
     }
     let choropleth = layers.blocks && !reach;
     if choropleth {
@@ -460,6 +523,12 @@ fn legend(painter: &Painter, screen: Rect, layers: Layers, reach: bool) {
         row("Low stress", Some(Swatch::Line(LOW_STRESS_COLOR)));
         row("High stress", Some(Swatch::Line(HIGH_STRESS_COLOR)));
         row("No bikes allowed", Some(Swatch::Line(NO_BIKES_COLOR)));
+        if shows_changes {
+            row(
+                "Edited or stress changed",
+                Some(Swatch::Line(super::scenario_map::CHANGED_COLOR)),
+            );
+        }
     }
     if reach {
         row("Blocks reached from the selected one", None);
@@ -480,7 +549,10 @@ fn legend(painter: &Painter, screen: Rect, layers: Layers, reach: bool) {
             row(grp.label(), Some(Swatch::Dot(grp.color())));
         }
     }
-    if choropleth {
+    if let Some(scale) = change_scale.filter(|_| choropleth) {
+        row("Change in block score (B − A)", None);
+        super::scenario_map::change_legend(painter, x, y, w - 16.0, scale, line_h);
+    } else if choropleth {
         row("Block BNA score", None);
         let bar = Rect::from_min_size(pos2(x, y - 6.0), vec2(w - 16.0, 12.0));
         let mut mesh = egui::Mesh::default();

@@ -16,6 +16,9 @@ pub mod jobs;
 mod map_view;
 pub mod panels;
 pub mod paths;
+pub mod scenario_map;
+mod scenario_panel;
+pub mod scenario_ui;
 mod share;
 pub mod state;
 

@@ -50,6 +50,7 @@ impl BnaApp {
             scores(ui, &p.data);
             ui.separator();
             population(ui, &p.data);
+            self.scenario_entry(ui);
         } else {
             ui.heading("No project open");
         }

@@ -221,6 +221,7 @@ pub struct BnaApp {
     pub(crate) fetch: super::fetch_ui::FetchUi,
     /// Blocks reached from the selected block (data block index, reach).
     pub(crate) reach: Option<(u32, BlockReach)>,
+    pub(crate) scenario: super::scenario_ui::ScenarioState,
 }
 
 impl BnaApp {
@@ -262,6 +263,7 @@ impl BnaApp {
             inputs: InputsState::default(),
             fetch: Default::default(),
             reach: None,
+            scenario: Default::default(),
         }
     }
 
@@ -448,6 +450,7 @@ impl BnaApp {
     pub(crate) fn set_project(&mut self, loaded: Box<LoadedProject>) {
         self.selection = None;
         self.fit_pending = true;
+        self.scenario.reset();
         self.project = Some(loaded);
     }
 
@@ -493,6 +496,7 @@ impl BnaApp {
         self.poll();
         self.poll_fetch(&ctx);
         self.launch(&ctx);
+        self.scenario_frame(&ctx);
         if self.opts.online_tiles && self.tiles.is_none() {
             self.tiles = Some(super::map_view::osm_tiles(&self.opts, &ctx));
         }
@@ -506,13 +510,23 @@ impl BnaApp {
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| self.side_panel(ui));
             });
+        if self.scenario.open && self.project.is_some() {
+            egui::Panel::right("scenarios")
+                .default_size(400.0)
+                .size_range(340.0..=560.0)
+                .resizable(true)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| self.scenario_panel(ui));
+                });
+        }
         egui::CentralPanel::no_frame().show(ui, |ui| self.map_ui(ui));
         if ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
             self.selection = None;
         }
         self.drawing_keys(&ctx);
         self.update_reach();
-        if self.selection.is_some() && self.project.is_some() {
+        // With the scenario panel open, map clicks select for editing, not for inspecting.
+        if self.selection.is_some() && self.project.is_some() && !self.scenario.open {
             // A floating window, so that opening it does not resize (and shift) the map.
             let mut open = true;
             let max_h = (ctx.content_rect().height() - 140.0).max(200.0);
@@ -603,6 +617,7 @@ impl BnaApp {
                     ui.close();
                 }
             });
+            self.scenario_menu(ui);
         });
     }
 

@@ -43,9 +43,13 @@ enum ScenarioCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Rank single-segment protected tracks by how much they raise the overall score.
+    /// Rank protected tracks (single segments, or whole stretches of a street with
+    /// --corridors) by how much they raise the overall score.
     Gains {
         project: PathBuf,
+        /// Candidates are contiguous runs of segments with the same street name.
+        #[arg(long)]
+        corridors: bool,
         #[arg(long, default_value_t = 10)]
         top: usize,
         /// How many candidates to re-score (the most promising by a cheap prefilter).
@@ -83,10 +87,18 @@ pub fn run(a: ScenarioArgs) -> anyhow::Result<()> {
         } => compare(&project, &a, &b, json),
         ScenarioCommand::Gains {
             project,
+            corridors,
             top,
             candidates,
             json,
-        } => gains(&project, top, candidates, json),
+        } => {
+            let c = if corridors {
+                Candidates::Corridors { limit: candidates }
+            } else {
+                Candidates::ProtectedTracks { limit: candidates }
+            };
+            gains(&project, c, top, json)
+        }
         ScenarioCommand::Report { project, a, b, out } => {
             let html = scenario::report_html(&project, &a, &b)?;
             std::fs::write(&out, html)
@@ -186,13 +198,8 @@ fn compare(project: &Path, a: &str, b: &str, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn gains(project: &Path, top: usize, candidates: usize, json: bool) -> anyhow::Result<()> {
-    let g = scenario::biggest_gains(
-        project,
-        Candidates::ProtectedTracks { limit: candidates },
-        top,
-        &SilentObserver::default(),
-    )?;
+fn gains(project: &Path, candidates: Candidates, top: usize, json: bool) -> anyhow::Result<()> {
+    let g = scenario::biggest_gains(project, candidates, top, &SilentObserver::default())?;
     if json {
         println!("{}", serde_json::to_string_pretty(&g)?);
         return Ok(());

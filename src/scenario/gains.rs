@@ -26,6 +26,11 @@ pub enum Candidates {
     ProtectedTracks {
         limit: usize,
     },
+    /// A protected track along each stretch of one street (see [`corridor_candidates`]), the
+    /// `limit` most promising.
+    Corridors {
+        limit: usize,
+    },
     List(Vec<Candidate>),
 }
 
@@ -60,6 +65,7 @@ pub fn biggest_gains(
     let base = pipeline::load_results(project)?;
     let (list, eligible) = match candidates {
         Candidates::ProtectedTracks { limit } => protected_track_candidates(&base, limit),
+        Candidates::Corridors { limit } => corridor_candidates(&base, limit),
         Candidates::List(l) => {
             let n = l.len();
             (l, n)
@@ -122,30 +128,7 @@ fn track_can_help(s: &Segment) -> bool {
 /// the same island, since it then adds no new connection), ties broken by the larger island
 /// and then by `road_id`. A cheap proxy for the re-scoring it saves.
 pub fn protected_track_candidates(base: &ProjectData, limit: usize) -> (Vec<Candidate>, usize) {
-    let n = base.intersections.len();
-    let mut parent: Vec<u32> = (0..n as u32).collect();
-    fn find(p: &mut [u32], mut x: u32) -> u32 {
-        while p[x as usize] != x {
-            p[x as usize] = p[p[x as usize] as usize];
-            x = p[x as usize];
-        }
-        x
-    }
-    for s in &base.segments {
-        let low = |a: Option<u8>, b: Option<u8>| a == Some(LOW_STRESS) && b == Some(LOW_STRESS);
-        if low(s.stress.ft_seg, s.stress.ft_int) || low(s.stress.tf_seg, s.stress.tf_int) {
-            let (a, b) = (
-                find(&mut parent, s.intersection_from),
-                find(&mut parent, s.intersection_to),
-            );
-            parent[a as usize] = b;
-        }
-    }
-    let mut size = vec![0u32; n];
-    for i in 0..n as u32 {
-        let r = find(&mut parent, i);
-        size[r as usize] += 1;
-    }
+    let (mut parent, size) = low_stress_islands(base);
     let mut ranked: Vec<(u32, u32, u32)> = base
         .segments
         .iter()
@@ -178,4 +161,112 @@ pub fn protected_track_candidates(base: &ProjectData, limit: usize) -> (Vec<Cand
         })
         .collect();
     (out, eligible)
+}
+
+/// Protected tracks along whole stretches of a street: the segments a track can help (as for
+/// [`protected_track_candidates`]) grouped by street name and joined where they share an
+/// intersection; each group of two or more segments is one candidate, and how many there are.
+/// When there are more than `limit`, keeps those that join the most intersections to the
+/// largest low-stress island they touch (the intersections of every other island they touch,
+/// counted once), ties broken by more segments and then by the lowest `road_id`.
+pub fn corridor_candidates(base: &ProjectData, limit: usize) -> (Vec<Candidate>, usize) {
+    let (mut islands, size) = low_stress_islands(base);
+    let mut by_name: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
+    for s in base
+        .segments
+        .iter()
+        .filter(|s| track_can_help(s) && !is_motorway_or_trunk(s.attrs.functional_class))
+    {
+        if let Some(name) = s.name.as_deref() {
+            by_name.entry(name).or_default().push(s.road_id);
+        }
+    }
+    let mut runs: Vec<(u32, usize, u32, &str, Vec<u32>)> = Vec::new();
+    for (name, roads) in by_name {
+        // Stretches: the street's segments joined through the intersections they share.
+        let mut parent: std::collections::HashMap<u32, u32> = Default::default();
+        fn root(p: &mut std::collections::HashMap<u32, u32>, x: u32) -> u32 {
+            let mut r = x;
+            while let Some(&up) = p.get(&r).filter(|up| **up != r) {
+                r = up;
+            }
+            p.insert(x, r);
+            r
+        }
+        for &r in &roads {
+            let s = &base.segments[r as usize];
+            let a = root(&mut parent, s.intersection_from);
+            let b = root(&mut parent, s.intersection_to);
+            parent.insert(a, b);
+        }
+        let mut stretches: std::collections::BTreeMap<u32, Vec<u32>> = Default::default();
+        for &r in &roads {
+            let k = root(&mut parent, base.segments[r as usize].intersection_from);
+            stretches.entry(k).or_default().push(r);
+        }
+        for (_, mut run) in stretches.into_iter().filter(|(_, v)| v.len() >= 2) {
+            run.sort_unstable();
+            let mut touched: Vec<u32> = run
+                .iter()
+                .flat_map(|&r| {
+                    let s = &base.segments[r as usize];
+                    [s.intersection_from, s.intersection_to]
+                })
+                .map(|i| find(&mut islands, i))
+                .collect();
+            touched.sort_unstable();
+            touched.dedup();
+            let sizes: Vec<u32> = touched.iter().map(|&t| size[t as usize]).collect();
+            let joined = sizes.iter().sum::<u32>() - sizes.iter().copied().max().unwrap_or(0);
+            runs.push((joined, run.len(), run[0], name, run));
+        }
+    }
+    let eligible = runs.len();
+    runs.sort_by(|x, y| y.0.cmp(&x.0).then(y.1.cmp(&x.1)).then(x.2.cmp(&y.2)));
+    runs.truncate(limit);
+    let out = runs
+        .into_iter()
+        .map(|(_, n, first, name, run)| Candidate {
+            label: format!("protected track along {name} ({n} segments from road {first})"),
+            edits: run
+                .into_iter()
+                .map(|road_id| Edit::Build {
+                    road_id,
+                    facility: Facility::ProtectedTrack,
+                })
+                .collect(),
+        })
+        .collect();
+    (out, eligible)
+}
+
+fn find(p: &mut [u32], mut x: u32) -> u32 {
+    while p[x as usize] != x {
+        p[x as usize] = p[p[x as usize] as usize];
+        x = p[x as usize];
+    }
+    x
+}
+
+/// Intersections grouped by the low-stress segments between them (union-find parents) and
+/// the number of intersections of each group, by root.
+fn low_stress_islands(base: &ProjectData) -> (Vec<u32>, Vec<u32>) {
+    let n = base.intersections.len();
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    for s in &base.segments {
+        let low = |a: Option<u8>, b: Option<u8>| a == Some(LOW_STRESS) && b == Some(LOW_STRESS);
+        if low(s.stress.ft_seg, s.stress.ft_int) || low(s.stress.tf_seg, s.stress.tf_int) {
+            let (a, b) = (
+                find(&mut parent, s.intersection_from),
+                find(&mut parent, s.intersection_to),
+            );
+            parent[a as usize] = b;
+        }
+    }
+    let mut size = vec![0u32; n];
+    for i in 0..n as u32 {
+        let r = find(&mut parent, i);
+        size[r as usize] += 1;
+    }
+    (parent, size)
 }

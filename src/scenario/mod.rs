@@ -24,7 +24,10 @@ use crate::pipeline::{self, Observer, PipelineError, Stage};
 use crate::progress::StageProgress;
 use crate::store::StoreError;
 
-pub use gains::{biggest_gains, protected_track_candidates, Candidate, Candidates, Gain, Gains};
+pub use gains::{
+    biggest_gains, corridor_candidates, protected_track_candidates, Candidate, Candidates, Gain,
+    Gains,
+};
 pub use report::report_html;
 
 /// The name of the stored analysis when used as a scenario.
