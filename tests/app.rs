@@ -217,12 +217,10 @@ fn clicking_a_road_opens_the_inspector_with_its_stress_rules() {
     assert_eq!(h.state().selection(), None, "Escape closes the inspector");
 }
 
-#[test]
-fn a_run_can_be_cancelled() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("cancelled.bna");
-    let mut app = BnaApp::new(options(dir.path(), None));
-    *app.form_mut() = RunForm::from_request(&demo::dc_request(&data_dir(), out.clone()));
+/// The DC demo run into `out`, started from the Run button and under way.
+fn demo_run_started(dir: &Path, out: &Path) -> Harness<'static, BnaApp> {
+    let mut app = BnaApp::new(options(dir, None));
+    *app.form_mut() = RunForm::from_request(&demo::dc_request(&data_dir(), out.to_path_buf()));
     let mut h = harness(app);
     h.get_by_label("Run analysis").click();
     h.run();
@@ -233,6 +231,14 @@ fn a_run_can_be_cancelled() {
         "{:?}",
         h.state().status()
     );
+    h
+}
+
+#[test]
+fn a_run_can_be_cancelled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("cancelled.bna");
+    let mut h = demo_run_started(dir.path(), &out);
     h.get_by_label("Cancel").click();
     step_until(&mut h, "the run to stop", |a| !a.is_busy());
     assert_eq!(h.state().status(), &Status::Cancelled);
@@ -249,18 +255,7 @@ fn a_new_run_supersedes_the_running_one() {
     let dir = tempfile::tempdir().expect("tempdir");
     let first = dir.path().join("first.bna");
     let second = dir.path().join("second.bna");
-    let mut app = BnaApp::new(options(dir.path(), None));
-    *app.form_mut() = RunForm::from_request(&demo::dc_request(&data_dir(), first.clone()));
-    let mut h = harness(app);
-    h.get_by_label("Run analysis").click();
-    h.run();
-    h.get_by_label("Run").click();
-    h.run_steps(2);
-    assert!(
-        matches!(h.state().status(), Status::Working(_)),
-        "{:?}",
-        h.state().status()
-    );
+    let mut h = demo_run_started(dir.path(), &first);
     // The planner changes the target and presses Run again while the first run works.
     *h.state_mut().form_mut() =
         RunForm::from_request(&demo::dc_request(&data_dir(), second.clone()));
