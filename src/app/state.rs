@@ -207,6 +207,8 @@ pub struct BnaApp {
     pub(crate) inputs: InputsState,
     /// Blocks reached from the selected block (data block index, reach).
     pub(crate) reach: Option<(u32, BlockReach)>,
+    /// AWS Batch offload: settings window, followed job (`cloud_ui`).
+    pub(crate) cloud: super::cloud_ui::CloudUi,
 }
 
 impl BnaApp {
@@ -247,6 +249,7 @@ impl BnaApp {
             drawn: None,
             inputs: InputsState::default(),
             reach: None,
+            cloud: Default::default(),
         }
     }
 
@@ -411,6 +414,8 @@ impl BnaApp {
         let is_analysis = job.is_analysis();
         let mut job = self.job.take().expect("checked above");
         job.join();
+        // Opened or not (a project whose only run is still in the cloud has no results).
+        self.cloud.project_opened(job.kind.target());
         if is_analysis {
             self.finished = Some(job.shared.clone());
         }
@@ -491,6 +496,7 @@ impl BnaApp {
                 egui::ScrollArea::vertical().show(ui, |ui| self.side_panel(ui));
             });
         egui::CentralPanel::no_frame().show(ui, |ui| self.map_ui(ui));
+        self.cloud_frame(&ctx);
         if ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
             self.selection = None;
         }
@@ -587,6 +593,7 @@ impl BnaApp {
                     ui.close();
                 }
             });
+            self.cloud_menu(ui);
         });
     }
 
