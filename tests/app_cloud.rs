@@ -349,18 +349,24 @@ fn a_failed_cloud_job_shows_its_reason() {
     let st = h.state().cloud_status().expect("polled");
     assert_eq!(st.state, JobState::Failed, "{st:?}");
     assert_eq!(st.exit_code, Some(2), "{st:?}");
+    let worker = st
+        .progress
+        .as_ref()
+        .and_then(|p| p.error.clone())
+        .expect("the worker's error");
+    assert!(
+        worker.message.contains("outside the OSM extract"),
+        "{worker:?}"
+    );
+    // Batch's statusReason when it gives one (moto does not for a container exit), else
+    // the worker's own message.
     let line = failure_line(&st).expect("a failure line");
-    if let Some(reason) = &st.status_reason {
-        assert_eq!(line, format!("FAILED: {reason}"));
-    }
+    let reason = st.status_reason.clone().unwrap_or(worker.message.clone());
+    assert_eq!(line, format!("FAILED: {reason}"));
     h.get_by_label(&line);
     h.get_by_label("FAILED");
     h.get_by_label("Exit code: 2");
-    let worker = h
-        .get_by_label_contains("Worker error (bad_input)")
-        .value()
-        .unwrap_or_default();
-    assert!(worker.contains("outside the OSM extract"), "{worker}");
+    h.get_by_label(&format!("Worker error (bad_input): {}", worker.message));
     assert!(
         matches!(h.state().status(), Status::Failed(m) if m.contains(&line)),
         "{:?}",
@@ -420,4 +426,57 @@ fn reopening_the_project_reattaches_to_its_unfinished_job() {
     assert_eq!(loaded.path, project);
     assert_eq!(loaded.data.overall_scores, local_scores());
     h.get_by_label(&panels::format_score(overall(local_scores())));
+}
+
+#[test]
+fn a_second_run_supersedes_the_first_and_cancel_terminates_with_batchs_reason() {
+    aws_env();
+    let dir = tempfile::tempdir().expect("tempdir");
+    settings_for("App Supersede Org")
+        .save_to(&dir.path().join("cloud.json"))
+        .expect("settings");
+    let project = dir.path().join("twice.bna");
+    let mut a = app(dir.path(), None);
+    *a.form_mut() = helsinki_form(&project);
+    let mut h = harness(a);
+    click_run_on_aws_batch(&mut h);
+    step_until(&mut h, "the first job", Duration::from_secs(120), |a| {
+        a.cloud_job_id().is_some()
+    });
+    let first = h.state().cloud_job_id().expect("job id");
+    h.get_by_label("Run on AWS Batch").click();
+    h.run_steps(2);
+    step_until(&mut h, "the second job", Duration::from_secs(120), |a| {
+        a.cloud_job_id().is_some_and(|j| j != first)
+    });
+    let second = h.state().cloud_job_id().expect("job id");
+    let notice = h
+        .get_by_label_contains("Terminated the older job of App Supersede Org")
+        .value()
+        .unwrap_or_default();
+    assert!(notice.contains(&first), "{notice}");
+
+    h.get_by_label("Cancel job").click();
+    h.run_steps(2);
+    step_until(&mut h, "the job to end", Duration::from_secs(120), |a| {
+        matches!(
+            a.cloud_job(),
+            Some((TaskPhase::Ended | TaskPhase::Error(_), _))
+        )
+    });
+    let st = h.state().cloud_status().expect("polled");
+    assert_eq!(
+        (st.job_id.as_str(), st.state),
+        (second.as_str(), JobState::Failed)
+    );
+    let reason = st.status_reason.clone().expect("Batch's statusReason");
+    assert!(reason.contains("cancelled by the user"), "{reason}");
+    h.get_by_label(&format!("FAILED: {reason}"));
+    assert!(h.state().project().is_none(), "nothing imported");
+
+    let p = Project::create_or_open(&project).expect("project");
+    let old = record::find(&p, &first)
+        .expect("record")
+        .expect("first job");
+    assert_eq!(old.superseded_by.as_deref(), Some(second.as_str()));
 }

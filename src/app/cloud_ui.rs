@@ -436,8 +436,12 @@ impl BnaApp {
     fn settings_window(&mut self, ctx: &Context) {
         let mut open = true;
         let mut save = false;
+        // Over the map, not over the Run form it is used with.
+        let centre = ctx.content_rect().center();
         egui::Window::new("Cloud settings")
             .open(&mut open)
+            .pivot(egui::Align2::CENTER_CENTER)
+            .default_pos(centre)
             .collapsible(false)
             .resizable(false)
             .default_width(420.0)
