@@ -11,7 +11,7 @@ use bna::app::cloud_task::{failure_line, TaskPhase};
 use bna::app::jobs::{self, JobShared};
 use bna::app::state::PopulationMode;
 use bna::app::{panels, AppOptions, BnaApp, RunForm, Status};
-use bna::cloud::{record, CloudSettings, JobState};
+use bna::cloud::{record, CloudClient, CloudSettings, JobState};
 use bna::model::ScoreRow;
 use bna::store::Project;
 use eframe::egui;
@@ -479,4 +479,66 @@ fn a_second_run_supersedes_the_first_and_cancel_terminates_with_batchs_reason() 
         .expect("record")
         .expect("first job");
     assert_eq!(old.superseded_by.as_deref(), Some(second.as_str()));
+}
+
+#[test]
+fn a_job_that_succeeded_while_the_app_was_closed_is_imported_on_reopening() {
+    aws_env();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let settings = settings_for("App Closed Org");
+    settings
+        .save_to(&dir.path().join("cloud.json"))
+        .expect("settings");
+    let project = dir.path().join("closed.bna");
+    let job = {
+        let mut a = app(dir.path(), None);
+        *a.form_mut() = helsinki_form(&project);
+        let mut h = harness(a);
+        click_run_on_aws_batch(&mut h);
+        step_until(
+            &mut h,
+            "the job to be submitted",
+            Duration::from_secs(120),
+            |a| a.cloud_job_id().is_some(),
+        );
+        h.state().cloud_job_id().expect("job id")
+    };
+    // Another client (as `bna batch status --wait` would) sees it succeed, and imports nothing.
+    let client = CloudClient::connect(settings).expect("client");
+    let t0 = Instant::now();
+    while client.poll(&project, Some(&job)).expect("poll").state != JobState::Succeeded {
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "the job did not succeed"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let rec = record::find(&Project::create_or_open(&project).expect("project"), &job)
+        .expect("record")
+        .expect("the job");
+    assert_eq!(
+        (rec.state, rec.fetched_at.as_deref()),
+        (JobState::Succeeded, None)
+    );
+
+    let mut h = harness(app(dir.path(), Some(project.clone())));
+    step_until(&mut h, "the import", Duration::from_secs(120), |a| {
+        a.project().is_some()
+            || matches!(
+                a.cloud_job(),
+                Some((TaskPhase::Error(_) | TaskPhase::Ended, _))
+            )
+    });
+    assert_eq!(
+        h.state().cloud_job(),
+        Some((TaskPhase::Fetched, Some(JobState::Succeeded)))
+    );
+    assert_eq!(
+        h.state().project().expect("open").data.overall_scores,
+        local_scores()
+    );
+    let rec = record::find(&Project::create_or_open(&project).expect("project"), &job)
+        .expect("record")
+        .expect("the job");
+    assert!(rec.fetched_at.is_some(), "{rec:?}");
 }

@@ -232,20 +232,47 @@ fn run(start: TaskStart, shared: &Shared, rx: &Receiver<Command>, interval: Dura
     follow(&client, &project, &job_id, shared, rx, interval);
 }
 
-/// The project's latest job when it still needs following: not finished on the last poll.
-/// Never creates a file: the project may have been deleted since it was listed.
+/// The project's latest job when it still needs following (not finished on the last poll)
+/// or importing. Never creates a file: the project may have been deleted since it was listed.
 fn active_record(project: &Path) -> Result<Option<JobRecord>, CloudError> {
     if !project.is_file() {
         return Ok(None);
     }
     let p = Project::create_or_open(project)?;
-    Ok(record::latest(&p)?.filter(needs_following))
+    let Some(rec) = record::latest(&p)? else {
+        return Ok(None);
+    };
+    if needs_following(&rec) {
+        return Ok(Some(rec));
+    }
+    let results = p.metadata()?.map(|m| m.finished_at);
+    Ok(needs_import(&rec, results.as_deref()).then_some(rec))
 }
 
 /// A job is followed again after a restart while its last known state is not terminal;
 /// a superseded job is not, since its results are discarded anyway.
 pub fn needs_following(rec: &JobRecord) -> bool {
     !rec.state.is_terminal() && rec.superseded_by.is_none()
+}
+
+/// A job that succeeded but was never imported (the app quit in between, or `bna batch
+/// status` saw it end) is imported on reopening, unless the project holds results computed
+/// after the job was submitted: those are newer than the job's inputs and must not be
+/// overwritten. Unreadable times count as newer, so nothing is overwritten on a guess.
+pub fn needs_import(rec: &JobRecord, results_finished_at: Option<&str>) -> bool {
+    if rec.state != JobState::Succeeded || rec.fetched_at.is_some() || rec.superseded_by.is_some() {
+        return false;
+    }
+    let Some(results) = results_finished_at else {
+        return true;
+    };
+    match (
+        humantime::parse_rfc3339_weak(results),
+        humantime::parse_rfc3339_weak(&rec.submitted_at),
+    ) {
+        (Ok(results), Ok(submitted)) => results < submitted,
+        _ => false,
+    }
 }
 
 fn follow(
@@ -714,16 +741,15 @@ mod tests {
         assert_eq!(log_line(None, "hello"), "hello");
     }
 
-    #[test]
-    fn only_unfinished_unsuperseded_jobs_are_followed_again() {
-        let rec = |state, superseded: Option<&str>| JobRecord {
+    fn record(state: JobState, superseded: Option<&str>) -> JobRecord {
+        JobRecord {
             job_id: "j".into(),
             backend: Backend::Aws,
             organization: "o".into(),
             job_name: "n".into(),
             region: None,
             job_queue: None,
-            submitted_at: "t".into(),
+            submitted_at: "2026-11-23T20:00:00.000Z".into(),
             input_uri: "s3://b/i".into(),
             output_uri: "s3://b/o".into(),
             state,
@@ -732,7 +758,12 @@ mod tests {
             timeline: Vec::new(),
             superseded_by: superseded.map(String::from),
             fetched_at: None,
-        };
+        }
+    }
+
+    #[test]
+    fn only_unfinished_unsuperseded_jobs_are_followed_again() {
+        let rec = record;
         let cases = [
             (JobState::Submitted, None, true),
             (JobState::Runnable, None, true),
@@ -743,6 +774,42 @@ mod tests {
         ];
         for (state, sup, want) in cases {
             assert_eq!(needs_following(&rec(state, sup)), want, "{state} {sup:?}");
+        }
+    }
+
+    #[test]
+    fn a_succeeded_job_is_imported_unless_newer_results_are_in_the_project() {
+        // (state, superseded, fetched, results finished at, import)
+        let cases = [
+            (JobState::Succeeded, None, false, None, true),
+            (
+                JobState::Succeeded,
+                None,
+                false,
+                Some("2026-11-23T19:59:59Z"),
+                true,
+            ),
+            (
+                JobState::Succeeded,
+                None,
+                false,
+                Some("2026-11-23T20:00:01Z"),
+                false,
+            ),
+            (JobState::Succeeded, None, false, Some("yesterday"), false),
+            (JobState::Succeeded, None, true, None, false),
+            (JobState::Succeeded, Some("newer"), false, None, false),
+            (JobState::Failed, None, false, None, false),
+            (JobState::Running, None, false, None, false),
+        ];
+        for (state, sup, fetched, results, want) in cases {
+            let mut rec = record(state, sup);
+            rec.fetched_at = fetched.then(|| "2026-11-23T21:00:00Z".into());
+            assert_eq!(
+                needs_import(&rec, results),
+                want,
+                "{state} {sup:?} fetched {fetched} results {results:?}"
+            );
         }
     }
 }

@@ -117,6 +117,8 @@ pub struct CloudUi {
     auto_shown: bool,
     /// The task's failure was put in the status line.
     failure_reported: bool,
+    /// The task was started by opening a project (re-attach), not by a submission.
+    attaching: bool,
     /// Queued in the frame that asked, started with the frame's Context (as local runs).
     pending: Option<TaskStart>,
 }
@@ -133,6 +135,7 @@ impl Default for CloudUi {
             task: None,
             auto_shown: false,
             failure_reported: false,
+            attaching: false,
             pending: None,
         }
     }
@@ -363,6 +366,7 @@ impl BnaApp {
     pub(crate) fn cloud_frame(&mut self, ctx: &Context) {
         if let Some(start) = self.cloud.pending.take() {
             let submit = matches!(start, TaskStart::Submit { .. });
+            self.cloud.attaching = !submit;
             // Replacing the task stops following the old job; it goes on in AWS.
             self.cloud.auto_shown = false;
             self.cloud.failure_reported = false;
@@ -390,6 +394,17 @@ impl BnaApp {
             if !self.cloud.auto_shown && phase != TaskPhase::Checking {
                 self.cloud.auto_shown = true;
                 self.cloud.panel_open = true;
+                if self.cloud.attaching && phase == TaskPhase::Following {
+                    // Replaces "the project has no results yet" when its run is in the cloud.
+                    let (job, project) =
+                        self.cloud.task.as_ref().map_or_else(Default::default, |t| {
+                            let v = t.view();
+                            (v.job_id.clone().unwrap_or_default(), file_name(&v.project))
+                        });
+                    self.status = Status::Done(format!(
+                        "Re-attached to AWS Batch job {job} of {project}; its results are imported when it succeeds"
+                    ));
+                }
             }
             if self.cloud.panel_open {
                 self.job_window(ctx);
