@@ -60,14 +60,17 @@ fn harness(app: BnaApp) -> Harness<'static, BnaApp> {
 }
 
 /// Steps frames in real time (the cloud task runs on a thread) until `done`, or fails.
+/// Returns the longest frame the app measured meanwhile.
 fn step_until(
     h: &mut Harness<'_, BnaApp>,
     what: &str,
     limit: Duration,
     done: impl Fn(&BnaApp) -> bool,
-) {
+) -> Duration {
     let t0 = Instant::now();
+    let mut longest = Duration::ZERO;
     while !done(h.state()) {
+        longest = longest.max(h.state().frame_stats().max().unwrap_or_default());
         assert!(
             t0.elapsed() < limit,
             "timed out after {limit:?} waiting for {what}; status {:?}, cloud job {:?}, emulator logs in {}/moto-logs",
@@ -79,6 +82,7 @@ fn step_until(
         std::thread::sleep(Duration::from_millis(20));
     }
     h.run_steps(2);
+    longest.max(h.state().frame_stats().max().unwrap_or_default())
 }
 
 fn helsinki_form(out: &Path) -> RunForm {
@@ -262,7 +266,7 @@ fn a_job_submitted_from_the_app_runs_on_batch_and_its_results_replace_the_map() 
     h.get_by_label_contains("Saved to");
 
     click_run_on_aws_batch(&mut h);
-    step_until(
+    let submit_frame = step_until(
         &mut h,
         "the job to be submitted",
         Duration::from_secs(120),
@@ -271,7 +275,7 @@ fn a_job_submitted_from_the_app_runs_on_batch_and_its_results_replace_the_map() 
     let job = h.state().cloud_job_id().expect("job id");
     h.get_by_label("Cloud job");
     h.get_by_label(&format!("Job {job}"));
-    step_until(&mut h, "the results", Duration::from_secs(400), |a| {
+    let follow_frame = step_until(&mut h, "the results", Duration::from_secs(400), |a| {
         a.project().is_some()
             || matches!(
                 a.cloud_job(),
@@ -317,6 +321,15 @@ fn a_job_submitted_from_the_app_runs_on_batch_and_its_results_replace_the_map() 
         "{log:?}"
     );
     h.get_by_label(&format!("CloudWatch log ({} lines)", log.len()));
+    // The log view sticks to its end.
+    h.get_by_label(log.last().expect("log lines"));
+    h.get_by_label("Worker finished all 8 stages");
+    // Uploading, submitting, polling and importing all ran off the UI thread.
+    let longest = submit_frame.max(follow_frame);
+    assert!(
+        longest < Duration::from_millis(500),
+        "a frame took {longest:?} while the job was submitted and followed"
+    );
     let rec = record::latest(&Project::create_or_open(&project).expect("project"))
         .expect("record")
         .expect("a job");
