@@ -96,20 +96,21 @@ fn helsinki_form(out: &Path) -> RunForm {
     }
 }
 
-/// The same analysis run locally, once per test binary, by the app's own job code.
+/// The same analysis run locally, once per test binary, by the app's own job code:
+/// the project and its scores.
+fn local_run() -> &'static (tempfile::TempDir, PathBuf, Vec<ScoreRow>) {
+    static LOCAL: OnceLock<(tempfile::TempDir, PathBuf, Vec<ScoreRow>)> = OnceLock::new();
+    LOCAL.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("local.bna");
+        let req = helsinki_form(&out).request().expect("complete form");
+        let loaded = jobs::analyse_and_load(&req, &JobShared::new(None)).expect("local analysis");
+        (dir, out, loaded.data.overall_scores)
+    })
+}
+
 fn local_scores() -> &'static [ScoreRow] {
-    static LOCAL: OnceLock<(tempfile::TempDir, Vec<ScoreRow>)> = OnceLock::new();
-    &LOCAL
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let req = helsinki_form(&dir.path().join("local.bna"))
-                .request()
-                .expect("complete form");
-            let loaded =
-                jobs::analyse_and_load(&req, &JobShared::new(None)).expect("local analysis");
-            (dir, loaded.data.overall_scores)
-        })
-        .1
+    &local_run().2
 }
 
 fn overall(rows: &[ScoreRow]) -> Option<f64> {
@@ -469,12 +470,26 @@ fn a_second_run_supersedes_the_first_and_cancel_terminates_with_batchs_reason() 
         .unwrap_or_default();
     assert!(notice.contains(&first), "{notice}");
 
+    // The button stays put while the panel fills in; the job is still far from done.
+    assert!(h
+        .state()
+        .cloud_status()
+        .is_none_or(|s| !s.state.is_terminal()));
     h.get_by_label("Cancel job").click();
     h.run_steps(2);
+    assert!(
+        h.query_by_label("Terminating…").is_some()
+            || h.state()
+                .cloud_status()
+                .is_some_and(|s| s.state.is_terminal())
+    );
     step_until(&mut h, "the job to end", Duration::from_secs(120), |a| {
         matches!(
             a.cloud_job(),
-            Some((TaskPhase::Ended | TaskPhase::Error(_), _))
+            Some((
+                TaskPhase::Ended | TaskPhase::Error(_) | TaskPhase::Fetched,
+                _
+            ))
         )
     });
     let st = h.state().cloud_status().expect("polled");
@@ -554,4 +569,30 @@ fn a_job_that_succeeded_while_the_app_was_closed_is_imported_on_reopening() {
         .expect("record")
         .expect("the job");
     assert!(rec.fetched_at.is_some(), "{rec:?}");
+}
+
+#[test]
+fn opening_a_project_without_cloud_jobs_shows_no_panel_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path().join("plain.bna");
+    std::fs::copy(&local_run().1, &project).expect("copy");
+    let mut h = harness(app(dir.path(), Some(project.clone())));
+    step_until(
+        &mut h,
+        "the project and the job check",
+        Duration::from_secs(60),
+        |a| a.project().is_some() && a.cloud_job().is_some_and(|(p, _)| p == TaskPhase::Nothing),
+    );
+    h.run_steps(3);
+    assert!(h.query_by_label("Cloud job").is_none(), "no panel");
+    assert!(matches!(h.state().status(), Status::Done(m) if m.starts_with("Opened")));
+    let conn = rusqlite::Connection::open(&project).expect("sqlite");
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'bna_cloud_jobs'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("query");
+    assert_eq!(tables, 0, "the check did not create the jobs table");
 }

@@ -18,7 +18,7 @@ use crate::cloud::{
     SupersededJob, TimelineEntry,
 };
 use crate::pipeline::{AnalysisRequest, Stage};
-use crate::store::Project;
+use crate::store::{Project, StoreError};
 
 /// Log lines kept for the panel; older ones are dropped (the whole log stays in CloudWatch).
 pub const MAX_LOG_LINES: usize = 5000;
@@ -239,6 +239,23 @@ fn active_record(project: &Path) -> Result<Option<JobRecord>, CloudError> {
         return Ok(None);
     }
     let p = Project::create_or_open(project)?;
+    // Asking `record` would create its table: opening a project must not write to it.
+    let has_jobs: bool = p
+        .connection()
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'bna_cloud_jobs')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| {
+            CloudError::Store(StoreError::Sqlite {
+                path: project.to_path_buf(),
+                source: e,
+            })
+        })?;
+    if !has_jobs {
+        return Ok(None);
+    }
     let Some(rec) = record::latest(&p)? else {
         return Ok(None);
     };

@@ -530,9 +530,27 @@ impl BnaApp {
                         ui.weak(name.as_str());
                     }
                 });
-                if let Some(id) = &v.job_id {
-                    ui.weak(format!("Job {id}"));
-                }
+                let aws = v.status.as_ref().is_none_or(|s| s.backend == Backend::Aws);
+                let active = matches!(v.phase, TaskPhase::Following)
+                    && v.status.as_ref().is_none_or(|s| !s.state.is_terminal());
+                // At the top, so it does not move while lines appear below.
+                ui.horizontal(|ui| {
+                    let label = if v.cancel_sent {
+                        "Terminating…"
+                    } else {
+                        "Cancel job"
+                    };
+                    if ui
+                        .add_enabled(active && aws && !v.cancel_sent, egui::Button::new(label))
+                        .on_hover_text("TerminateJob: stops the job even if it is running")
+                        .clicked()
+                    {
+                        cancel = true;
+                    }
+                    if let Some(id) = &v.job_id {
+                        ui.weak(format!("Job {id}"));
+                    }
+                });
                 if let Some(n) = &v.notice {
                     ui.add(
                         egui::Label::new(RichText::new(n).color(ui.visuals().warn_fg_color)).wrap(),
@@ -647,23 +665,6 @@ impl BnaApp {
                         .wrap(),
                     );
                 }
-                let aws = v.status.as_ref().is_none_or(|s| s.backend == Backend::Aws);
-                let active = matches!(v.phase, TaskPhase::Following)
-                    && v.status.as_ref().is_none_or(|s| !s.state.is_terminal());
-                ui.horizontal(|ui| {
-                    let label = if v.cancel_sent {
-                        "Terminating…"
-                    } else {
-                        "Cancel job"
-                    };
-                    if ui
-                        .add_enabled(active && aws && !v.cancel_sent, egui::Button::new(label))
-                        .on_hover_text("TerminateJob: stops the job even if it is running")
-                        .clicked()
-                    {
-                        cancel = true;
-                    }
-                });
                 if aws {
                     ui.separator();
                     ui.label(format!("CloudWatch log ({} lines)", v.logs.len()));
