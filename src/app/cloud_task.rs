@@ -23,6 +23,9 @@ use crate::store::{Project, StoreError};
 /// Log lines kept for the panel; older ones are dropped (the whole log stays in CloudWatch).
 pub const MAX_LOG_LINES: usize = 5000;
 
+/// Log reads after the job ended, while new lines keep arriving.
+const LOG_DRAIN_POLLS: usize = 3;
+
 /// Where the followed job is, from the app's point of view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TaskPhase {
@@ -304,26 +307,10 @@ fn follow(
     loop {
         match client.poll(project, Some(job_id)) {
             Ok(st) => {
-                if st.backend == Backend::Aws && st.log_stream.is_some() {
-                    match client.tail_logs(&st, token.clone()) {
-                        Ok(chunk) => {
-                            token = chunk.next_token;
-                            let lines: Vec<String> = chunk
-                                .lines
-                                .iter()
-                                .map(|l| log_line(l.timestamp_ms, &l.message))
-                                .collect();
-                            shared.update(|v| {
-                                push_logs(&mut v.logs, lines);
-                                v.log_error = None;
-                            });
-                        }
-                        Err(e) => shared.update(|v| v.log_error = Some(e.to_string())),
-                    }
-                }
+                tail(client, &st, &mut token, shared);
                 let (state, superseded) = (st.state, st.superseded_by.is_some());
                 shared.update(|v| {
-                    v.status = Some(st);
+                    v.status = Some(st.clone());
                     v.poll_error = None;
                 });
                 if state.is_terminal() {
@@ -331,6 +318,17 @@ fn follow(
                         fetch(client, project, job_id, shared);
                     } else {
                         shared.update(|v| v.phase = TaskPhase::Ended);
+                    }
+                    // CloudWatch can lag the job's end by a few seconds: the last lines
+                    // (often the reason of a failure) may come after the final state.
+                    for _ in 0..LOG_DRAIN_POLLS {
+                        if matches!(
+                            rx.recv_timeout(interval),
+                            Err(RecvTimeoutError::Disconnected)
+                        ) || tail(client, &st, &mut token, shared) == 0
+                        {
+                            break;
+                        }
                     }
                     return;
                 }
@@ -354,6 +352,38 @@ fn follow(
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+/// Appends the log lines after `token`; returns how many arrived.
+fn tail(
+    client: &CloudClient,
+    st: &JobStatus,
+    token: &mut Option<String>,
+    shared: &Shared,
+) -> usize {
+    if st.backend != Backend::Aws || st.log_stream.is_none() {
+        return 0;
+    }
+    match client.tail_logs(st, token.clone()) {
+        Ok(chunk) => {
+            *token = chunk.next_token;
+            let lines: Vec<String> = chunk
+                .lines
+                .iter()
+                .map(|l| log_line(l.timestamp_ms, &l.message))
+                .collect();
+            let n = lines.len();
+            shared.update(|v| {
+                push_logs(&mut v.logs, lines);
+                v.log_error = None;
+            });
+            n
+        }
+        Err(e) => {
+            shared.update(|v| v.log_error = Some(e.to_string()));
+            0
         }
     }
 }
