@@ -5,6 +5,8 @@
 //! `Project::read_results`. On first start it opens the bundled DC demo, analysing it into
 //! the user's data folder once; later starts reopen that file.
 
+pub mod cloud_task;
+pub mod cloud_ui;
 pub mod demo;
 pub mod draw;
 pub mod drawing;

@@ -136,6 +136,7 @@ impl BnaApp {
                     if ui.button("Run").clicked() {
                         self.run_form();
                     }
+                    self.cloud_run_button(ui);
                     let running = self.job.as_ref().is_some_and(|j| j.is_analysis());
                     if ui.add_enabled(running, egui::Button::new("Cancel")).clicked() {
                         self.cancel();

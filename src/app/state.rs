@@ -222,6 +222,8 @@ pub struct BnaApp {
     /// Blocks reached from the selected block (data block index, reach).
     pub(crate) reach: Option<(u32, BlockReach)>,
     pub(crate) scenario: super::scenario_ui::ScenarioState,
+    /// AWS Batch offload: settings window, followed job (`cloud_ui`).
+    pub(crate) cloud: super::cloud_ui::CloudUi,
 }
 
 impl BnaApp {
@@ -264,6 +266,7 @@ impl BnaApp {
             fetch: Default::default(),
             reach: None,
             scenario: Default::default(),
+            cloud: Default::default(),
         }
     }
 
@@ -428,6 +431,8 @@ impl BnaApp {
         let is_analysis = job.is_analysis();
         let mut job = self.job.take().expect("checked above");
         job.join();
+        // Opened or not (a project whose only run is still in the cloud has no results).
+        self.cloud.project_opened(job.kind.target());
         if is_analysis {
             self.finished = Some(job.shared.clone());
         }
@@ -520,6 +525,7 @@ impl BnaApp {
                 });
         }
         egui::CentralPanel::no_frame().show(ui, |ui| self.map_ui(ui));
+        self.cloud_frame(&ctx);
         if ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
             self.selection = None;
         }
@@ -618,6 +624,7 @@ impl BnaApp {
                 }
             });
             self.scenario_menu(ui);
+            self.cloud_menu(ui);
         });
     }
 
