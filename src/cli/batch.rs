@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use bna::cloud::bundle::{Download, DownloadArea, DownloadSources, JobInputs};
 use bna::cloud::{self, record, Backend, CloudClient, CloudSettings, JobStatus};
 use bna::store::Project;
 use clap::Subcommand;
@@ -29,6 +30,8 @@ pub enum BatchCommand {
     Submit {
         #[command(flatten)]
         analysis: AnalyzeArgs,
+        #[command(flatten)]
+        download: DownloadArgs,
         /// Run the same bundle → worker path on this machine (file:// locations, no AWS).
         #[arg(long)]
         local: bool,
@@ -78,6 +81,57 @@ pub enum BatchCommand {
     },
 }
 
+/// Download instructions for the worker instead of uploaded files (as `bna fetch` takes
+/// them); any file also given (--osm, --blocks, --jobs) is uploaded and wins.
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("download_area").args(["place", "fips", "state"])))]
+pub struct DownloadArgs {
+    /// Let the worker download everything for a US place, e.g. "Washington, DC".
+    #[arg(long, conflicts_with = "boundary")]
+    place: Option<String>,
+    /// Let the worker download everything for a US place by 7-digit FIPS, e.g. 1150000.
+    #[arg(long, conflicts_with = "boundary")]
+    fips: Option<String>,
+    /// With --boundary: let the worker download census blocks, jobs (and OSM unless --osm
+    /// is given) for this US state (FIPS, abbreviation or name).
+    #[arg(long, requires = "boundary")]
+    state: Option<String>,
+    /// LODES year (default: the latest published).
+    #[arg(long, requires = "download_area")]
+    lodes_year: Option<u16>,
+    /// TIGER/Line 2020 base URL the worker downloads from.
+    #[arg(long, requires = "download_area")]
+    base_url_tiger: Option<String>,
+    /// LODES 8 base URL the worker downloads from.
+    #[arg(long, requires = "download_area")]
+    base_url_lodes: Option<String>,
+    /// Overpass API interpreter URL the worker queries.
+    #[arg(long, requires = "download_area")]
+    base_url_overpass: Option<String>,
+}
+
+impl DownloadArgs {
+    fn to_download(&self) -> Option<Download> {
+        let area = match (&self.place, &self.fips, &self.state) {
+            (Some(p), _, _) => DownloadArea::Place(p.clone()),
+            (_, Some(f), _) => DownloadArea::Fips(f.clone()),
+            (_, _, Some(_)) => DownloadArea::Boundary,
+            _ => return None,
+        };
+        let sources = DownloadSources {
+            tiger: self.base_url_tiger.clone(),
+            lodes: self.base_url_lodes.clone(),
+            overpass: self.base_url_overpass.clone(),
+        };
+        Some(Download {
+            area,
+            state: self.state.clone(),
+            lodes_year: self.lodes_year,
+            sources: (sources != DownloadSources::default()).then_some(sources),
+        })
+    }
+}
+
 #[derive(clap::Args)]
 pub struct ConfigureArgs {
     #[arg(long)]
@@ -112,9 +166,10 @@ pub fn run(cmd: BatchCommand) -> anyhow::Result<()> {
         BatchCommand::Configure(a) => configure(a),
         BatchCommand::Submit {
             analysis,
+            download,
             local,
             organization,
-        } => submit(analysis, local, organization),
+        } => submit(analysis, download, local, organization),
         BatchCommand::Status {
             project,
             job,
@@ -196,8 +251,24 @@ fn configure(a: ConfigureArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn submit(a: AnalyzeArgs, local: bool, organization: Option<String>) -> anyhow::Result<()> {
-    let req = a.to_request();
+fn submit(
+    a: AnalyzeArgs,
+    d: DownloadArgs,
+    local: bool,
+    organization: Option<String>,
+) -> anyhow::Result<()> {
+    let req = match d.to_download() {
+        None => JobInputs::from(&a.to_request()?),
+        Some(download) => JobInputs {
+            boundary: a.boundary.clone(),
+            osm: a.osm.clone(),
+            blocks: a.blocks.clone(),
+            jobs: a.jobs.clone(),
+            parameters: a.parameters(),
+            download: Some(download),
+            out: a.out.clone(),
+        },
+    };
     if local {
         let org = match organization {
             Some(o) => o,
@@ -228,7 +299,7 @@ fn submit(a: AnalyzeArgs, local: bool, organization: Option<String>) -> anyhow::
         settings.organization = o;
     }
     let client = CloudClient::connect(settings)?;
-    let sub = client.submit(&req)?;
+    let sub = client.submit_inputs(&req)?;
     for old in &sub.superseded {
         println!(
             "terminated older job {} ({}, {}) of organization {}: superseded by this submission",

@@ -71,12 +71,14 @@ enum Command {
 
 #[derive(clap::Args)]
 struct AnalyzeArgs {
-    /// Boundary polygon: GeoJSON, Shapefile (.shp) or a zipped Shapefile.
+    /// Boundary polygon: GeoJSON, Shapefile (.shp) or a zipped Shapefile. Required (but
+    /// `bna batch submit --place/--fips` downloads it).
     #[arg(long)]
-    boundary: PathBuf,
-    /// OpenStreetMap extract (.osm.pbf) covering the boundary plus 2680 m.
+    boundary: Option<PathBuf>,
+    /// OpenStreetMap extract (.osm.pbf) covering the boundary plus 2680 m. Required (but
+    /// `bna batch submit --place/--fips/--state` downloads it).
     #[arg(long)]
-    osm: PathBuf,
+    osm: Option<PathBuf>,
     /// Census blocks: TIGER tabblock20/tabblock10 (.zip/.shp) or GeoJSON with GEOID and population.
     #[arg(long)]
     blocks: Option<PathBuf>,
@@ -181,10 +183,30 @@ pub fn main() -> i32 {
 }
 
 impl AnalyzeArgs {
-    fn to_request(&self) -> AnalysisRequest {
-        AnalysisRequest {
-            boundary: self.boundary.clone(),
-            osm: self.osm.clone(),
+    fn parameters(&self) -> bna::cloud::bundle::BundleParameters {
+        bna::cloud::bundle::BundleParameters {
+            population: self.population.map(|p| match p {
+                Population::Census => PopulationChoice::Census,
+                Population::Synthetic => PopulationChoice::Synthetic,
+            }),
+            city_fips: self.city_fips.clone(),
+            state_fips: self.state_fips.clone(),
+            residential_speed: self.residential_speed,
+        }
+    }
+
+    /// Optional in the struct only so that `batch submit` can download them instead.
+    fn to_request(&self) -> anyhow::Result<AnalysisRequest> {
+        let need = |p: &Option<PathBuf>, flag: &str| {
+            p.clone().ok_or_else(|| {
+                bna::cloud::CloudError::BadInput(format!(
+                    "--{flag} is required; give the file (or, with `bna batch submit`, --place or --fips to download the inputs)"
+                ))
+            })
+        };
+        Ok(AnalysisRequest {
+            boundary: need(&self.boundary, "boundary")?,
+            osm: need(&self.osm, "osm")?,
             blocks: self.blocks.clone(),
             jobs: self.jobs.clone(),
             population: self.population.map(|p| match p {
@@ -195,12 +217,12 @@ impl AnalyzeArgs {
             state_fips: self.state_fips.clone(),
             residential_speed: self.residential_speed,
             out: self.out.clone(),
-        }
+        })
     }
 }
 
 fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
-    run_and_print(&a.to_request(), a.quiet)
+    run_and_print(&a.to_request()?, a.quiet)
 }
 
 fn run_and_print(req: &AnalysisRequest, quiet: bool) -> anyhow::Result<()> {

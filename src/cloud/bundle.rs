@@ -3,8 +3,20 @@
 //!
 //! A file reference is a name relative to the bundle prefix (uploaded with the bundle) or an
 //! absolute `s3://` / `file://` URI (data already in the bucket, e.g. a shared regional
-//! extract). Downloading from other sources (Geofabrik, TIGER) belongs to the data-fetch
-//! module; once it exists it gets its own reference kind here.
+//! extract).
+//!
+//! Instead of files, a bundle may carry a `download` section: the worker then gets the
+//! inputs itself with `fetch::fetch_inputs` (TIGER place search, census blocks, LODES jobs,
+//! Overpass OSM), like `bna fetch`, so a job for a US place uploads only `bundle.json`.
+//! `inputs.osm`, `inputs.blocks` and `inputs.jobs` may then be omitted; each one supplied
+//! wins over its download (a supplied OSM extract also skips the Overpass query), and
+//! `parameters.city_fips` / `state_fips` win over the ones the place search finds. The
+//! boundary comes from the place search (`area` `{"place": "Washington, DC"}` or
+//! `{"fips": "1150000"}`, no `inputs.boundary` allowed) or is the bundle's own
+//! (`area` `"boundary"`, with an optional `state` for blocks and jobs).
+//!
+//! Format `bna-bundle/2` added `download` and made `inputs.osm` optional; `bna-bundle/1`
+//! bundles still read unchanged.
 
 use std::path::{Path, PathBuf};
 
@@ -13,10 +25,13 @@ use serde::{Deserialize, Serialize};
 use super::aws::{download_location, read_location, upload_location, write_location, Aws};
 use super::uri::Location;
 use super::CloudError;
+use crate::fetch::{self, Area, FetchObserver, FetchRequest, Sources};
 use crate::pipeline::{AnalysisRequest, PopulationChoice};
 
 pub const BUNDLE_FILE: &str = "bundle.json";
-pub const BUNDLE_FORMAT: &str = "bna-bundle/1";
+pub const BUNDLE_FORMAT: &str = "bna-bundle/2";
+/// Every format this worker reads: a /1 bundle is a /2 bundle without `download`.
+pub const READABLE_FORMATS: [&str; 2] = ["bna-bundle/1", BUNDLE_FORMAT];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,11 +43,16 @@ pub struct FileRef {
     pub companions: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BundleInputs {
-    pub boundary: FileRef,
-    pub osm: FileRef,
+    /// Required unless `download.area` is a place or FIPS (then refused: the place is the
+    /// boundary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boundary: Option<FileRef>,
+    /// Required unless there is a `download` section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub osm: Option<FileRef>,
     #[serde(default)]
     pub blocks: Option<FileRef>,
     #[serde(default)]
@@ -60,9 +80,96 @@ pub struct Bundle {
     pub created_at: String,
     /// The engine that built the bundle; the worker reports its own in the results.
     pub created_by: String,
+    #[serde(default)]
     pub inputs: BundleInputs,
     #[serde(default)]
     pub parameters: BundleParameters,
+    /// The worker downloads what `inputs` does not supply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download: Option<Download>,
+}
+
+/// Download instructions, as `bna fetch` takes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Download {
+    pub area: DownloadArea,
+    /// US state (FIPS, abbreviation or name) of a `"boundary"` area, for blocks and jobs;
+    /// without it that area gets OSM only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Default: the latest LODES year the server has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lodes_year: Option<u16>,
+    /// Base URLs; each one left out is the real source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<DownloadSources>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DownloadArea {
+    /// "Washington, DC".
+    Place(String),
+    /// 7-digit state + place FIPS.
+    Fips(String),
+    /// The bundle's `inputs.boundary`.
+    Boundary,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DownloadSources {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiger: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lodes: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overpass: Option<String>,
+}
+
+impl DownloadSources {
+    fn resolve(&self) -> Sources {
+        let d = Sources::default();
+        Sources {
+            tiger: self.tiger.clone().unwrap_or(d.tiger),
+            lodes: self.lodes.clone().unwrap_or(d.lodes),
+            overpass: self.overpass.clone().unwrap_or(d.overpass),
+        }
+    }
+}
+
+/// What a job is asked to analyse: local files to upload, download instructions, or both
+/// (then the files win). `From<&AnalysisRequest>` is the files-only case.
+#[derive(Debug, Clone)]
+pub struct JobInputs {
+    pub boundary: Option<PathBuf>,
+    pub osm: Option<PathBuf>,
+    pub blocks: Option<PathBuf>,
+    pub jobs: Option<PathBuf>,
+    pub parameters: BundleParameters,
+    pub download: Option<Download>,
+    /// The project the job is recorded in.
+    pub out: PathBuf,
+}
+
+impl From<&AnalysisRequest> for JobInputs {
+    fn from(req: &AnalysisRequest) -> Self {
+        JobInputs {
+            boundary: Some(req.boundary.clone()),
+            osm: Some(req.osm.clone()),
+            blocks: req.blocks.clone(),
+            jobs: req.jobs.clone(),
+            parameters: BundleParameters {
+                population: req.population,
+                city_fips: req.city_fips.clone(),
+                state_fips: req.state_fips.clone(),
+                residential_speed: req.residential_speed,
+            },
+            download: None,
+            out: req.out.clone(),
+        }
+    }
 }
 
 /// A bundle ready to upload: the manifest and the local files it names.
@@ -73,7 +180,7 @@ pub struct PreparedBundle {
 
 /// Builds the bundle for `req`; every local input is named `<role>-<file name>` so two
 /// inputs with the same name cannot collide, and a Shapefile keeps its companions.
-pub fn prepare(req: &AnalysisRequest, organization: &str) -> Result<PreparedBundle, CloudError> {
+pub fn prepare(req: &JobInputs, organization: &str) -> Result<PreparedBundle, CloudError> {
     let mut files = Vec::new();
     let mut add = |role: &str, path: &Path| -> Result<FileRef, CloudError> {
         if !path.is_file() {
@@ -112,8 +219,12 @@ pub fn prepare(req: &AnalysisRequest, organization: &str) -> Result<PreparedBund
         })
     };
     let inputs = BundleInputs {
-        boundary: add("boundary", &req.boundary)?,
-        osm: add("osm", &req.osm)?,
+        boundary: req
+            .boundary
+            .as_deref()
+            .map(|p| add("boundary", p))
+            .transpose()?,
+        osm: req.osm.as_deref().map(|p| add("osm", p)).transpose()?,
         blocks: req
             .blocks
             .as_deref()
@@ -121,22 +232,43 @@ pub fn prepare(req: &AnalysisRequest, organization: &str) -> Result<PreparedBund
             .transpose()?,
         jobs: req.jobs.as_deref().map(|p| add("jobs", p)).transpose()?,
     };
-    Ok(PreparedBundle {
+    let prepared = PreparedBundle {
         bundle: Bundle {
             format: BUNDLE_FORMAT.into(),
             organization: organization.into(),
             created_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
             created_by: crate::pipeline::ENGINE_VERSION.into(),
             inputs,
-            parameters: BundleParameters {
-                population: req.population,
-                city_fips: req.city_fips.clone(),
-                state_fips: req.state_fips.clone(),
-                residential_speed: req.residential_speed,
-            },
+            parameters: req.parameters.clone(),
+            download: req.download.clone(),
         },
         files,
-    })
+    };
+    check(&prepared.bundle, "the job")?;
+    Ok(prepared)
+}
+
+/// The rules `serde` cannot express: which inputs a bundle must supply.
+fn check(b: &Bundle, what: &str) -> Result<(), CloudError> {
+    let bad = |m: &str| Err(CloudError::BadInput(format!("{what}: {m}")));
+    match &b.download {
+        None if b.inputs.boundary.is_none() || b.inputs.osm.is_none() => {
+            bad("inputs.boundary and inputs.osm are required without a download section; supply the files or download instructions (a place, a FIPS code)")
+        }
+        Some(Download {
+            area: DownloadArea::Boundary,
+            ..
+        }) if b.inputs.boundary.is_none() => {
+            bad("download area \"boundary\" uses inputs.boundary, which is missing; supply the boundary or download a place")
+        }
+        Some(Download {
+            area: DownloadArea::Place(_) | DownloadArea::Fips(_),
+            ..
+        }) if b.inputs.boundary.is_some() => {
+            bad("a downloaded place is the boundary, so inputs.boundary must be left out; to analyse your own boundary use download area \"boundary\"")
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Uploads the files, then `bundle.json` last: a bundle without its manifest is incomplete.
@@ -156,12 +288,19 @@ pub fn upload(
 pub fn parse(bytes: &[u8], uri: &str) -> Result<Bundle, CloudError> {
     let b: Bundle = serde_json::from_slice(bytes)
         .map_err(|e| CloudError::BadInput(format!("{uri}: not a bna bundle: {e}")))?;
-    if b.format != BUNDLE_FORMAT {
+    if !READABLE_FORMATS.contains(&b.format.as_str()) {
         return Err(CloudError::BadInput(format!(
-            "{uri}: bundle format {:?}, this worker reads {BUNDLE_FORMAT:?}; rebuild the bundle with this version",
+            "{uri}: bundle format {:?}, this worker reads {READABLE_FORMATS:?}; rebuild the bundle with this version",
             b.format
         )));
     }
+    if b.download.is_some() && b.format != BUNDLE_FORMAT {
+        return Err(CloudError::BadInput(format!(
+            "{uri}: a download section needs format {BUNDLE_FORMAT:?}, not {:?}",
+            b.format
+        )));
+    }
+    check(&b, uri)?;
     Ok(b)
 }
 
@@ -179,18 +318,20 @@ fn resolve(prefix: &Location, reference: &str) -> Result<Location, CloudError> {
     Ok(prefix.join(reference))
 }
 
-/// Reads the bundle at `prefix` and downloads its files into `workdir`; returns the request
-/// that writes the project to `out`.
+/// Reads the bundle at `prefix`, downloads its files into `workdir` and, with a `download`
+/// section, fetches the rest (into the shared cache, `fetch::default_cache_dir`); returns
+/// the request that writes the project to `out`.
 pub fn materialize(
     aws: Option<&Aws>,
     prefix: &Location,
     workdir: &Path,
     out: PathBuf,
+    obs: &dyn FetchObserver,
 ) -> Result<(Bundle, AnalysisRequest), CloudError> {
     let manifest = prefix.join(BUNDLE_FILE);
     let bundle = parse(&read_location(aws, &manifest)?, &manifest.uri())?;
     std::fs::create_dir_all(workdir).map_err(|e| CloudError::io(workdir, e))?;
-    let fetch = |r: &FileRef, role: &str| -> Result<PathBuf, CloudError> {
+    let get = |r: &FileRef, role: &str| -> Result<PathBuf, CloudError> {
         let mut main = None;
         for (i, reference) in std::iter::once(&r.file).chain(&r.companions).enumerate() {
             let loc = resolve(prefix, reference)?;
@@ -204,33 +345,145 @@ pub fn materialize(
         }
         main.ok_or_else(|| CloudError::BadInput(format!("{manifest}: empty {role} reference")))
     };
-    let req = AnalysisRequest {
-        boundary: fetch(&bundle.inputs.boundary, "boundary")?,
-        osm: fetch(&bundle.inputs.osm, "osm")?,
-        blocks: bundle
-            .inputs
-            .blocks
-            .as_ref()
-            .map(|r| fetch(r, "blocks"))
-            .transpose()?,
-        jobs: bundle
-            .inputs
-            .jobs
-            .as_ref()
-            .map(|r| fetch(r, "jobs"))
-            .transpose()?,
-        population: bundle.parameters.population,
-        city_fips: bundle.parameters.city_fips.clone(),
-        state_fips: bundle.parameters.state_fips.clone(),
-        residential_speed: bundle.parameters.residential_speed,
+    let opt = |r: &Option<FileRef>, role: &str| r.as_ref().map(|r| get(r, role)).transpose();
+    let i = &bundle.inputs;
+    let (boundary, osm) = (opt(&i.boundary, "boundary")?, opt(&i.osm, "osm")?);
+    let (blocks, jobs) = (opt(&i.blocks, "blocks")?, opt(&i.jobs, "jobs")?);
+    let p = &bundle.parameters;
+    let mut req = AnalysisRequest {
+        // `check` (in `parse`) guarantees both without a download section.
+        boundary: boundary.clone().unwrap_or_default(),
+        osm: osm.clone().unwrap_or_default(),
+        blocks,
+        jobs,
+        population: p.population,
+        city_fips: p.city_fips.clone(),
+        state_fips: p.state_fips.clone(),
+        residential_speed: p.residential_speed,
         out,
     };
+    if let Some(d) = &bundle.download {
+        let area = match (&d.area, boundary) {
+            (DownloadArea::Place(s), _) => Area::Place(s.clone()),
+            (DownloadArea::Fips(s), _) => Area::Fips(s.clone()),
+            (DownloadArea::Boundary, Some(b)) => Area::Boundary(b),
+            (DownloadArea::Boundary, None) => unreachable!("`check` requires the boundary"),
+        };
+        let mut f = FetchRequest::new(area, workdir.join("fetched"), fetch::default_cache_dir()?);
+        f.state = d.state.clone();
+        f.lodes_year = d.lodes_year;
+        f.osm = osm;
+        f.sources = d.sources.clone().unwrap_or_default().resolve();
+        let got = fetch::fetch_inputs(&f, obs)?;
+        // Supplied files and parameters win over downloaded ones.
+        req.boundary = got.boundary;
+        req.osm = got.osm;
+        req.blocks = req.blocks.or(got.blocks);
+        req.jobs = req.jobs.or(got.jobs);
+        req.city_fips = req.city_fips.or(got.city_fips);
+        req.state_fips = req.state_fips.or(got.state_fips);
+    }
     Ok((bundle, req))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fetch::Silent;
+
+    const HEAD: &str = r#""organization":"o","created_at":"t","created_by":"b""#;
+
+    #[test]
+    fn version_1_bundles_still_parse() {
+        // Exactly what `bna-bundle/1` writers produced.
+        let v1 = r#"{"format":"bna-bundle/1","organization":"Acme","created_at":"2026-01-01T00:00:00Z","created_by":"bna 0.1","inputs":{"boundary":{"file":"boundary-area.shp","companions":["boundary-area.dbf"]},"osm":{"file":"s3://shared/dc.osm.pbf"},"blocks":null},"parameters":{"population":"Synthetic","state_fips":"11"}}"#;
+        let b = parse(v1.as_bytes(), "v1").unwrap();
+        assert_eq!(b.download, None);
+        assert_eq!(b.inputs.boundary.unwrap().companions, ["boundary-area.dbf"]);
+        assert_eq!(b.inputs.osm.unwrap().file, "s3://shared/dc.osm.pbf");
+        assert_eq!(b.parameters.population, Some(PopulationChoice::Synthetic));
+    }
+
+    #[test]
+    fn download_bundles_round_trip_and_need_no_files() {
+        for (area, json) in [
+            (
+                DownloadArea::Place("Washington, DC".into()),
+                r#"{"place":"Washington, DC"}"#,
+            ),
+            (
+                DownloadArea::Fips("1150000".into()),
+                r#"{"fips":"1150000"}"#,
+            ),
+        ] {
+            let text = format!(
+                r#"{{"format":"bna-bundle/2",{HEAD},"download":{{"area":{json},"lodes_year":2021,"sources":{{"tiger":"http://127.0.0.1:1/t"}}}}}}"#
+            );
+            let b = parse(text.as_bytes(), "b").unwrap();
+            let d = b.download.clone().unwrap();
+            assert_eq!(d.area, area);
+            assert_eq!(d.lodes_year, Some(2021));
+            let s = d.sources.unwrap().resolve();
+            assert_eq!(s.tiger, "http://127.0.0.1:1/t");
+            assert_eq!(s.lodes, fetch::sources::DEFAULT_LODES_URL);
+            let again = serde_json::to_vec(&b).unwrap();
+            assert_eq!(parse(&again, "again").unwrap(), b);
+        }
+    }
+
+    #[test]
+    fn unknown_fields_and_inconsistent_inputs_are_refused() {
+        let files = r#""inputs":{"boundary":{"file":"b"},"osm":{"file":"o"}}"#;
+        for (json, needle) in [
+            (
+                format!(r#"{{"format":"bna-bundle/2",{HEAD},{files},"extra":1}}"#),
+                "unknown field `extra`",
+            ),
+            (
+                format!(
+                    r#"{{"format":"bna-bundle/2",{HEAD},"download":{{"area":{{"fips":"1150000"}},"year":2021}}}}"#
+                ),
+                "unknown field `year`",
+            ),
+            (
+                format!(
+                    r#"{{"format":"bna-bundle/2",{HEAD},"download":{{"area":{{"fips":"1150000"}},"sources":{{"geofabrik":"x"}}}}}}"#
+                ),
+                "unknown field `geofabrik`",
+            ),
+            (
+                format!(
+                    r#"{{"format":"bna-bundle/2",{HEAD},"download":{{"area":{{"county":"x"}}}}}}"#
+                ),
+                "unknown variant `county`",
+            ),
+            (
+                format!(
+                    r#"{{"format":"bna-bundle/1",{HEAD},{files},"download":{{"area":"boundary"}}}}"#
+                ),
+                "needs format",
+            ),
+            (
+                format!(
+                    r#"{{"format":"bna-bundle/2",{HEAD},"inputs":{{"boundary":{{"file":"b"}}}}}}"#
+                ),
+                "inputs.osm are required without a download section",
+            ),
+            (
+                format!(r#"{{"format":"bna-bundle/2",{HEAD},"download":{{"area":"boundary"}}}}"#),
+                "uses inputs.boundary, which is missing",
+            ),
+            (
+                format!(
+                    r#"{{"format":"bna-bundle/2",{HEAD},{files},"download":{{"area":{{"place":"Washington, DC"}}}}}}"#
+                ),
+                "inputs.boundary must be left out",
+            ),
+        ] {
+            let e = parse(json.as_bytes(), "bundle.json").unwrap_err();
+            assert!(e.is_bad_input() && e.to_string().contains(needle), "{e}");
+        }
+    }
 
     #[test]
     fn local_round_trip_keeps_request() {
@@ -252,15 +505,22 @@ mod tests {
             residential_speed: Some(25),
             out: "unused.bna".into(),
         };
-        let prepared = prepare(&req, "Acme").unwrap();
-        assert_eq!(prepared.bundle.inputs.boundary.companions.len(), 3);
+        let prepared = prepare(&JobInputs::from(&req), "Acme").unwrap();
+        let boundary = prepared.bundle.inputs.boundary.as_ref().unwrap();
+        assert_eq!(boundary.companions.len(), 3);
 
         let store = tempfile::tempdir().unwrap();
         let prefix = Location::File(store.path().join("input"));
         upload(None, &prepared, &prefix).unwrap();
         let work = tempfile::tempdir().unwrap();
-        let (bundle, got) =
-            materialize(None, &prefix, work.path(), work.path().join("r.bna")).unwrap();
+        let (bundle, got) = materialize(
+            None,
+            &prefix,
+            work.path(),
+            work.path().join("r.bna"),
+            &Silent,
+        )
+        .unwrap();
         assert_eq!(bundle, prepared.bundle);
         assert_eq!(got.population, req.population);
         assert_eq!(got.state_fips.as_deref(), Some("11"));
@@ -277,7 +537,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let prefix = Location::File(dir.path().to_path_buf());
         // no manifest
-        let e = materialize(None, &prefix, dir.path(), "o.bna".into()).unwrap_err();
+        let e = materialize(None, &prefix, dir.path(), "o.bna".into(), &Silent).unwrap_err();
         assert!(
             e.is_bad_input() && e.to_string().contains("bundle.json"),
             "{e}"
@@ -286,8 +546,8 @@ mod tests {
         for (json, needle) in [
             (r#"{"format":"other"}"#, "not a bna bundle"),
             (
-                r#"{"format":"bna-bundle/2","organization":"o","created_at":"t","created_by":"b","inputs":{"boundary":{"file":"b"},"osm":{"file":"o"}}}"#,
-                "bna-bundle/2",
+                r#"{"format":"bna-bundle/9","organization":"o","created_at":"t","created_by":"b","inputs":{"boundary":{"file":"b"},"osm":{"file":"o"}}}"#,
+                "bna-bundle/9",
             ),
             (
                 r#"{"format":"bna-bundle/1","organization":"o","created_at":"t","created_by":"b","inputs":{"boundary":{"file":"../b"},"osm":{"file":"o"}}}"#,
@@ -299,7 +559,14 @@ mod tests {
             ),
         ] {
             std::fs::write(dir.path().join(BUNDLE_FILE), json).unwrap();
-            let e = materialize(None, &prefix, &dir.path().join("w"), "o.bna".into()).unwrap_err();
+            let e = materialize(
+                None,
+                &prefix,
+                &dir.path().join("w"),
+                "o.bna".into(),
+                &Silent,
+            )
+            .unwrap_err();
             assert!(e.is_bad_input() && e.to_string().contains(needle), "{e}");
         }
     }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::aws::{download_location, read_location, sdk_error, Aws, AwsOptions};
 use super::bundle;
+use super::bundle::JobInputs;
 use super::jobs::{self, JobState, TimelineEntry};
 use super::record::{self, Backend, JobRecord};
 use super::settings::CloudSettings;
@@ -131,6 +132,11 @@ impl CloudClient {
     /// Uploads the bundle for `req` (its `out` is the project), submits the job, terminates
     /// the organization's older active jobs, and records the job in the project.
     pub fn submit(&self, req: &AnalysisRequest) -> Result<Submitted, CloudError> {
+        self.submit_inputs(&JobInputs::from(req))
+    }
+
+    /// `submit` for any job inputs, e.g. download instructions instead of files.
+    pub fn submit_inputs(&self, req: &JobInputs) -> Result<Submitted, CloudError> {
         let (aws, s) = self.aws()?;
         let slug = jobs::org_slug(&s.organization).ok_or_else(|| {
             CloudError::Config(format!(
@@ -557,10 +563,7 @@ fn find_record(project: &Project, job_id: Option<&str>) -> Result<JobRecord, Clo
 
 /// `bna batch submit --local`: the same bundle → worker → fetch path, on this machine, with
 /// file:// locations in a hidden folder next to the project. Blocks until the worker ends.
-pub fn submit_local(
-    req: &AnalysisRequest,
-    organization: &str,
-) -> Result<(Submitted, i32), CloudError> {
+pub fn submit_local(req: &JobInputs, organization: &str) -> Result<(Submitted, i32), CloudError> {
     let slug = jobs::org_slug(organization).unwrap_or_else(|| "local".into());
     let project_path = std::path::absolute(&req.out).map_err(|e| CloudError::io(&req.out, e))?;
     let project = open_project(&project_path)?;

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::fetch::FetchError;
 use crate::pipeline::PipelineError;
 use crate::store::StoreError;
 
@@ -29,6 +30,9 @@ pub enum CloudError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
+    /// A bundle's download instructions failed (unknown place, source unreachable).
+    #[error("downloading the inputs: {0}")]
+    Fetch(#[from] FetchError),
 }
 
 impl CloudError {
@@ -44,6 +48,7 @@ impl CloudError {
         match self {
             CloudError::BadInput(_) | CloudError::NotFound(_) | CloudError::Config(_) => true,
             CloudError::Pipeline(p) => p.is_bad_input(),
+            CloudError::Fetch(f) => f.is_bad_input(),
             CloudError::Transient(_) | CloudError::Io { .. } | CloudError::Store(_) => false,
         }
     }

@@ -2,6 +2,8 @@
 //! Reads the bundle, runs `pipeline::run`, and writes to the output prefix:
 //! `progress.json` (rewritten as stages start and finish), `result.bna`, and
 //! `exports/geojson/*`. `progress.json` says `succeeded` only after everything else is written.
+//! Getting the inputs (the bundle's files, and what its `download` section asks for) is the
+//! first stage, `inputs`.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +16,7 @@ use super::bundle;
 use super::jobs::worker_exit_code;
 use super::uri::Location;
 use super::CloudError;
+use crate::fetch::{FetchObserver, Origin};
 use crate::model::ScoreRow;
 use crate::pipeline::{self, Observer, PipelineError, Stage};
 use crate::progress::StageProgress;
@@ -22,6 +25,8 @@ use crate::store::{self, ExportFormat, Project};
 pub const PROGRESS_FILE: &str = "progress.json";
 pub const RESULT_FILE: &str = "result.bna";
 pub const EXPORTS_DIR: &str = "exports/geojson";
+/// The first stage in `progress.json`: the bundle's files and its downloads.
+pub const INPUTS_STAGE: &str = "inputs";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -136,14 +141,14 @@ impl StageProgress for ProgressWriter<'_> {
     }
 }
 
-impl Observer for ProgressWriter<'_> {
-    fn stage_started(&self, stage: Stage) {
-        eprintln!("bna worker: stage {} started", stage.name());
+impl ProgressWriter<'_> {
+    fn begin(&self, name: &str) {
+        eprintln!("bna worker: stage {name} started");
         self.done.store(0, Ordering::Relaxed);
         self.total.store(0, Ordering::Relaxed);
         self.update(|d| {
             d.stages.push(StageReport {
-                stage: stage.name().into(),
+                stage: name.into(),
                 finished: false,
                 seconds: None,
                 from_checkpoint: false,
@@ -151,18 +156,50 @@ impl Observer for ProgressWriter<'_> {
         });
     }
 
-    fn stage_finished(&self, stage: Stage, seconds: f64, from_checkpoint: bool) {
-        eprintln!(
-            "bna worker: stage {} finished in {seconds:.2} s",
-            stage.name()
-        );
+    fn end(&self, name: &str, seconds: f64, from_checkpoint: bool) {
+        eprintln!("bna worker: stage {name} finished in {seconds:.2} s");
         self.update(|d| {
-            if let Some(s) = d.stages.iter_mut().rev().find(|s| s.stage == stage.name()) {
+            if let Some(s) = d.stages.iter_mut().rev().find(|s| s.stage == name) {
                 s.finished = true;
                 s.seconds = Some(seconds);
                 s.from_checkpoint = from_checkpoint;
             }
         });
+    }
+}
+
+/// Downloads are logged (CloudWatch) and counted in bytes; `progress.json` is rewritten only
+/// when a file is done, like at stage boundaries.
+impl FetchObserver for ProgressWriter<'_> {
+    fn started(&self, what: &str, url: &str, total: Option<u64>, offset: u64) {
+        eprintln!("bna worker: downloading {what} from {url}");
+        self.done.store(offset, Ordering::Relaxed);
+        self.total.store(total.unwrap_or(0), Ordering::Relaxed);
+    }
+    fn progress(&self, done: u64) {
+        self.done.store(done, Ordering::Relaxed);
+    }
+    fn finished(&self, what: &str, _path: &Path, origin: Origin) {
+        let how = match origin {
+            Origin::Cache => "from the cache",
+            Origin::Network => "downloaded",
+            Origin::Given => "supplied",
+        };
+        eprintln!("bna worker: {what}: {how}");
+        self.publish();
+    }
+    fn message(&self, text: &str) {
+        eprintln!("bna worker: {text}");
+    }
+}
+
+impl Observer for ProgressWriter<'_> {
+    fn stage_started(&self, stage: Stage) {
+        self.begin(stage.name());
+    }
+
+    fn stage_finished(&self, stage: Stage, seconds: f64, from_checkpoint: bool) {
+        self.end(stage.name(), seconds, from_checkpoint);
     }
 
     fn warning(&self, message: &str) {
@@ -233,13 +270,6 @@ fn execute(aws: Option<&Aws>, input: &Location, output: &Location) -> Result<Pro
         .tempdir()
         .map_err(|e| CloudError::io(std::env::temp_dir(), e))?;
     let result_path = work.path().join(RESULT_FILE);
-    eprintln!("bna worker: reading the bundle at {input}");
-    let (bundle, req) =
-        bundle::materialize(aws, input, &work.path().join("in"), result_path.clone())?;
-    eprintln!(
-        "bna worker: analysing for {} (bundle made by {})",
-        bundle.organization, bundle.created_by
-    );
     let writer = ProgressWriter {
         aws,
         target: output.join(PROGRESS_FILE),
@@ -248,6 +278,21 @@ fn execute(aws: Option<&Aws>, input: &Location, output: &Location) -> Result<Pro
         total: AtomicU64::new(0),
     };
     writer.publish();
+    eprintln!("bna worker: reading the bundle at {input}");
+    let started = std::time::Instant::now();
+    writer.begin(INPUTS_STAGE);
+    let (bundle, req) = bundle::materialize(
+        aws,
+        input,
+        &work.path().join("in"),
+        result_path.clone(),
+        &writer,
+    )?;
+    writer.end(INPUTS_STAGE, started.elapsed().as_secs_f64(), false);
+    eprintln!(
+        "bna worker: analysing for {} (bundle made by {})",
+        bundle.organization, bundle.created_by
+    );
     let outcome = pipeline::run(&req, &writer).map_err(|e| match e {
         // A cancelled worker was stopped from outside; running again is the right answer.
         PipelineError::Cancelled => CloudError::Transient("the analysis was cancelled".into()),
