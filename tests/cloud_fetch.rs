@@ -141,7 +141,12 @@ fn batch_submit_local_by_fips_downloads_and_scores_like_local_analyze() {
     )
     .unwrap();
     assert_eq!(progress["state"], "succeeded");
-    assert_eq!(progress["stages"][0]["stage"], "inputs");
+    assert_eq!(progress["stages"][0]["stage"], "download");
+    assert_eq!(
+        progress["stages"].as_array().unwrap().len(),
+        9,
+        "{progress}"
+    );
     assert_eq!(progress["stages"][0]["finished"], true);
 
     // The same files (now cached: offline) through `bna analyze`.

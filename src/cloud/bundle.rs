@@ -318,18 +318,24 @@ fn resolve(prefix: &Location, reference: &str) -> Result<Location, CloudError> {
     Ok(prefix.join(reference))
 }
 
-/// Reads the bundle at `prefix`, downloads its files into `workdir` and, with a `download`
-/// section, fetches the rest (into the shared cache, `fetch::default_cache_dir`); returns
-/// the request that writes the project to `out`.
+/// Reads and checks the manifest at `prefix`.
+pub fn read(aws: Option<&Aws>, prefix: &Location) -> Result<Bundle, CloudError> {
+    let manifest = prefix.join(BUNDLE_FILE);
+    parse(&read_location(aws, &manifest)?, &manifest.uri())
+}
+
+/// Downloads the files of `bundle` (read from `prefix`) into `workdir` and, with a
+/// `download` section, fetches the rest (through the shared cache,
+/// `fetch::default_cache_dir`); returns the request that writes the project to `out`.
 pub fn materialize(
     aws: Option<&Aws>,
     prefix: &Location,
+    bundle: &Bundle,
     workdir: &Path,
     out: PathBuf,
     obs: &dyn FetchObserver,
-) -> Result<(Bundle, AnalysisRequest), CloudError> {
+) -> Result<AnalysisRequest, CloudError> {
     let manifest = prefix.join(BUNDLE_FILE);
-    let bundle = parse(&read_location(aws, &manifest)?, &manifest.uri())?;
     std::fs::create_dir_all(workdir).map_err(|e| CloudError::io(workdir, e))?;
     let get = |r: &FileRef, role: &str| -> Result<PathBuf, CloudError> {
         let mut main = None;
@@ -383,7 +389,7 @@ pub fn materialize(
         req.city_fips = req.city_fips.or(got.city_fips);
         req.state_fips = req.state_fips.or(got.state_fips);
     }
-    Ok((bundle, req))
+    Ok(req)
 }
 
 #[cfg(test)]
@@ -513,9 +519,11 @@ mod tests {
         let prefix = Location::File(store.path().join("input"));
         upload(None, &prepared, &prefix).unwrap();
         let work = tempfile::tempdir().unwrap();
-        let (bundle, got) = materialize(
+        let bundle = read(None, &prefix).unwrap();
+        let got = materialize(
             None,
             &prefix,
+            &bundle,
             work.path(),
             work.path().join("r.bna"),
             &Silent,
@@ -537,7 +545,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let prefix = Location::File(dir.path().to_path_buf());
         // no manifest
-        let e = materialize(None, &prefix, dir.path(), "o.bna".into(), &Silent).unwrap_err();
+        let e = read(None, &prefix).unwrap_err();
         assert!(
             e.is_bad_input() && e.to_string().contains("bundle.json"),
             "{e}"
@@ -559,14 +567,10 @@ mod tests {
             ),
         ] {
             std::fs::write(dir.path().join(BUNDLE_FILE), json).unwrap();
-            let e = materialize(
-                None,
-                &prefix,
-                &dir.path().join("w"),
-                "o.bna".into(),
-                &Silent,
-            )
-            .unwrap_err();
+            let w = dir.path().join("w");
+            let e = read(None, &prefix)
+                .and_then(|b| materialize(None, &prefix, &b, &w, "o.bna".into(), &Silent))
+                .unwrap_err();
             assert!(e.is_bad_input() && e.to_string().contains(needle), "{e}");
         }
     }

@@ -2,8 +2,8 @@
 //! Reads the bundle, runs `pipeline::run`, and writes to the output prefix:
 //! `progress.json` (rewritten as stages start and finish), `result.bna`, and
 //! `exports/geojson/*`. `progress.json` says `succeeded` only after everything else is written.
-//! Getting the inputs (the bundle's files, and what its `download` section asks for) is the
-//! first stage, `inputs`.
+//! A bundle with a `download` section gets one more stage first, `download`: fetching the
+//! inputs it does not supply.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,8 +25,8 @@ use crate::store::{self, ExportFormat, Project};
 pub const PROGRESS_FILE: &str = "progress.json";
 pub const RESULT_FILE: &str = "result.bna";
 pub const EXPORTS_DIR: &str = "exports/geojson";
-/// The first stage in `progress.json`: the bundle's files and its downloads.
-pub const INPUTS_STAGE: &str = "inputs";
+/// The first stage in `progress.json` of a bundle with download instructions.
+pub const DOWNLOAD_STAGE: &str = "download";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -279,16 +279,23 @@ fn execute(aws: Option<&Aws>, input: &Location, output: &Location) -> Result<Pro
     };
     writer.publish();
     eprintln!("bna worker: reading the bundle at {input}");
+    let bundle = bundle::read(aws, input)?;
+    let downloads = bundle.download.is_some();
     let started = std::time::Instant::now();
-    writer.begin(INPUTS_STAGE);
-    let (bundle, req) = bundle::materialize(
+    if downloads {
+        writer.begin(DOWNLOAD_STAGE);
+    }
+    let req = bundle::materialize(
         aws,
         input,
+        &bundle,
         &work.path().join("in"),
         result_path.clone(),
         &writer,
     )?;
-    writer.end(INPUTS_STAGE, started.elapsed().as_secs_f64(), false);
+    if downloads {
+        writer.end(DOWNLOAD_STAGE, started.elapsed().as_secs_f64(), false);
+    }
     eprintln!(
         "bna worker: analysing for {} (bundle made by {})",
         bundle.organization, bundle.created_by
