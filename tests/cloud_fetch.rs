@@ -190,12 +190,9 @@ fn batch_submit_local_by_fips_downloads_and_scores_like_local_analyze() {
     assert_eq!(cloud, overall(&local));
 }
 
-#[test]
-fn worker_with_an_unknown_place_exits_2_naming_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let server = dc_server(d);
-    let s = server.sources();
+/// Runs `bna worker` on a bundle that downloads `area` from `tiger`; returns its output
+/// and the output folder.
+fn worker_downloading(d: &Path, area: serde_json::Value, tiger: &str) -> (Output, PathBuf) {
     let input = d.join("input");
     std::fs::create_dir_all(&input).unwrap();
     let bundle = serde_json::json!({
@@ -203,10 +200,7 @@ fn worker_with_an_unknown_place_exits_2_naming_it() {
         "organization": "Test",
         "created_at": "2026-01-01T00:00:00Z",
         "created_by": "test",
-        "download": {
-            "area": {"place": "Atlantis, DC"},
-            "sources": {"tiger": s.tiger, "lodes": s.lodes, "overpass": s.overpass},
-        },
+        "download": {"area": area, "lodes_year": 2021, "sources": {"tiger": tiger}},
     });
     std::fs::write(input.join("bundle.json"), bundle.to_string()).unwrap();
     let output = d.join("output");
@@ -219,6 +213,39 @@ fn worker_with_an_unknown_place_exits_2_naming_it() {
             "--output",
             &file_uri(&output),
         ],
+    );
+    (out, output)
+}
+
+#[test]
+fn worker_with_an_unreachable_source_exits_75_to_be_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on the discard port.
+    let (out, output) = worker_downloading(
+        dir.path(),
+        serde_json::json!({"fips": "1150000"}),
+        "http://127.0.0.1:9/tiger",
+    );
+    assert_eq!(out.status.code(), Some(75), "{}", text(&out));
+    let progress: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(output.join("progress.json")).unwrap()).unwrap();
+    assert_eq!(progress["error"]["kind"], "transient");
+    assert!(
+        text(&out).contains("127.0.0.1:9/tiger/PLACE"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn worker_with_an_unknown_place_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = dc_server(d);
+    let (out, output) = worker_downloading(
+        d,
+        serde_json::json!({"place": "Atlantis, DC"}),
+        &server.sources().tiger,
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("Atlantis"), "{}", text(&out));
