@@ -260,3 +260,80 @@ fn worker_with_an_unknown_place_exits_2_naming_it() {
         "{progress}"
     );
 }
+
+#[test]
+fn own_boundary_with_state_downloads_blocks_and_jobs_and_supplied_osm_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = dc_server(d);
+    let s = server.sources();
+    let boundary = data("us-dc/boundary-columbia-heights.geojson");
+    let osm = data("us-dc/dc-nw-2016-highways.osm.pbf");
+    let common = |out: &Path| {
+        vec![
+            "--boundary".to_owned(),
+            boundary.to_str().unwrap().into(),
+            "--osm".into(),
+            osm.to_str().unwrap().into(),
+            // The bundled TIGER file has no POP20 (see data/us-dc/README.md).
+            "--population".into(),
+            "synthetic".into(),
+            "--out".into(),
+            out.to_str().unwrap().into(),
+        ]
+    };
+    let project = d.join("dc.bna");
+    let mut args: Vec<String> = [
+        "batch",
+        "submit",
+        "--local",
+        "--organization",
+        "Test",
+        "--state",
+        "DC",
+        "--lodes-year",
+        "2021",
+        "--base-url-tiger",
+        &s.tiger,
+        "--base-url-lodes",
+        &s.lodes,
+        "--base-url-overpass",
+        &s.overpass,
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(common(&project));
+    let out = bna(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success(), "{}", text(&out));
+    let hits: Vec<String> = server.hits().into_iter().map(|h| h.path).collect();
+    assert!(hits.iter().any(|p| p == common::BLOCKS_PATH), "{hits:?}");
+    assert!(hits.iter().any(|p| p == common::LODES_PATH), "{hits:?}");
+    assert!(
+        !hits.iter().any(|p| p.contains("interpreter")),
+        "the supplied extract replaces the Overpass query: {hits:?}"
+    );
+
+    // The same files the server holds, analysed here.
+    let local = d.join("local.bna");
+    let mut args: Vec<String> = ["analyze", "--quiet", "--state-fips", "11"]
+        .map(String::from)
+        .to_vec();
+    args.extend(common(&local));
+    args.extend([
+        "--blocks".into(),
+        data("us-dc/tl_2021_11_tabblock20.zip")
+            .to_str()
+            .unwrap()
+            .into(),
+        "--jobs".into(),
+        data("us-dc/lodes8/dc_wac_S000_JT00_2021.csv.gz")
+            .to_str()
+            .unwrap()
+            .into(),
+    ]);
+    let out = bna(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success(), "{}", text(&out));
+    let cloud = overall(&project);
+    assert!(cloud.is_some_and(|v| v > 0.0), "{cloud:?}");
+    assert_eq!(cloud, overall(&local));
+}
