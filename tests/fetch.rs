@@ -496,3 +496,22 @@ fn cli_fetch_offline_with_given_files() {
         "{stderr}"
     );
 }
+
+/// Finding the latest LODES year needs the server; when it cannot be reached the failure is
+/// the network's (retryable, e.g. by AWS Batch), not the user's, and says how to avoid it.
+#[test]
+fn unreachable_lodes_server_is_retryable_not_bad_input() {
+    let xml = pbf_to_osm_xml(&data("us-dc/dc-nw-2016-highways.osm.pbf"));
+    let server = Server::start(dc_routes(xml));
+    let tmp = tempfile::tempdir().unwrap();
+    let mut req = request(&server, dc_boundary(), tmp.path());
+    req.state = Some("DC".into());
+    // Nothing listens on the discard port.
+    req.sources.lodes = "http://127.0.0.1:9/lodes".into();
+
+    let err = fetch::fetch_inputs(&req, &Silent).unwrap_err();
+    assert!(!err.is_bad_input(), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("127.0.0.1:9/lodes"), "{msg}");
+    assert!(msg.contains("give the year"), "{msg}");
+}

@@ -386,12 +386,19 @@ fn lodes_year_for(req: &FetchRequest, st: &State) -> Result<u16, FetchError> {
         match download::exists(&url) {
             Ok(true) => return Ok(year),
             Ok(false) => {}
+            // A bad base URL is the user's to fix; anything else (no network, a server error)
+            // may pass, so it must stay retryable rather than look like bad input.
+            Err(e) if e.is_bad_input() => return Err(e),
             Err(e) => {
-                return Err(FetchError::Input(format!(
-                    "LODES 8 jobs for {}: cannot find the latest year ({e}); give --lodes-year, \
-                     or put a file at {where_}",
-                    st.name
-                )))
+                return Err(FetchError::NetworkMissing {
+                    what: format!(
+                        "LODES 8 jobs for {} (finding the latest year; or give the year)",
+                        st.name
+                    ),
+                    url,
+                    reason: e.to_string(),
+                    path: where_.into(),
+                })
             }
         }
     }
