@@ -13,6 +13,7 @@ use bna::app::scenario_map::{format_delta, format_value};
 use bna::app::scenario_ui::{BlockMode, EditTool};
 use bna::app::{demo, AppOptions, BnaApp};
 use bna::model::{CrossingControl, IntersectionEdit, HIGH_STRESS};
+use bna::network::route;
 use bna::pipeline::{self, SilentObserver};
 use bna::scenario::{self, Candidates, Edit, Facility, BASE};
 use eframe::egui::{self, Pos2};
@@ -608,4 +609,89 @@ fn a_scenario_scored_before_a_new_analysis_is_re_applied_from_the_list() {
     assert!(!stored[1].stale);
     assert_eq!(stored[1].edits, cands[0].edits, "the same edits");
     assert!(h.query_by_label("Re-apply").is_none());
+}
+
+/// Two segments of one named street a few blocks apart whose shortest chain stays on that
+/// street, chosen from the data: (first, last, the library's route between them).
+fn street_pair(data: &bna::model::ProjectData, drawn: &BTreeSet<u32>) -> (u32, u32, Vec<u32>) {
+    let mut by_name: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
+    for s in &data.segments {
+        if let Some(n) = s.name.as_deref().filter(|_| drawn.contains(&s.road_id)) {
+            by_name.entry(n).or_default().push(s.road_id);
+        }
+    }
+    let same_street = |route: &[u32], name: &str| {
+        route
+            .iter()
+            .all(|&r| data.segments[r as usize].name.as_deref() == Some(name))
+    };
+    for (name, roads) in by_name.iter().filter(|(_, r)| r.len() >= 6) {
+        let a = roads[0];
+        for &b in roads[1..].iter().take(30) {
+            if let Some(route) = route::route_between(&data.segments, a, b) {
+                if (4..=8).contains(&route.len()) && same_street(&route, name) {
+                    return (a, b, route);
+                }
+            }
+        }
+    }
+    panic!("the DC demo has a street with segments a few blocks apart");
+}
+
+#[test]
+fn a_route_between_two_clicked_roads_selects_the_library_route() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = copy_demo(dir.path(), "route.bna");
+    let mut h = opened(dir.path(), &project);
+    open_panel(&mut h);
+    let (a, b, want_roads) = {
+        let p = h.state().project().expect("open");
+        let drawn: BTreeSet<u32> = p.geometry.segments.iter().map(|s| s.segment).collect();
+        street_pair(&p.data, &drawn)
+    };
+    let (ga, gb) = (geom_index(&h, a), geom_index(&h, b));
+
+    h.get_by_label("Select along a route: click the first and last road")
+        .click();
+    h.run_steps(2);
+    assert!(h.state().scenarios().route.on);
+
+    // The first click only marks the start; Escape drops it without touching the selection.
+    let at_a = aim_at_road(&mut h, ga);
+    click_at(&mut h, at_a, egui::Modifiers::NONE);
+    assert_eq!(h.state().scenarios().route.start, Some(ga));
+    assert!(h.state().scenarios().selected.is_empty());
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert_eq!(h.state().scenarios().route.start, None, "Escape cancels");
+
+    click_at(&mut h, at_a, egui::Modifiers::NONE);
+    assert_eq!(h.state().scenarios().route.start, Some(ga));
+    let at_b = aim_at_road(&mut h, gb);
+    click_at(&mut h, at_b, egui::Modifiers::NONE);
+    assert_eq!(h.state().scenarios().route.start, None);
+
+    let want: BTreeSet<usize> = want_roads.iter().map(|&r| geom_index(&h, r)).collect();
+    assert_eq!(h.state().scenarios().selected, want);
+    assert!(want.contains(&ga) && want.contains(&gb), "both ends");
+    let data = &h.state().project().expect("open").data;
+    assert_eq!(want_roads.first(), Some(&a));
+    assert_eq!(want_roads.last(), Some(&b));
+    for w in want_roads.windows(2) {
+        let (s, t) = (&data.segments[w[0] as usize], &data.segments[w[1] as usize]);
+        let ends = [t.intersection_from, t.intersection_to];
+        assert!(
+            ends.contains(&s.intersection_from) || ends.contains(&s.intersection_to),
+            "roads {} and {} share an intersection",
+            w[0],
+            w[1]
+        );
+    }
+    let msg = format!(
+        "Added a route of {} road segment(s), {:.0} m",
+        want_roads.len(),
+        route::route_length(&data.segments, &want_roads)
+    );
+    assert_eq!(h.state().scenarios().route.message, Some(Ok(msg.clone())));
+    h.get_by_label(&msg);
 }

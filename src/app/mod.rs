@@ -20,6 +20,7 @@ pub mod panels;
 pub mod paths;
 pub mod scenario_map;
 mod scenario_panel;
+pub mod scenario_route;
 pub mod scenario_ui;
 mod share;
 pub mod state;

@@ -220,6 +220,8 @@ pub struct Overlay<'a> {
     pub changed: &'a [usize],
     /// Candidates in rank order.
     pub gains: &'a [usize],
+    /// The first road of a route being picked.
+    pub route_start: Option<usize>,
     /// A box being dragged, screen.
     pub box_rect: Option<Rect>,
 }
@@ -237,8 +239,12 @@ pub fn paint_overlay(
     let width = draw::road_width(zoom);
     let mut halos = LineBuilder::new();
     let mut cores = LineBuilder::new();
-    let layers: [(&[usize], Color32, f32); 2] =
-        [(o.changed, CHANGED_COLOR, 4.0), (o.gains, GAIN_COLOR, 6.0)];
+    let route_start: Vec<usize> = o.route_start.into_iter().collect();
+    let layers: [(&[usize], Color32, f32); 3] = [
+        (o.changed, CHANGED_COLOR, 4.0),
+        (o.gains, GAIN_COLOR, 6.0),
+        (&route_start, super::scenario_route::ROUTE_START_COLOR, 8.0),
+    ];
     let selected: Vec<usize> = o.selected.iter().copied().collect();
     for (set, color, extra) in
         layers

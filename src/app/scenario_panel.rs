@@ -170,6 +170,9 @@ impl BnaApp {
                     )
                     .wrap(),
                 );
+                if let Some(p) = &self.project {
+                    super::scenario_route::controls(ui, &mut s.route, &p.data, &p.geometry);
+                }
                 ui.horizontal_wrapped(|ui| {
                     ui.label(summary);
                     if !s.selected.is_empty() && ui.small_button("Clear").clicked() {

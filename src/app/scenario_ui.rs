@@ -24,6 +24,7 @@ use super::jobs::JobError;
 use super::scenario_map::{
     self as smap, click_select, format_delta, format_value, geom_of_road, MapInput, Overlay,
 };
+use super::scenario_route::{self as sroute, RoutePick};
 use super::state::{BnaApp, Status};
 use crate::model::{
     AttributeChange, CrossingControl, Direction, IntersectionEdit, ProjectData, SegmentEdit,
@@ -345,6 +346,7 @@ pub struct ScenarioState {
     pub message: Option<Result<String, String>>,
     pub gains_message: Option<Result<String, String>>,
     pub(crate) box_origin: Option<Pos2>,
+    pub route: RoutePick,
     pub(super) task: Option<Task>,
     pub(super) gains_task: Option<Task>,
     repaint: Option<Context>,
@@ -384,6 +386,7 @@ impl ScenarioState {
             message: None,
             gains_message: None,
             box_origin: None,
+            route: RoutePick::default(),
             task: None,
             gains_task: None,
             repaint,
@@ -455,6 +458,7 @@ impl ScenarioState {
                 .map(|c| c.1),
             changed,
             gains: &self.gain_heads,
+            route_start: self.route.start.filter(|_| self.tool == EditTool::Roads),
             box_rect: self
                 .box_origin
                 .zip(pointer)
@@ -629,6 +633,7 @@ impl BnaApp {
         if self.scenario.open
             && !ctx.egui_wants_keyboard_input()
             && ctx.input(|i| i.key_pressed(egui::Key::Escape))
+            && !self.scenario.route.cancel()
         {
             self.scenario.selected.clear();
             self.scenario.crossing = None;
@@ -1032,7 +1037,11 @@ impl BnaApp {
             MapInput::Click { pos, toggle } => match s.tool {
                 EditTool::Roads => {
                     let hit = g.nearest_segment(view.to_local(pos), 6.0 / view.scale);
-                    click_select(&mut s.selected, hit, toggle);
+                    if s.route.on {
+                        sroute::pick(&mut s.route, &mut s.selected, &p.data, g, hit);
+                    } else {
+                        click_select(&mut s.selected, hit, toggle);
+                    }
                 }
                 EditTool::Crossing => {
                     let local = view.to_local(pos);

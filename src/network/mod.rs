@@ -6,6 +6,7 @@ pub mod edits;
 pub mod graph;
 pub mod intersections;
 pub mod paths;
+pub mod route;
 pub mod segments;
 pub mod stress;
 pub mod stress_assignment;
