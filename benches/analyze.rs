@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use bna::pipeline::{self, AnalysisRequest, PopulationChoice, SilentObserver};
+use bna::pipeline::{self, SilentObserver};
 use criterion::{criterion_group, criterion_main, Criterion};
 
-fn data(p: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(p)
+fn data_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
 }
 
 fn dc_end_to_end(c: &mut Criterion) {
@@ -18,17 +18,8 @@ fn dc_end_to_end(c: &mut Criterion) {
     group.bench_function("dc_columbia_heights", |b| {
         b.iter(|| {
             run += 1;
-            let req = AnalysisRequest {
-                boundary: data("us-dc/boundary-columbia-heights.geojson"),
-                osm: data("us-dc/dc-nw-2016-highways.osm.pbf"),
-                blocks: Some(data("us-dc/tl_2021_11_tabblock20.zip")),
-                jobs: Some(data("us-dc/lodes8/dc_wac_S000_JT00_2021.csv.gz")),
-                population: Some(PopulationChoice::Synthetic),
-                city_fips: None,
-                state_fips: Some("11".into()),
-                residential_speed: None,
-                out: dir.path().join(format!("dc-{run}.bna")),
-            };
+            let req =
+                bna::app::demo::dc_request(&data_dir(), dir.path().join(format!("dc-{run}.bna")));
             pipeline::run(&req, &SilentObserver::default()).expect("DC analysis")
         })
     });

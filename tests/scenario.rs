@@ -8,12 +8,12 @@ use std::sync::OnceLock;
 use bna::model::{
     CrossingControl, FunctionalClass, IntersectionEdit, ProjectData, HIGH_STRESS, LOW_STRESS,
 };
-use bna::pipeline::{self, AnalysisRequest, PopulationChoice, SilentObserver};
+use bna::pipeline::{self, SilentObserver};
 use bna::scenario::{self, Candidates, Edit, Facility, BASE};
 use bna::store::Project;
 
-fn data(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(p)
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
 }
 
 struct Analysed {
@@ -45,17 +45,7 @@ fn dc() -> &'static Analysed {
     DC.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let project = dir.path().join("dc.bna");
-        let req = AnalysisRequest {
-            boundary: data("us-dc/boundary-columbia-heights.geojson"),
-            osm: data("us-dc/dc-nw-2016-highways.osm.pbf"),
-            blocks: Some(data("us-dc/tl_2021_11_tabblock20.zip")),
-            jobs: Some(data("us-dc/lodes8/dc_wac_S000_JT00_2021.csv.gz")),
-            population: Some(PopulationChoice::Synthetic),
-            city_fips: None,
-            state_fips: Some("11".into()),
-            residential_speed: None,
-            out: project.clone(),
-        };
+        let req = bna::app::demo::dc_request(&data_dir(), project.clone());
         pipeline::run(&req, &SilentObserver::default()).expect("analyse DC");
         let stored = pipeline::load_results(&project).unwrap();
         let (blob, table) = snapshot(&project);

@@ -312,18 +312,7 @@ fn data_dir() -> PathBuf {
 fn demo_request(city: DemoCity, out: PathBuf) -> AnalysisRequest {
     let d = data_dir();
     match city {
-        DemoCity::Dc => AnalysisRequest {
-            boundary: d.join("us-dc/boundary-columbia-heights.geojson"),
-            osm: d.join("us-dc/dc-nw-2016-highways.osm.pbf"),
-            blocks: Some(d.join("us-dc/tl_2021_11_tabblock20.zip")),
-            jobs: Some(d.join("us-dc/lodes8/dc_wac_S000_JT00_2021.csv.gz")),
-            // The bundled TIGER file has no POP20 (see data/us-dc/README.md).
-            population: Some(PopulationChoice::Synthetic),
-            city_fips: None,
-            state_fips: Some("11".into()),
-            residential_speed: None,
-            out,
-        },
+        DemoCity::Dc => bna::app::demo::dc_request(&d, out),
         DemoCity::Helsinki => AnalysisRequest {
             boundary: d.join("helsinki/boundary-centre.geojson"),
             osm: d.join("helsinki/helsinki-center.osm.pbf"),
