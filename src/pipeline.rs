@@ -18,10 +18,13 @@ use crate::network::{attributes, graph, intersections, paths, segments, stress_a
 use crate::params;
 use crate::progress::{Cancelled, StageProgress};
 use crate::spatial::Projection;
-use crate::store::{Project, ProjectLock, StoreError};
+use crate::store::{Project, ProjectClaim, ProjectLock, StoreError};
 
 mod rescore;
 pub use rescore::{load_results, rescore, rescore_loaded, RescoreOutcome};
+
+mod settings;
+pub use settings::{check_city_fips, check_residential_speed, check_state_fips};
 
 mod inspect;
 pub use inspect::{
@@ -152,7 +155,11 @@ impl PipelineError {
     /// Bad input (the user must change something) as opposed to an environment or internal
     /// failure; the CLI and the Batch worker map this to distinct exit codes.
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, PipelineError::Ingest(_) | PipelineError::Input(_))
+        match self {
+            PipelineError::Ingest(_) | PipelineError::Input(_) => true,
+            PipelineError::Store(e) => e.is_bad_input(),
+            PipelineError::Cancelled => false,
+        }
     }
 }
 
@@ -338,9 +345,13 @@ struct Validated {
     population: PopulationChoice,
     jobs: Option<std::collections::HashMap<String, f64>>,
     inputs: Vec<InputFile>,
+    /// What the readers noticed without refusing a file; shown with the blocks stage's.
+    warnings: Vec<String>,
 }
 
 fn validate(req: &AnalysisRequest) -> Result<Validated, PipelineError> {
+    settings::check_settings(req)?;
+    let mut warnings = Vec::new();
     let mut inputs = Vec::new();
     let mut record = |role: &str, path: &Path| -> Result<(), IngestError> {
         let mut f = sha256_file(path)?;
@@ -384,7 +395,9 @@ fn validate(req: &AnalysisRequest) -> Result<Validated, PipelineError> {
     };
     let jobs = match &req.jobs {
         Some(p) => {
-            let j = ingest::jobs::load_jobs(p)?;
+            let table = ingest::jobs::load_jobs_table(p)?;
+            warnings.extend(table.warnings);
+            let j = table.jobs;
             record("jobs", p)?;
             if raw_blocks.is_none() {
                 return Err(PipelineError::Input(format!(
@@ -413,31 +426,28 @@ fn validate(req: &AnalysisRequest) -> Result<Validated, PipelineError> {
         population,
         jobs,
         inputs,
+        warnings,
     })
 }
 
-/// Runs the whole analysis into `req.out`. On failure a project that this call created is
-/// removed; an existing project keeps its previous results (each stage commits on its own).
+/// Runs the whole analysis into `req.out`. On failure a project file that this call created is
+/// removed and an empty file it was given is emptied again; an existing project keeps its
+/// previous results (each stage commits on its own). What is not a project file is refused
+/// before anything is opened (see `store::ProjectClaim`).
 pub fn run(req: &AnalysisRequest, obs: &dyn Observer) -> Result<AnalysisOutcome, PipelineError> {
     let t_boundary = Instant::now();
     obs.stage_started(Stage::Boundary);
     let v = validate(req)?;
-    // Taken before looking at the file, so that "did this run create it" (and the clean-up
-    // below) cannot race with another process analysing the same project.
+    // Before the lock file is made beside it: `--out /dev/null` must not leave /dev/null.lock.
+    ProjectClaim::check(&req.out)?;
+    // Taken before the claim, so that "did this run create it" (and the clean-up below) cannot
+    // race with another process analysing the same project.
     let _lock = ProjectLock::acquire(
         &req.out,
         std::time::Duration::from_secs(params::PROJECT_LOCK_WAIT_S),
     )?;
-    let existed = req.out.metadata().map(|m| m.len() > 0).unwrap_or(false);
-    let remove_new = || {
-        if !existed {
-            let mut journal = req.out.as_os_str().to_owned();
-            journal.push("-journal");
-            let _ = std::fs::remove_file(&req.out);
-            let _ = std::fs::remove_file(journal);
-        }
-    };
-    let project = Project::create_or_open(&req.out).inspect_err(|_| remove_new())?;
+    let claim = ProjectClaim::take(&req.out)?;
+    let project = Project::create_or_open(&req.out).inspect_err(|_| claim.undo())?;
     let mut runner = Runner {
         project,
         obs,
@@ -447,7 +457,7 @@ pub fn run(req: &AnalysisRequest, obs: &dyn Observer) -> Result<AnalysisOutcome,
     let result = run_stages(req, v, &mut runner);
     if result.is_err() {
         drop(runner);
-        remove_new();
+        claim.undo();
     }
     result
 }
@@ -516,18 +526,8 @@ fn run_stages(
     ]);
     let blocks = runner.stage(Stage::Blocks, &blocks_key, |obs| build_blocks(req, &v, obs))?;
     warnings.extend(blocks.warnings.iter().cloned());
-    if blocks.blocks.iter().map(|b| b.population).sum::<f64>() <= 0.0 && !blocks.blocks.is_empty() {
-        return Err(PipelineError::Input(format!(
-            "{}: the blocks inside the boundary have a total population of 0; nothing to score",
-            req.blocks.as_deref().unwrap_or(&req.boundary).display()
-        )));
-    }
-    if blocks.blocks.is_empty() {
-        return Err(PipelineError::Input(format!(
-            "{}: no census block has at least {:.0} % of its area inside the boundary; check that the block file covers the boundary",
-            req.blocks.as_deref().unwrap_or(&req.boundary).display(),
-            params::BLOCK_MIN_SHARE_INSIDE * 100.0
-        )));
+    if let Some(problem) = blocks_problem(req, &blocks) {
+        return Err(PipelineError::Input(problem));
     }
 
     // Stress.
@@ -702,13 +702,45 @@ fn compute_scores(
     }
 }
 
+/// Why the selected blocks leave nothing to score, naming what was actually read: the census
+/// block file, or the boundary for the synthetic grid (no block file involved).
+fn blocks_problem(req: &AnalysisRequest, stage: &BlocksStage) -> Option<String> {
+    let census = stage.population_source == PopulationSource::Census;
+    let (file, one, all) = match (&req.blocks, census) {
+        (Some(blocks), true) => (blocks.display(), "census block", "census blocks"),
+        _ => (
+            req.boundary.display(),
+            "cell of the synthetic population grid",
+            "synthetic population cells",
+        ),
+    };
+    if stage.blocks.is_empty() {
+        let fix = if census {
+            "check that the block file covers the boundary"
+        } else {
+            "check that the boundary encloses an area, not a sliver"
+        };
+        return Some(format!(
+            "{file}: no {one} has at least {:.0} % of its area inside the boundary; {fix}",
+            params::BLOCK_MIN_SHARE_INSIDE * 100.0
+        ));
+    }
+    if stage.blocks.iter().map(|b| b.population).sum::<f64>() <= 0.0 {
+        return Some(format!(
+            "{file}: the {all} inside the boundary have a total population of 0; nothing to \
+             score, check that the boundary is the intended area"
+        ));
+    }
+    None
+}
+
 fn build_blocks(
     req: &AnalysisRequest,
     v: &Validated,
     obs: &dyn Observer,
 ) -> Result<BlocksStage, PipelineError> {
     use ingest::{census, jobs as lodes, synthetic};
-    let mut warnings = Vec::new();
+    let mut warnings = v.warnings.clone();
     let state_fips = v
         .raw_blocks
         .as_ref()
@@ -802,4 +834,77 @@ impl Observer for SilentObserver {
     fn stage_started(&self, _: Stage) {}
     fn stage_finished(&self, _: Stage, _: f64, _: bool) {}
     fn warning(&self, _: &str) {}
+}
+
+#[cfg(test)]
+mod blocks_problem_tests {
+    use super::*;
+
+    #[test]
+    fn nothing_to_score_names_what_was_read() {
+        let block = |population: f64| Block {
+            geoid: "1".into(),
+            geom: MultiPolygon(vec![]),
+            geom_ll: MultiPolygon(vec![]),
+            population,
+            jobs: 0.0,
+            aland: None,
+        };
+        let stage = |source, blocks| BlocksStage {
+            blocks,
+            population_source: source,
+            jobs_source: None,
+            state_fips: None,
+            warnings: vec![],
+        };
+        let req = |blocks: Option<&str>| AnalysisRequest {
+            boundary: "area.geojson".into(),
+            osm: "x.pbf".into(),
+            blocks: blocks.map(PathBuf::from),
+            jobs: None,
+            population: None,
+            city_fips: None,
+            state_fips: None,
+            residential_speed: None,
+            out: "p.bna".into(),
+        };
+        use PopulationSource::{Census, Synthetic};
+        // (request, stage, None = fine, or the start and a fragment of the message)
+        let cases = [
+            (req(Some("tl.zip")), stage(Census, vec![block(3.0)]), None),
+            (
+                req(Some("tl.zip")),
+                stage(Census, vec![]),
+                Some(("tl.zip: no census block", "block file covers")),
+            ),
+            (
+                req(Some("tl.zip")),
+                stage(Census, vec![block(0.0)]),
+                Some(("tl.zip: the census blocks", "total population of 0")),
+            ),
+            (
+                req(None),
+                stage(Synthetic, vec![]),
+                Some(("area.geojson: no cell of the synthetic", "not a sliver")),
+            ),
+            (
+                req(Some("tl.zip")),
+                stage(Synthetic, vec![block(0.0)]),
+                Some((
+                    "area.geojson: the synthetic population cells",
+                    "population of 0",
+                )),
+            ),
+        ];
+        for (r, s, want) in cases {
+            match (blocks_problem(&r, &s), want) {
+                (None, None) => {}
+                (Some(msg), Some((start, frag))) => {
+                    assert!(msg.starts_with(start) && msg.contains(frag), "{msg}");
+                    assert!(!msg.contains("block file") || r.blocks.is_some(), "{msg}");
+                }
+                (got, _) => panic!("unexpected {got:?}"),
+            }
+        }
+    }
 }

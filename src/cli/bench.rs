@@ -9,6 +9,7 @@
 //! then every run re-scores it in a child after giving one high-stress segment a protected
 //! bike track.
 
+use super::out::{errln, out, outln};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -232,7 +233,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                 _ => tmp.path().join(format!("{}-{i}.bna", case.name())),
             };
             let r = spawn_child(&exe, case, &out, road)?;
-            eprintln!(
+            errln!(
                 "{} run {i}/{}: {:.2} s, peak {}",
                 case.name(),
                 a.runs,
@@ -254,9 +255,9 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     let machine = machine();
     if a.json {
         let v = serde_json::json!({ "machine": machine, "runs": a.runs, "cases": summaries });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print!("{}", table(&machine, a.runs, &summaries));
+        out!("{}", table(&machine, a.runs, &summaries));
     }
     Ok(())
 }
@@ -326,7 +327,7 @@ fn child_rescore(project: PathBuf, road: u32) -> anyhow::Result<()> {
     }
     let data = &outcome.data;
     let report = RunReport::measured(&outcome.timings, total_s, data);
-    println!("{}", serde_json::to_string(&report)?);
+    outln!("{}", serde_json::to_string(&report)?);
     Ok(())
 }
 
@@ -341,7 +342,7 @@ fn child(case: Case, out: PathBuf, road: Option<u32>) -> anyhow::Result<()> {
     let total_s = t0.elapsed().as_secs_f64();
     let data = &outcome.data;
     let report = RunReport::measured(&data.metadata.stage_timings, total_s, data);
-    println!("{}", serde_json::to_string(&report)?);
+    outln!("{}", serde_json::to_string(&report)?);
     Ok(())
 }
 

@@ -5,6 +5,7 @@ mod batch;
 mod bench;
 mod fetch;
 mod observer;
+mod out;
 mod scenario;
 mod table;
 
@@ -12,8 +13,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use bna::pipeline::{self, AnalysisRequest, PipelineError, PopulationChoice};
-use bna::store::{self, ExportFormat, Project};
+use bna::store::{self, ExportFormat, Overwrite, Project, StoreError};
 use clap::{Parser, Subcommand, ValueEnum};
+use out::{errln, out, outln};
 
 #[derive(Parser)]
 #[command(
@@ -44,6 +46,9 @@ enum Command {
         format: Format,
         #[arg(long)]
         dir: PathBuf,
+        /// Replace files in the way that bna did not write (never the project itself).
+        #[arg(long)]
+        force: bool,
     },
     /// Open a .bna project in the desktop app (no arguments at all opens the demo city).
     Open { project: PathBuf },
@@ -140,7 +145,8 @@ pub fn main() -> i32 {
             project,
             format,
             dir,
-        }) => export(&project, format, &dir),
+            force,
+        }) => export(&project, format, &dir, overwrite(force)),
         Some(Command::Open { project }) => open_project(&project),
         Some(Command::Demo { city, out }) => demo(city, out),
         Some(Command::Bench(a)) => bench::run(a),
@@ -170,13 +176,20 @@ pub fn main() -> i32 {
                 {
                     2
                 }
+                _ if e
+                    .downcast_ref::<StoreError>()
+                    .is_some_and(|s| s.is_bad_input()) =>
+                {
+                    2
+                }
                 _ => match e.downcast_ref::<bna::scenario::ScenarioError>() {
                     Some(s) if s.is_cancelled() => 130,
                     Some(s) if s.is_bad_input() => 2,
+                    Some(bna::scenario::ScenarioError::Store(s)) if s.is_bad_input() => 2,
                     _ => 1,
                 },
             };
-            eprintln!("error: {e:#}");
+            errln!("error: {}", error_line(&e));
             code
         }
     }
@@ -229,9 +242,9 @@ fn run_and_print(req: &AnalysisRequest, quiet: bool) -> anyhow::Result<()> {
     let obs = observer::CliObserver::new(quiet);
     let outcome = pipeline::run(req, &obs)?;
     for w in &outcome.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
-    print!(
+    out!(
         "{}",
         table::score_table(
             &req.out,
@@ -239,7 +252,7 @@ fn run_and_print(req: &AnalysisRequest, quiet: bool) -> anyhow::Result<()> {
             &outcome.data.metadata
         )
     );
-    println!(
+    outln!(
         "{}",
         table::timing_line(&outcome.data.metadata.stage_timings)
     );
@@ -257,14 +270,23 @@ fn scores(project: &Path, json: bool) -> anyhow::Result<()> {
     })?;
     if json {
         let v = serde_json::json!({ "project": project, "overall_scores": rows, "metadata": meta });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print!("{}", table::score_table(project, &rows, &meta));
+        out!("{}", table::score_table(project, &rows, &meta));
     }
     Ok(())
 }
 
-fn export(project: &Path, format: Format, dir: &Path) -> anyhow::Result<()> {
+/// `--force`: replace files in the way that bna did not write.
+fn overwrite(force: bool) -> Overwrite {
+    if force {
+        Overwrite::AnyFile
+    } else {
+        Overwrite::OnlyOurs
+    }
+}
+
+fn export(project: &Path, format: Format, dir: &Path, overwrite: Overwrite) -> anyhow::Result<()> {
     let p = open_existing(project)?;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("{}: cannot create the export folder", dir.display()))?;
@@ -276,8 +298,8 @@ fn export(project: &Path, format: Format, dir: &Path) -> anyhow::Result<()> {
         Format::Mbtiles => ExportFormat::MbTiles,
         Format::Web => ExportFormat::Web,
     };
-    for f in store::export(&p, format, dir)? {
-        println!("{}", f.display());
+    for f in store::export_with(&p, format, dir, overwrite)? {
+        outln!("{}", f.display());
     }
     Ok(())
 }
@@ -290,7 +312,7 @@ fn open_existing(project: &Path) -> anyhow::Result<Project> {
             project.display()
         );
     }
-    Ok(Project::create_or_open(project)?)
+    Ok(Project::open(project)?)
 }
 
 /// Where the bundled demo data lives: `BNA_DATA_DIR`, next to an installed binary
@@ -358,4 +380,45 @@ fn demo(city: DemoCity, out: Option<PathBuf>) -> anyhow::Result<()> {
         }
     };
     run_and_print(&demo_request(city, out), false)
+}
+
+/// The error and its causes as one line. A message that already quotes its cause (most of
+/// ours: "cannot write X: No space left on device; free some space") is not followed by the
+/// cause again, nor by the library details under it.
+fn error_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            break;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_line_names_each_cause_once() {
+        let io = || std::io::Error::from_raw_os_error(28);
+        let quoted = anyhow::Error::new(StoreError::Io {
+            path: "out/a.csv".into(),
+            source: io(),
+        });
+        let line = error_line(&quoted);
+        assert_eq!(line.matches("No space left").count(), 1, "{line}");
+        assert!(line.starts_with("cannot write out/a.csv"), "{line}");
+        let context = anyhow::Error::new(io()).context("x.json: cannot read the edits file");
+        let line = error_line(&context);
+        assert!(
+            line.starts_with("x.json: cannot read the edits file: No space left"),
+            "{line}"
+        );
+    }
 }

@@ -7,9 +7,11 @@ use anyhow::Context;
 use bna::params;
 use bna::pipeline::SilentObserver;
 use bna::scenario::{self, Candidates, Edit};
+use bna::store;
 use clap::{Args, Subcommand};
 
 use super::observer::CliObserver;
+use super::out::{out, outln};
 
 #[derive(Args)]
 pub struct ScenarioArgs {
@@ -65,6 +67,9 @@ enum ScenarioCommand {
         b: String,
         #[arg(long)]
         out: PathBuf,
+        /// Replace a file at --out that is not an earlier report (never the project itself).
+        #[arg(long)]
+        force: bool,
     },
     /// Delete a stored scenario.
     Delete { project: PathBuf, name: String },
@@ -99,13 +104,13 @@ pub fn run(a: ScenarioArgs) -> anyhow::Result<()> {
             };
             gains(&project, c, top, json)
         }
-        ScenarioCommand::Report { project, a, b, out } => {
-            let html = scenario::report_html(&project, &a, &b)?;
-            std::fs::write(&out, html)
-                .with_context(|| format!("{}: cannot write the report", out.display()))?;
-            println!("{}", out.display());
-            Ok(())
-        }
+        ScenarioCommand::Report {
+            project,
+            a,
+            b,
+            out,
+            force,
+        } => report(&project, &a, &b, &out, super::overwrite(force)),
         ScenarioCommand::Delete { project, name } => Ok(scenario::delete(&project, &name)?),
     }
 }
@@ -122,7 +127,7 @@ fn apply(project: &Path, edits: &Path, name: &str, quiet: bool) -> anyhow::Resul
     let obs = CliObserver::new(quiet);
     let r = scenario::apply(project, name, &edits, &obs)?;
     let delta = r.overall.zip(r.base_overall).map(|(b, a)| b - a);
-    println!(
+    outln!(
         "scenario {name}: overall score {} (base {}, delta {}); {} segments changed stress; re-scored in {:.2} s",
         fmt(r.overall),
         fmt(r.base_overall),
@@ -130,6 +135,27 @@ fn apply(project: &Path, edits: &Path, name: &str, quiet: bool) -> anyhow::Resul
         r.stress_changed.len(),
         r.rescore_seconds
     );
+    Ok(())
+}
+
+fn report(
+    project: &Path,
+    a: &str,
+    b: &str,
+    out: &Path,
+    overwrite: store::Overwrite,
+) -> anyhow::Result<()> {
+    // Refused before the comparison is computed, not after.
+    store::check_replaceable(out, project, overwrite, scenario::is_report)?;
+    let html = scenario::report_html(project, a, b)?;
+    store::write_output_file(
+        out,
+        html.as_bytes(),
+        project,
+        overwrite,
+        scenario::is_report,
+    )?;
+    outln!("{}", out.display());
     Ok(())
 }
 
@@ -144,17 +170,19 @@ fn fmt_signed(x: Option<f64>) -> String {
 fn list(project: &Path, json: bool) -> anyhow::Result<()> {
     let rows = scenario::list(project)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    println!(
+    outln!(
         "{:<24} {:>8} {:>6}  created",
-        "scenario", "overall", "edits"
+        "scenario",
+        "overall",
+        "edits"
     );
     for r in rows {
-        println!(
+        outln!(
             "{:<24} {:>8} {:>6}  {}{}",
-            r.name,
+            scenario::printable_name(&r.name),
             r.overall.map_or("NULL".into(), |v| format!("{v:.2}")),
             r.edits.len(),
             r.created_at,
@@ -167,7 +195,7 @@ fn list(project: &Path, json: bool) -> anyhow::Result<()> {
 fn compare(project: &Path, a: &str, b: &str, json: bool) -> anyhow::Result<()> {
     let c = scenario::compare(project, a, b)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&c)?);
+        outln!("{}", serde_json::to_string_pretty(&c)?);
         return Ok(());
     }
     let mut out = String::new();
@@ -194,26 +222,26 @@ fn compare(project: &Path, a: &str, b: &str, json: bool) -> anyhow::Result<()> {
         c.blocks.iter().filter(|b| b.delta != 0.0).count(),
         c.segments.len()
     );
-    print!("{out}");
+    out!("{out}");
     Ok(())
 }
 
 fn gains(project: &Path, candidates: Candidates, top: usize, json: bool) -> anyhow::Result<()> {
     let g = scenario::biggest_gains(project, candidates, top, &SilentObserver::default())?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&g)?);
+        outln!("{}", serde_json::to_string_pretty(&g)?);
         return Ok(());
     }
-    println!(
+    outln!(
         "base overall score {}; re-scored {} of {} candidates in {:.1} s",
         fmt(g.base_overall),
         g.evaluated,
         g.eligible,
         g.seconds
     );
-    println!("{:>4} {:>9} {:>9}  upgrade", "rank", "overall", "delta");
+    outln!("{:>4} {:>9} {:>9}  upgrade", "rank", "overall", "delta");
     for (i, x) in g.ranked.iter().enumerate() {
-        println!(
+        outln!(
             "{:>4} {:>9} {:>9}  {}",
             i + 1,
             fmt(x.overall),

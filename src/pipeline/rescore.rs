@@ -56,14 +56,12 @@ pub fn load_results(project: &Path) -> Result<ProjectData, PipelineError> {
             project.display()
         )));
     }
-    Project::create_or_open(project)?
-        .read_results()?
-        .ok_or_else(|| {
-            PipelineError::Input(format!(
-                "{}: the project has no results yet; run `bna analyze` on it first",
-                project.display()
-            ))
-        })
+    Project::open(project)?.read_results()?.ok_or_else(|| {
+        PipelineError::Input(format!(
+            "{}: the project has no results yet; run `bna analyze` on it first",
+            project.display()
+        ))
+    })
 }
 
 /// [`rescore`] on results already loaded (`base`, from [`load_results`] of `project`, which

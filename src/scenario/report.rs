@@ -12,6 +12,19 @@ use crate::pipeline;
 
 const MAP_WIDTH: f64 = 900.0;
 
+/// How a report's title starts; an existing file whose `<title>` starts so is an earlier report
+/// that may be replaced.
+const TITLE_PREFIX: &str = "BNA scenario report: ";
+
+/// Whether the file at `path` is a report written by bna (see [`TITLE_PREFIX`]).
+pub fn is_report(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(1024).read_to_end(&mut head));
+    read.is_ok()
+        && String::from_utf8_lossy(&head).contains(&format!("<title>{}", esc(TITLE_PREFIX)))
+}
+
 /// The report of scenario `b` against `a` for the project at `project`.
 pub fn report_html(project: &Path, a: &str, b: &str) -> Result<String, ScenarioError> {
     let base = pipeline::load_results(project)?;
@@ -173,7 +186,7 @@ fn svg_map(base: &ProjectData, c: &Comparison) -> String {
 
 fn render(project: &Path, base: &ProjectData, c: &Comparison) -> String {
     let mut h = String::new();
-    let title = format!("BNA scenario report: {} vs {}", c.b, c.a);
+    let title = format!("{TITLE_PREFIX}{} vs {}", c.b, c.a);
     let _ = write!(
         h,
         r#"<!DOCTYPE html>
@@ -307,6 +320,25 @@ mod tests {
         assert_eq!(diverging(1.0), "#2166ac");
         assert_eq!(diverging(7.0), diverging(1.0));
         assert_ne!(diverging(0.5), diverging(-0.5));
+    }
+
+    #[test]
+    fn reports_are_recognised_by_their_title() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                format!("<html><head><title>{TITLE_PREFIX}b vs a</title>"),
+                true,
+            ),
+            ("<html><head><title>My page</title>".to_string(), false),
+            (String::new(), false),
+        ];
+        for (i, (text, expected)) in cases.into_iter().enumerate() {
+            let p = dir.path().join(format!("{i}.html"));
+            std::fs::write(&p, &text).unwrap();
+            assert_eq!(is_report(&p), expected, "{text}");
+        }
+        assert!(!is_report(&dir.path().join("missing.html")));
     }
 
     #[test]

@@ -72,7 +72,7 @@ impl<T> At<T> for Result<T, rusqlite::Error> {
 
 impl Db {
     pub fn open(path: &Path) -> Result<Db, ScenarioError> {
-        let project = Project::create_or_open(path)?;
+        let project = Project::open(path)?;
         project.connection().execute_batch(DDL).at(path)?;
         Ok(Db {
             project,

@@ -81,12 +81,8 @@ pub enum StoreError {
         source: std::io::Error,
     },
 
-    #[error("cannot write shapefile {path}: {source}")]
-    Shapefile {
-        path: PathBuf,
-        #[source]
-        source: shapefile::Error,
-    },
+    #[error("cannot write shapefile {path}: {detail}")]
+    Shapefile { path: PathBuf, detail: String },
 
     #[error("cannot write CSV {path}: {source}")]
     Csv {
@@ -112,8 +108,8 @@ pub enum StoreError {
     Busy { path: PathBuf, lock: PathBuf },
 
     #[error(
-        "cannot write {path}: the disk is full ({source}); free some space or write to another \
-         --out (the project's previous results are unchanged)"
+        "cannot write {path}: the disk is full ({source}); free some space or write somewhere \
+         else (what was there before is unchanged)"
     )]
     DiskFull {
         path: PathBuf,
@@ -130,6 +126,93 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+
+    #[error("{path} is {kind}, not a regular file: {fix}")]
+    NotAFile {
+        path: PathBuf,
+        kind: &'static str,
+        fix: &'static str,
+    },
+
+    #[error(
+        "{path} is the project itself: choose another output name (bna never replaces a project \
+         with an export or a report)"
+    )]
+    OutputIsProject { path: PathBuf },
+
+    #[error(
+        "{path} already exists and was not written by bna: move it away, choose another name, or \
+         pass --force to replace it"
+    )]
+    NotOurs { path: PathBuf },
+
+    #[error(
+        "{path} is an empty file, not a .bna project: run `bna analyze --out {path}` to create one"
+    )]
+    EmptyProject { path: PathBuf },
+
+    #[error("{path}: project not found; create it with `bna analyze --out {path}`")]
+    NoProject { path: PathBuf },
+
+    #[error(
+        "{path} is in the way of the project's lock file (bna's lock files are empty): move it \
+         away or write to another --out"
+    )]
+    ForeignLockFile { path: PathBuf },
+}
+
+impl StoreError {
+    /// The user named the wrong file (exit 2 in the CLI, never retried by the Batch worker),
+    /// as opposed to a failure of the disk or of the environment.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            StoreError::NotSqlite { .. }
+                | StoreError::NotBnaProject { .. }
+                | StoreError::NotAFile { .. }
+                | StoreError::OutputIsProject { .. }
+                | StoreError::NotOurs { .. }
+                | StoreError::EmptyProject { .. }
+                | StoreError::NoProject { .. }
+                | StoreError::ForeignLockFile { .. }
+        )
+    }
+
+    /// The same error naming `to` instead of `from` in its path: exports are written into a
+    /// staging folder, but the user must read the name the file was going to have.
+    pub(crate) fn relocated(mut self, from: &std::path::Path, to: &std::path::Path) -> StoreError {
+        let path = match &mut self {
+            StoreError::SpatialiteMissing { path, .. }
+            | StoreError::NotSqlite { path }
+            | StoreError::NotBnaProject { path }
+            | StoreError::NewerSchema { path, .. }
+            | StoreError::BadSchemaVersion { path, .. }
+            | StoreError::Sqlite { path, .. }
+            | StoreError::SpatialiteCall { path, .. }
+            | StoreError::ResultsDecode { path, .. }
+            | StoreError::ResultsEncode { path, .. }
+            | StoreError::Corrupt { path, .. }
+            | StoreError::Io { path, .. }
+            | StoreError::Shapefile { path, .. }
+            | StoreError::Csv { path, .. }
+            | StoreError::Json { path, .. }
+            | StoreError::NoResults { path }
+            | StoreError::Busy { path, .. }
+            | StoreError::DiskFull { path, .. }
+            | StoreError::ReadOnly { path, .. }
+            | StoreError::NotAFile { path, .. }
+            | StoreError::OutputIsProject { path }
+            | StoreError::NotOurs { path }
+            | StoreError::EmptyProject { path }
+            | StoreError::NoProject { path }
+            | StoreError::ForeignLockFile { path } => path,
+            StoreError::InconsistentData(_) => return self,
+        };
+        if let Ok(rest) = path.strip_prefix(from) {
+            *path = to.join(rest);
+        }
+        self
+    }
 }
 
 /// Attaches the file path to SQLite errors (rusqlite errors do not carry it).

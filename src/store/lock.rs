@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use fs4::fs_std::FileExt;
 
 use super::error::StoreError;
+use super::output::PathKind;
 
 /// How often a waiting process retries the lock.
 const POLL: Duration = Duration::from_millis(100);
@@ -36,6 +37,7 @@ impl ProjectLock {
     /// Takes the lock of `project`, waiting up to `wait` for another process to release it.
     pub fn acquire(project: &Path, wait: Duration) -> Result<ProjectLock, StoreError> {
         let path = Self::path_for(project);
+        refuse_foreign(&path)?;
         let start = Instant::now();
         loop {
             let file = OpenOptions::new()
@@ -79,6 +81,21 @@ impl Drop for ProjectLock {
     }
 }
 
+/// The lock file is removed on release, so a path there that is not an empty regular file (a
+/// link, a user's `p.bna.lock` with something in it) is not bna's to lock and delete.
+fn refuse_foreign(path: &Path) -> Result<(), StoreError> {
+    match PathKind::of(path) {
+        Ok(PathKind::Missing | PathKind::File { len: 0 }) => Ok(()),
+        Ok(_) => Err(StoreError::ForeignLockFile {
+            path: path.to_path_buf(),
+        }),
+        Err(source) => Err(StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
 #[cfg(unix)]
 fn same_file(file: &File, path: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
@@ -114,6 +131,17 @@ mod tests {
         assert!(!ProjectLock::path_for(&project).exists());
         let again = ProjectLock::acquire(&project, Duration::ZERO).unwrap();
         drop(again);
+    }
+
+    #[test]
+    fn a_lock_path_that_is_not_an_empty_file_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("p.bna");
+        let lock = ProjectLock::path_for(&project);
+        std::fs::write(&lock, b"my notes").unwrap();
+        let err = ProjectLock::acquire(&project, Duration::ZERO).unwrap_err();
+        assert!(err.to_string().contains("p.bna.lock"), "{err}");
+        assert_eq!(std::fs::read(&lock).unwrap(), b"my notes");
     }
 
     #[test]

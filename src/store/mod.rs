@@ -9,15 +9,19 @@
 mod error;
 mod export;
 mod lock;
+mod output;
 mod project;
+mod project_claim;
 pub mod schema;
 mod spatialite;
 mod wkb;
 mod write;
 
 pub use error::StoreError;
-pub use export::{export, ExportFormat};
+pub use export::{export, export_with, ExportFormat};
 pub use lock::ProjectLock;
+pub use output::{check_replaceable, write_output_file, Overwrite, PathKind};
 pub use project::Project;
+pub use project_claim::ProjectClaim;
 pub use spatialite::{connect_spatialite, SPATIALITE_ENV};
 pub use write::{PARAM_CITY_FIPS, PARAM_CITY_SPEED, PARAM_STATE_FIPS, PARAM_STATE_SPEED};

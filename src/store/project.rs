@@ -1,13 +1,15 @@
 //! The `.bna` project file: one SQLite + SpatiaLite database that QGIS opens directly.
 
 use std::collections::BTreeMap;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::error::{SqlContext, StoreError};
+use super::output::PathKind;
 use super::schema::{self, RESULTS_FORMAT, SCHEMA_VERSION};
-use super::spatialite::{call_checked, connect_spatialite};
+use super::spatialite::{call_checked, configure, open_database};
 use super::write;
 use crate::model::{InputFile, PopulationSource, ProjectData, RunMetadata, ScoreRow, StageTiming};
 
@@ -25,14 +27,43 @@ impl std::fmt::Debug for Project {
 }
 
 impl Project {
-    /// Opens `path`, or creates a new project there if the file is missing or empty.
+    /// Opens `path`, or creates a new project there if the file is missing or empty. Anything
+    /// but a regular file (a FIFO would block, a device would be written) is refused, and so is
+    /// a database that is not a project, before anything in it changes.
     pub fn create_or_open(path: &Path) -> Result<Project, StoreError> {
-        let mut conn = connect_spatialite(path)?;
-        init_or_check(&mut conn, path)?;
+        refuse_non_file(path)?;
+        let mut conn = open_database(path)?;
+        let fresh = is_fresh(&conn, path)?;
+        configure(&conn, path)?;
+        if fresh {
+            init(&mut conn, path)?;
+        } else {
+            check_version(&conn, path)?;
+        }
         Ok(Project {
             conn,
             path: path.to_path_buf(),
         })
+    }
+
+    /// Opens an existing project; unlike [`Project::create_or_open`] it never makes one, so
+    /// reading a missing or empty file changes nothing on disk.
+    pub fn open(path: &Path) -> Result<Project, StoreError> {
+        let kind = fs::metadata(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => StoreError::NoProject {
+                path: path.to_path_buf(),
+            },
+            _ => StoreError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+        })?;
+        if kind.is_file() && kind.len() == 0 {
+            return Err(StoreError::EmptyProject {
+                path: path.to_path_buf(),
+            });
+        }
+        Self::create_or_open(path)
     }
 
     pub fn path(&self) -> &Path {
@@ -312,11 +343,27 @@ fn table_exists(conn: &Connection, path: &Path, name: &str) -> Result<bool, Stor
     .at(path)
 }
 
-/// Initialises a new (empty) file, or checks that an existing one is a project this build can
-/// read.
-fn init_or_check(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+/// A symbolic link to a project is followed (reading through it is harmless); what it ends at
+/// must be a regular file or nothing.
+fn refuse_non_file(path: &Path) -> Result<(), StoreError> {
+    let kind = match fs::metadata(path) {
+        Ok(m) if m.is_file() => return Ok(()),
+        Ok(_) => PathKind::of(&fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => Err(e),
+    }
+    .map_err(|source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    kind.refuse_unless_file(path)
+}
+
+/// Whether the database is new (no tables: a project is created in it), an existing project
+/// (`bna_meta`), or, refused, some other database.
+fn is_fresh(conn: &Connection, path: &Path) -> Result<bool, StoreError> {
     if table_exists(conn, path, "bna_meta")? {
-        return check_version(conn, path);
+        return Ok(false);
     }
     let tables: i64 = conn
         .query_row(
@@ -330,6 +377,11 @@ fn init_or_check(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
             path: path.to_path_buf(),
         });
     }
+    Ok(true)
+}
+
+/// Creates the project's metadata in a new database.
+fn init(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     // One transaction for SpatiaLite's metadata and ours, so a crash cannot leave a file that
     // has spatial tables but no bna_meta (which the check above would then refuse).
     let tx = conn.transaction().at(path)?;

@@ -27,6 +27,14 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Opens (creating if needed) `path` read-write with SpatiaLite loaded, a 5 s busy timeout and
 /// a plain rollback journal (no WAL: the `.bna` must stay one self-contained file).
 pub fn connect_spatialite(path: &Path) -> Result<Connection, StoreError> {
+    let conn = open_database(path)?;
+    configure(&conn, path)?;
+    Ok(conn)
+}
+
+/// Opens (creating if needed) `path` read-write, checks that it is an SQLite database, and
+/// changes nothing in it.
+pub(crate) fn open_database(path: &Path) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -47,15 +55,20 @@ pub fn connect_spatialite(path: &Path) -> Result<Connection, StoreError> {
             },
         });
     }
-    load_spatialite(&conn, path)?;
+    Ok(conn)
+}
+
+/// Loads SpatiaLite and sets the journal mode and cache. The journal mode is written into the
+/// file, so this runs only on files known to be projects (or new).
+pub(crate) fn configure(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    load_spatialite(conn, path)?;
     // journal_mode returns a row, so it cannot go through execute().
     conn.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))
         .at(path)?;
     // Writing results builds spatial indexes over tables of 10⁵ rows; with SQLite's default
     // 2 MiB page cache that re-reads the same pages from the file thousands of times.
     conn.execute_batch(&format!("PRAGMA cache_size = -{}", PAGE_CACHE_KIB))
-        .at(path)?;
-    Ok(conn)
+        .at(path)
 }
 
 fn load_spatialite(conn: &Connection, path: &Path) -> Result<(), StoreError> {

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::types::Value;
 
-use super::for_each_row;
+use super::{for_each_row, io_err};
 use crate::store::error::StoreError;
 use crate::store::project::Project;
 use crate::store::schema::{self, ColKind, TableDef};
@@ -32,9 +32,16 @@ pub(super) fn write(project: &Project, dir: &Path) -> Result<Vec<PathBuf>, Store
 }
 
 fn write_table(project: &Project, def: &TableDef, out: &Path) -> Result<(), StoreError> {
-    let csv_err = |source| StoreError::Csv {
-        path: out.to_path_buf(),
-        source,
+    // A failed write (a full disk) reads like every other failed write, with its fix.
+    let csv_err = |source: csv::Error| match source.is_io_error() {
+        true => match source.into_kind() {
+            csv::ErrorKind::Io(e) => io_err(out)(e),
+            _ => unreachable!("is_io_error guarantees ErrorKind::Io"),
+        },
+        false => StoreError::Csv {
+            path: out.to_path_buf(),
+            source,
+        },
     };
     let mut w = csv::Writer::from_path(out).map_err(csv_err)?;
     w.write_record(def.columns.iter().map(|c| c.name.as_str()))

@@ -30,9 +30,13 @@ fn write_table(
 ) -> Result<(), StoreError> {
     let file = File::create(out).map_err(io_err(out))?;
     let mut w = BufWriter::new(file);
-    let json_err = |source| StoreError::Json {
-        path: out.to_path_buf(),
-        source,
+    // A failed write (a full disk) reads like every other failed write, with its fix.
+    let json_err = |source: serde_json::Error| match source.is_io() {
+        true => io_err(out)(source.into()),
+        false => StoreError::Json {
+            path: out.to_path_buf(),
+            source,
+        },
     };
     // The header is what ogr2ogr writes for EPSG:4326 (RFC 7946 axis order, CRS84 name).
     write!(

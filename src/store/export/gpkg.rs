@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, Transaction};
 
-use super::{for_each_row, io_err, spatial_layers};
+use super::{for_each_row, spatial_layers};
 use crate::store::error::{SqlContext, StoreError};
 use crate::store::project::Project;
 use crate::store::schema::{self, quote, ColKind, TableDef, SRID};
@@ -105,13 +105,8 @@ pub(super) fn write(project: &Project, dir: &Path) -> Result<Vec<PathBuf>, Store
         .and_then(|s| s.to_str())
         .filter(|s| !s.is_empty())
         .unwrap_or("neighborhood");
+    // `dir` is a fresh staging folder: the GeoPackage is built from scratch.
     let out = dir.join(format!("{stem}.gpkg"));
-    // A GeoPackage is rebuilt from scratch: stale layers of an older export must not survive.
-    for p in [out.clone(), out.with_extension("gpkg-journal")] {
-        if p.exists() {
-            std::fs::remove_file(&p).map_err(io_err(&p))?;
-        }
-    }
     let mut g = Connection::open(&out).at(&out)?;
     g.execute_batch(&format!(
         "PRAGMA application_id = {GPKG_APPLICATION_ID};

@@ -21,6 +21,9 @@ use crate::store::error::{SqlContext, StoreError};
 use crate::store::project::Project;
 use crate::store::schema::ColKind;
 
+/// The start of the `description` metadata, by which an earlier export is recognised.
+pub(super) const DESCRIPTION_PREFIX: &str = "Bicycle Network Analysis results";
+
 /// Web Mercator's latitude limit: tiles cover ±85.0511°.
 const MAX_LAT: f64 = 85.051_128_779_806_59;
 
@@ -31,10 +34,6 @@ pub(super) fn write(project: &Project, dir: &Path) -> Result<Vec<PathBuf>, Store
         .map_or_else(|| "bna".into(), |s| s.to_string_lossy().into_owned());
     let out = dir.join(format!("{stem}.mbtiles"));
     let layers = read_layers(project)?;
-    // A tile set is rewritten whole: stale tiles of an earlier export must not survive.
-    if out.exists() {
-        std::fs::remove_file(&out).map_err(io_err(&out))?;
-    }
     let mut conn = Connection::open(&out).at(&out)?;
     let tx = conn.transaction().at(&out)?;
     tx.execute_batch(
@@ -133,10 +132,7 @@ fn metadata(name: &str, layers: &[ShareLayer]) -> Vec<(&'static str, String)> {
         ("format", "pbf".to_string()),
         ("type", "overlay".to_string()),
         ("version", "1".to_string()),
-        (
-            "description",
-            format!("Bicycle Network Analysis results, {}", engine()),
-        ),
+        ("description", format!("{DESCRIPTION_PREFIX}, {}", engine())),
         ("attribution", "© OpenStreetMap contributors".to_string()),
         ("minzoom", TILES_MIN_ZOOM.to_string()),
         ("maxzoom", TILES_MAX_ZOOM.to_string()),

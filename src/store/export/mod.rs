@@ -5,6 +5,7 @@ mod csv_out;
 mod geojson_out;
 mod gpkg;
 mod mbtiles;
+mod ownership;
 mod share;
 mod shp;
 mod web;
@@ -15,6 +16,7 @@ use geo::Geometry;
 use rusqlite::types::Value;
 
 use super::error::{SqlContext, StoreError};
+use super::output::{check_replaceable, Overwrite, Staging};
 use super::project::Project;
 use super::schema::{self, quote, TableDef};
 use super::wkb;
@@ -32,29 +34,49 @@ pub enum ExportFormat {
     Web,
 }
 
-/// Writes `format` into `dir` (created if missing) and returns every file written.
+/// Writes `format` into `dir` (created if missing) and returns every file written. Files of an
+/// earlier export are replaced; any other file in the way is refused (see [`export_with`]).
 pub fn export(
     project: &Project,
     format: ExportFormat,
     dir: &Path,
+) -> Result<Vec<PathBuf>, StoreError> {
+    export_with(project, format, dir, Overwrite::OnlyOurs)
+}
+
+/// [`export`], choosing whether files bna did not write may be replaced. The export is written
+/// in a staging folder inside `dir` and moved into place only when complete and only when
+/// nothing in the way is refused, so a failure (a full disk) changes nothing in `dir`.
+pub fn export_with(
+    project: &Project,
+    format: ExportFormat,
+    dir: &Path,
+    overwrite: Overwrite,
 ) -> Result<Vec<PathBuf>, StoreError> {
     if !project.has_results()? {
         return Err(StoreError::NoResults {
             path: project.path().to_path_buf(),
         });
     }
-    std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    match format {
-        ExportFormat::GeoJson => geojson_out::write(project, dir),
-        ExportFormat::Shapefile => shp::write(project, dir),
-        ExportFormat::Csv => csv_out::write(project, dir),
-        ExportFormat::Gpkg => gpkg::write(project, dir),
-        ExportFormat::MbTiles => mbtiles::write(project, dir),
-        ExportFormat::Web => web::write(project, dir),
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let staging = Staging::new(dir)?;
+    let stage = staging.path();
+    let staged = match format {
+        ExportFormat::GeoJson => geojson_out::write(project, stage),
+        ExportFormat::Shapefile => shp::write(project, stage),
+        ExportFormat::Csv => csv_out::write(project, stage),
+        ExportFormat::Gpkg => gpkg::write(project, stage),
+        ExportFormat::MbTiles => mbtiles::write(project, stage),
+        ExportFormat::Web => web::write(project, stage),
     }
+    .map_err(|e| e.relocated(stage, dir))?;
+    for file in &staged {
+        let rel = staging.relative(file);
+        check_replaceable(&dir.join(rel), project.path(), overwrite, |_| {
+            ownership::is_earlier_export(dir, stage, rel)
+        })?;
+    }
+    staging.commit(&staged)
 }
 
 /// A result table and the geometry column that represents it in single-geometry formats.

@@ -1,11 +1,14 @@
 //! ESRI Shapefile, EPSG:4326 (reference: `pgsql2shp`, field names cut to 10 characters).
 
 use std::convert::TryFrom;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use geo::Geometry;
 use rusqlite::types::Value;
 use shapefile::dbase::{self, FieldName, FieldValue, TableWriterBuilder};
+use shapefile::ShapeWriter;
 
 use super::{decode_geometry, for_each_row, io_err};
 use crate::store::error::{SqlContext, StoreError};
@@ -99,12 +102,17 @@ fn write_table(project: &Project, def: &TableDef, dir: &Path) -> Result<Vec<Path
         .geoms
         .first()
         .ok_or_else(|| StoreError::InconsistentData(format!("{} has no geometry", def.name)))?;
-    let shp_err = |source| StoreError::Shapefile {
-        path: shp.clone(),
-        source,
-    };
+    let shp_err = |e| shapefile_error(&shp, e);
+    let (shx, dbf) = (shp.with_extension("shx"), shp.with_extension("dbf"));
+    let create = |p: &Path| File::create(p).map(BufWriter::new).map_err(io_err(p));
+    let (mut shp_out, mut shx_out, mut dbf_out) = (create(&shp)?, create(&shx)?, create(&dbf)?);
     {
-        let mut writer = shapefile::Writer::from_path(&shp, builder).map_err(shp_err)?;
+        // The two writers are driven separately (not through `shapefile::Writer`) so that
+        // finishing them reports errors: a full disk found only when the headers are written
+        // at the end would otherwise be dropped silently.
+        let mut shapes = ShapeWriter::with_shx(&mut shp_out, &mut shx_out);
+        let mut table = builder.build_with_dest(&mut dbf_out);
+        let dbf_err = |e| shp_err(shapefile::Error::DbaseError(e));
         let extra = [format!("AsBinary({})", quote(geom.name))];
         for_each_row(project, def, &extra, |values| {
             // Shapefiles of one type cannot hold NULL shapes with this writer; rows without
@@ -112,35 +120,68 @@ fn write_table(project: &Project, def: &TableDef, dir: &Path) -> Result<Vec<Path
             let Some(g) = decode_geometry(project, &def.name, &values[def.columns.len()])? else {
                 return Ok(());
             };
-            let record = record(&fields, values);
             match (geom.ty, g) {
-                (GeomType::MultiPolygon, Geometry::MultiPolygon(mp)) => writer
-                    .write_shape_and_record(&shapefile::Polygon::from(mp), &record)
-                    .map_err(shp_err),
-                (GeomType::LineString, Geometry::LineString(ls)) => writer
-                    .write_shape_and_record(&shapefile::Polyline::from(ls), &record)
-                    .map_err(shp_err),
-                (ty, g) => Err(StoreError::Corrupt {
-                    path: project.path().to_path_buf(),
-                    what: format!("geometry in {}", def.name),
-                    detail: format!("expected {}, found {g:?}", ty.name()),
-                }),
+                (GeomType::MultiPolygon, Geometry::MultiPolygon(mp)) => shapes
+                    .write_shape(&shapefile::Polygon::from(mp))
+                    .map_err(shp_err)?,
+                (GeomType::LineString, Geometry::LineString(ls)) => shapes
+                    .write_shape(&shapefile::Polyline::from(ls))
+                    .map_err(shp_err)?,
+                (ty, g) => {
+                    return Err(StoreError::Corrupt {
+                        path: project.path().to_path_buf(),
+                        what: format!("geometry in {}", def.name),
+                        detail: format!("expected {}, found {g:?}", ty.name()),
+                    })
+                }
             }
+            table
+                .write_record(&record(&fields, values))
+                .map_err(dbf_err)
         })?;
-        // Dropping the writer finalises the .shp/.shx headers.
+        shapes.finalize().map_err(shp_err)?;
+        table.finalize().map_err(dbf_err)?;
+    }
+    for (out, path) in [
+        (&mut shp_out, &shp),
+        (&mut shx_out, &shx),
+        (&mut dbf_out, &dbf),
+    ] {
+        out.flush().map_err(io_err(path))?;
     }
     let prj = shp.with_extension("prj");
     std::fs::write(&prj, PRJ_4326).map_err(io_err(&prj))?;
     // Tells GIS software that the dBase text is UTF-8 (street names are not ASCII everywhere).
     let cpg = shp.with_extension("cpg");
     std::fs::write(&cpg, "UTF-8").map_err(io_err(&cpg))?;
-    Ok(vec![
-        shp.clone(),
-        shp.with_extension("shx"),
-        shp.with_extension("dbf"),
-        prj,
-        cpg,
-    ])
+    Ok(vec![shp.clone(), shx, dbf, prj, cpg])
+}
+
+/// The writer's error as one plain sentence: a full disk must read as such, not as the
+/// library's debug text (`DbaseError(Error { record_num: … })`).
+fn shapefile_error(shp: &Path, e: shapefile::Error) -> StoreError {
+    let io = |path: PathBuf, e: &std::io::Error| StoreError::Io {
+        path,
+        source: e
+            .raw_os_error()
+            .map(std::io::Error::from_raw_os_error)
+            .unwrap_or_else(|| std::io::Error::new(e.kind(), e.to_string())),
+    };
+    let detail = match &e {
+        shapefile::Error::IoError(e) => return io(shp.to_path_buf(), e),
+        shapefile::Error::DbaseError(d) => match d.kind() {
+            dbase::ErrorKind::IoError(e) => return io(shp.with_extension("dbf"), e),
+            kind => kind.to_string(),
+        },
+        shapefile::Error::MissingDbf => "the .dbf file is missing".into(),
+        shapefile::Error::MissingIndexFile => "the .shx file is missing".into(),
+        shapefile::Error::InvalidShapeRecordSize => "a shape record has an invalid size".into(),
+        other => other.to_string(),
+    };
+    StoreError::Shapefile {
+        path: shp.to_path_buf(),
+        detail,
+    }
 }
 
 /// Widest value of a text column in bytes, clamped to what dBase allows.

@@ -19,6 +19,11 @@ const LEAFLET_JS: &str = include_str!("../../../assets/web/leaflet/leaflet.js");
 const LEAFLET_CSS: &str = include_str!("../../../assets/web/leaflet/leaflet.css");
 const LEAFLET_LICENSE: &str = include_str!("../../../assets/web/leaflet/LICENSE");
 
+/// The first words of `bna-data.js`, by which an earlier export is recognised.
+pub(super) const DATA_JS_HEADER: &str = "// Written by bna export --format web";
+/// What `index.html` holds and another page is unlikely to: the script with bna's data.
+pub(super) const PAGE_MARKER: &str = "<script src=\"bna-data.js\"></script>";
+
 /// Coordinates are written with 6 decimals (about 0.1 m): the data file is what the browser
 /// parses, and more digits only make it bigger.
 const COORD_SCALE: f64 = 1e6;
@@ -44,8 +49,7 @@ pub(super) fn write(project: &Project, dir: &Path) -> Result<Vec<PathBuf>, Store
         "layers": layer_json,
     });
     let data_js = format!(
-        "// Written by bna export --format web: the results shown by index.html.\n\
-         window.BNA_DATA = {};\n",
+        "{DATA_JS_HEADER}: the results shown by index.html.\nwindow.BNA_DATA = {};\n",
         serde_json::to_string(&data).map_err(|source| StoreError::Json {
             path: dir.join("bna-data.js"),
             source,
@@ -120,6 +124,7 @@ mod tests {
             assert!(INDEX_HTML.contains(src), "{src}");
         }
         assert!(INDEX_HTML.contains("© OpenStreetMap contributors"));
+        assert!(INDEX_HTML.contains(PAGE_MARKER));
     }
 
     #[test]
