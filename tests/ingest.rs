@@ -591,3 +591,102 @@ fn gzip_is_detected_by_content() {
     let jobs: HashMap<String, f64> = load_jobs(&path).unwrap();
     assert_eq!(jobs.len(), 3860);
 }
+
+/// The fuzz targets' entry points over their seeds (`fuzz/seeds/<target>/`), with the same
+/// properties the targets assert, so they stay exercised where cargo-fuzz is not installed.
+/// Each seed is also run truncated at every length and with each byte flipped in turn, a
+/// cheap deterministic stand-in for the fuzzer's mutations.
+#[test]
+fn fuzz_entry_points_hold_on_their_seeds_and_simple_mutations() {
+    use bna::ingest::census::{parse_blocks, MAX_BLOCK_POPULATION};
+    use bna::ingest::dbf::read_dbf_records;
+    use bna::ingest::jobs::parse_jobs;
+    use std::collections::HashSet;
+
+    fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/seeds")
+            .join(target);
+        let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+            .collect();
+        out.sort();
+        assert!(!out.is_empty(), "no seeds in {}", dir.display());
+        out
+    }
+    fn variants(seed: &[u8]) -> Vec<Vec<u8>> {
+        let mut v = vec![seed.to_vec()];
+        v.extend((0..seed.len()).map(|n| seed[..n].to_vec()));
+        v.extend((0..seed.len()).map(|i| {
+            let mut m = seed.to_vec();
+            m[i] ^= 0xff;
+            m
+        }));
+        v
+    }
+    let no_debug_text = |e: &str| !e.contains(" { ") && !e.contains("Error {");
+
+    let mut good_seeds = 0;
+    for (name, seed) in seeds("dbf") {
+        good_seeds += usize::from(read_dbf_records(seed.clone()).is_ok());
+        for bytes in variants(&seed) {
+            if let Err(e) = read_dbf_records(bytes) {
+                assert!(no_debug_text(&e), "{name}: {e}");
+            }
+        }
+    }
+    assert_eq!(good_seeds, 3, "every dbf seed reads");
+
+    for (name, seed) in seeds("blocks") {
+        let path = Path::new("fuzz-blocks");
+        assert!(parse_blocks(path, seed.clone()).is_ok(), "{name}");
+        // Flipping every byte of a deflated zip is slow in a debug build: the stored zip and
+        // the GeoJSON carry the structure worth mutating.
+        if name.ends_with("deflated.zip") {
+            continue;
+        }
+        for bytes in variants(&seed) {
+            match parse_blocks(path, bytes) {
+                Ok(blocks) => {
+                    let mut seen = HashSet::new();
+                    for b in &blocks {
+                        assert!(seen.insert(b.geoid.clone()), "{name}: GEOID twice");
+                        let p = b.population.unwrap_or(0.0);
+                        assert!((0.0..=MAX_BLOCK_POPULATION).contains(&p), "{name}: {p}");
+                    }
+                }
+                Err(e) => assert!(no_debug_text(&e.to_string()), "{name}: {e}"),
+            }
+        }
+    }
+
+    for (name, seed) in seeds("lodes") {
+        let path = Path::new("fuzz-lodes");
+        assert!(parse_jobs(path, seed.clone()).is_ok(), "{name}");
+        for bytes in variants(&seed) {
+            if let Ok(t) = parse_jobs(path, bytes) {
+                assert!(!t.jobs.is_empty(), "{name}");
+                assert!(
+                    t.jobs.values().all(|n| n.is_finite() && *n >= 0.0),
+                    "{name}"
+                );
+            }
+        }
+    }
+}
+
+/// Files and folders that are not what a role needs are named as such.
+#[test]
+fn a_folder_is_not_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = load_jobs(dir.path()).unwrap_err();
+    assert!(
+        matches!(&e, IngestError::IsFolder { path } if path == dir.path()),
+        "{e}"
+    );
+    assert!(e.to_string().contains("is a folder, not a file"), "{e}");
+    let e = load_blocks(dir.path()).unwrap_err();
+    assert!(matches!(e, IngestError::IsFolder { .. }), "{e}");
+}

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::io::{Cursor, Read};
 use std::path::Path;
 
 use geo::line_intersection::{line_intersection, LineIntersection};
@@ -14,6 +13,8 @@ use geo::{unary_union, Area, Coord, Line, LineString, MultiPolygon, Polygon};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
+use super::dbf::{check_dbf, shapefile_reason};
+use super::zipped::{read_zipped_shapefile, PartSource};
 use super::IngestError;
 
 /// Loads a boundary: GeoJSON (Polygon/MultiPolygon geometry, bare, as a Feature or a
@@ -45,11 +46,12 @@ pub fn parse_boundary(path: &Path, bytes: Vec<u8>) -> Result<MultiPolygon<f64>, 
         }
         VectorFile::Shapefile(shp) => {
             check_prj(&shp).map_err(invalid)?;
-            let reader = shapefile::ShapeReader::new(Cursor::new(shp.shp))
-                .map_err(|e| invalid(format!("{}: not a readable shapefile: {e}", shp.member)))?;
+            let member = &shp.member;
+            let reader = shapefile::ShapeReader::new(shp.shp)
+                .map_err(|e| invalid(format!("{member}: {}", shapefile_reason(&e))))?;
             let shapes = reader
                 .read()
-                .map_err(|e| invalid(format!("{}: cannot read shapes: {e}", shp.member)))?;
+                .map_err(|e| invalid(format!("{member}: {}", shapefile_reason(&e))))?;
             let mut out = Vec::new();
             for (i, shape) in shapes.into_iter().enumerate() {
                 out.extend(polygons_from_shape(shape, i, "the boundary").map_err(invalid)?);
@@ -383,14 +385,14 @@ pub(crate) enum VectorFile {
 pub(crate) struct ShapefileData {
     /// Name of the `.shp`, for messages (the zip member name for zipped shapefiles).
     pub member: String,
-    pub shp: Vec<u8>,
-    pub dbf: Option<Vec<u8>>,
+    pub shp: PartSource,
+    pub dbf: Option<PartSource>,
     pub prj: Option<String>,
 }
 
 /// A shapefile opened for reading records: its geometry, its attributes and their column names.
 pub(crate) struct ShapefileTable {
-    pub reader: shapefile::Reader<Cursor<Vec<u8>>, Cursor<Vec<u8>>>,
+    pub reader: shapefile::Reader<PartSource, PartSource>,
     pub columns: BTreeSet<String>,
 }
 
@@ -400,14 +402,18 @@ impl ShapefileData {
     pub fn attribute_table(&mut self, needs: &str) -> Result<ShapefileTable, String> {
         check_prj(self)?;
         let member = &self.member;
-        let dbf = self
+        let mut dbf = self
             .dbf
             .take()
             .ok_or_else(|| format!("{member}: the .dbf attribute file is missing; {needs}"))?;
-        let shapes = shapefile::ShapeReader::new(Cursor::new(std::mem::take(&mut self.shp)))
-            .map_err(|e| format!("{member}: not a readable shapefile: {e}"))?;
-        let table = shapefile::dbase::Reader::new(Cursor::new(dbf))
-            .map_err(|e| format!("{member}: cannot read the .dbf: {e}"))?;
+        let dbf_name = Path::new(member).with_extension("dbf");
+        let dbf_name = dbf_name.display();
+        check_dbf(&mut dbf).map_err(|e| format!("{dbf_name}: {e}"))?;
+        let shp = std::mem::replace(&mut self.shp, PartSource::from_bytes(Vec::new()));
+        let shapes = shapefile::ShapeReader::new(shp)
+            .map_err(|e| format!("{member}: {}", shapefile_reason(&e)))?;
+        let table = shapefile::dbase::Reader::new(dbf)
+            .map_err(|e| format!("{dbf_name}: {}", super::dbf::dbase_reason(&e)))?;
         let columns = table
             .fields()
             .iter()
@@ -435,18 +441,18 @@ pub(crate) fn open_vector(path: &Path) -> Result<VectorFile, IngestError> {
     parse_vector(path, read_bytes(path)?)
 }
 
-fn parse_vector(path: &Path, bytes: Vec<u8>) -> Result<VectorFile, IngestError> {
+pub(crate) fn parse_vector(path: &Path, bytes: Vec<u8>) -> Result<VectorFile, IngestError> {
     if bytes.is_empty() {
         return Err(IngestError::invalid(path, "the file is empty (0 bytes)"));
     }
     let zipped = bytes.starts_with(b"PK\x03\x04");
     if zipped || bytes.starts_with(&[0x00, 0x00, 0x27, 0x0a]) {
-        let shp = if zipped {
+        let mut shp = if zipped {
             read_zipped_shapefile(path, bytes)?
         } else {
             read_shapefile_beside(path, bytes)?
         };
-        check_shp_records(&shp.shp)
+        check_shp_records(&mut shp.shp)
             .map_err(|e| IngestError::invalid(path, format!("{}: {e}", shp.member)))?;
         return Ok(VectorFile::Shapefile(shp));
     }
@@ -474,41 +480,49 @@ fn parse_vector(path: &Path, bytes: Vec<u8>) -> Result<VectorFile, IngestError> 
 /// Checks every record's part and point counts against its length before the shapefile
 /// crate sees them: it allocates by those counts, so a damaged file could abort the process
 /// (capacity overflow or out of memory) instead of failing. Found by the boundary fuzz target.
-pub(crate) fn check_shp_records(shp: &[u8]) -> Result<(), String> {
-    const HEADER: usize = 100;
-    let damaged = |offset: usize, what: &str| {
+pub(crate) fn check_shp_records<R: std::io::Read + std::io::Seek>(
+    shp: &mut R,
+) -> Result<(), String> {
+    use std::io::SeekFrom;
+    const HEADER: u64 = 100;
+    let damaged = |offset: u64, what: &str| {
         format!("not a readable shapefile: record at byte {offset} {what}; export the file again")
     };
+    let unreadable = |e: std::io::Error| format!("the .shp cannot be read ({e})");
+    let total = shp.seek(SeekFrom::End(0)).map_err(unreadable)?;
     let be = |b: &[u8]| i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
     let le = |b: &[u8]| i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     let mut at = HEADER;
-    while at + 8 <= shp.len() {
-        let words = be(&shp[at + 4..at + 8]);
-        let len = usize::try_from(words)
+    let mut head = [0u8; 44];
+    while at + 8 <= total {
+        shp.seek(SeekFrom::Start(at + 4)).map_err(unreadable)?;
+        shp.read_exact(&mut head[..4]).map_err(unreadable)?;
+        let words = be(&head[..4]);
+        let len = u64::try_from(words)
             .map_err(|_| damaged(at, "has a negative length"))?
             .saturating_mul(2);
-        let content = &shp[at + 8..];
-        if len > content.len() {
+        if len > total - (at + 8) {
             return Err(damaged(at, "runs past the end of the file"));
         }
-        let content = &content[..len];
-        if len >= 4 {
+        let read = len.min(44) as usize;
+        shp.read_exact(&mut head[..read]).map_err(unreadable)?;
+        let content = &head[..read];
+        if read >= 4 {
             let shape_type = le(content);
             let counts = match shape_type {
                 // Polyline, polygon, multipatch (plain, Z, M): bbox, parts, points.
-                3 | 5 | 13 | 15 | 23 | 25 | 31 if len >= 44 => {
+                3 | 5 | 13 | 15 | 23 | 25 | 31 if read >= 44 => {
                     Some((le(&content[36..40]), le(&content[40..44]), 44))
                 }
                 // Multipoint: bbox, points.
-                8 | 18 | 28 if len >= 40 => Some((0, le(&content[36..40]), 40)),
+                8 | 18 | 28 if read >= 40 => Some((0, le(&content[36..40]), 40)),
                 3 | 5 | 13 | 15 | 23 | 25 | 31 | 8 | 18 | 28 => {
                     return Err(damaged(at, "is too short for its shape type"))
                 }
                 _ => None,
             };
             if let Some((parts, points, fixed)) = counts {
-                let (Ok(parts), Ok(points)) = (usize::try_from(parts), usize::try_from(points))
-                else {
+                let (Ok(parts), Ok(points)) = (u64::try_from(parts), u64::try_from(points)) else {
                     return Err(damaged(at, "has a negative part or point count"));
                 };
                 let needed = parts
@@ -522,6 +536,7 @@ pub(crate) fn check_shp_records(shp: &[u8]) -> Result<(), String> {
         }
         at += 8 + len;
     }
+    shp.seek(SeekFrom::Start(0)).map_err(unreadable)?;
     Ok(())
 }
 
@@ -583,84 +598,14 @@ fn read_shapefile_beside(path: &Path, shp: Vec<u8>) -> Result<ShapefileData, Ing
         }
         Ok(None)
     };
-    let dbf = sibling("dbf")?;
+    let dbf = sibling("dbf")?.map(PartSource::from_bytes);
     let prj = sibling("prj")?.map(|b| String::from_utf8_lossy(&b).into_owned());
     Ok(ShapefileData {
         member: path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        shp,
-        dbf,
-        prj,
-    })
-}
-
-/// A zip holding exactly one shapefile (at any depth), as the TIGER/Line downloads are.
-fn read_zipped_shapefile(path: &Path, bytes: Vec<u8>) -> Result<ShapefileData, IngestError> {
-    let invalid = |reason: String| IngestError::invalid(path, reason);
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| invalid(format!("not a readable zip archive: {e}")))?;
-    let names: Vec<String> = zip.file_names().map(str::to_string).collect();
-    let shps: Vec<&String> = names
-        .iter()
-        .filter(|n| n.to_ascii_lowercase().ends_with(".shp"))
-        .collect();
-    let shp_name = match shps.as_slice() {
-        [one] => (*one).clone(),
-        [] => {
-            return Err(invalid(format!(
-                "the zip contains no .shp file (it has: {})",
-                names.join(", ")
-            )))
-        }
-        many => {
-            return Err(invalid(format!(
-                "the zip contains several shapefiles ({}); unzip it and pass one .shp",
-                many.iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )))
-        }
-    };
-    let stem = &shp_name[..shp_name.len() - 4];
-    let mut member = |ext: &str| -> Result<Option<Vec<u8>>, IngestError> {
-        let wanted = format!("{stem}.{ext}").to_ascii_lowercase();
-        let Some(name) = names.iter().find(|n| n.to_ascii_lowercase() == wanted) else {
-            return Ok(None);
-        };
-        // Members are read into memory by name and never written to disk, so a member name
-        // like `../../x` cannot escape anywhere; the size cap stops a zip bomb.
-        let f = zip
-            .by_name(name)
-            .map_err(|e| invalid(format!("cannot read {name} from the zip: {e}")))?;
-        let declared = f.size();
-        if declared > crate::params::MAX_ZIP_MEMBER_BYTES {
-            return Err(invalid(format!(
-                "{name} in the zip unpacks to {declared} bytes, more than the {} allowed; unzip \
-                 it and pass the .shp",
-                crate::params::MAX_ZIP_MEMBER_BYTES
-            )));
-        }
-        let mut buf = Vec::new();
-        f.take(declared + 1)
-            .read_to_end(&mut buf)
-            .map_err(|e| invalid(format!("cannot read {name} from the zip: {e}")))?;
-        if buf.len() as u64 != declared {
-            return Err(invalid(format!(
-                "{name} in the zip is damaged (its size does not match the zip's directory); \
-                 download it again"
-            )));
-        }
-        Ok(Some(buf))
-    };
-    let shp = member("shp")?.unwrap_or_default();
-    let dbf = member("dbf")?;
-    let prj = member("prj")?.map(|b| String::from_utf8_lossy(&b).into_owned());
-    Ok(ShapefileData {
-        member: shp_name,
-        shp,
+        shp: PartSource::from_bytes(shp),
         dbf,
         prj,
     })

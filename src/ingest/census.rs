@@ -1,7 +1,7 @@
 //! Census blocks (spec §1 steps 4 and 7, §6.1): TIGER tabblock20/tabblock10 shapefiles
 //! (plain or zipped) or GeoJSON, then the selection of the blocks that belong to the study area.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use geo::{Area, BooleanOps, BoundingRect, Coord, InteriorPoint, MultiPolygon, Point, Rect};
@@ -12,9 +12,10 @@ use serde_json::Value as Json;
 use shapefile::dbase::FieldValue;
 
 use super::boundary::{
-    check_lon_lat, check_rings_closed, find_column, geojson_features, open_vector,
-    polygons_from_geojson, polygons_from_shape, RawPolygon, VectorFile,
+    check_lon_lat, check_rings_closed, find_column, geojson_features, parse_vector,
+    polygons_from_geojson, polygons_from_shape, read_bytes, RawPolygon, VectorFile,
 };
+use super::dbf::shapefile_reason;
 use super::IngestError;
 use crate::model::Block;
 use crate::params::BLOCK_MIN_SHARE_INSIDE;
@@ -60,10 +61,44 @@ const INTPT_COLUMNS: &[(&str, &str)] = &[
     ("INTPTLON", "INTPTLAT"),
 ];
 
+/// More people than any census block holds (the largest, prisons and dormitories, hold tens
+/// of thousands): a value above it is a damaged or mislabelled column.
+pub const MAX_BLOCK_POPULATION: f64 = 1_000_000.0;
+
 /// Loads census blocks from TIGER tabblock20/tabblock10 (`.zip` or `.shp`) or GeoJSON.
 pub fn load_blocks(path: &Path) -> Result<Vec<RawBlock>, IngestError> {
+    parse_blocks(path, read_bytes(path)?)
+}
+
+/// [`load_blocks`] on the file's bytes; `path` names the file in messages (and locates the
+/// `.dbf`/`.prj` beside a bare `.shp`). The entry point of the blocks fuzz target.
+pub fn parse_blocks(path: &Path, bytes: Vec<u8>) -> Result<Vec<RawBlock>, IngestError> {
+    let numbered = read_numbered_blocks(path, bytes)?;
+    check_unique_geoids(&numbered).map_err(|reason| IngestError::invalid(path, reason))?;
+    Ok(numbered.into_iter().map(|(_, b)| b).collect())
+}
+
+/// Each block must appear once: a repeated GEOID would count its people and jobs twice.
+fn check_unique_geoids(blocks: &[(usize, RawBlock)]) -> Result<(), String> {
+    let mut first: HashMap<&str, usize> = HashMap::with_capacity(blocks.len());
+    for (index, b) in blocks {
+        if let Some(earlier) = first.insert(b.geoid.as_str(), *index) {
+            return Err(format!(
+                "feature {index} repeats GEOID {} of feature {earlier}; each census block must                  appear once, so remove the duplicate or merge both into one MultiPolygon",
+                b.geoid
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Blocks with their feature (record) numbers, for messages.
+fn read_numbered_blocks(
+    path: &Path,
+    bytes: Vec<u8>,
+) -> Result<Vec<(usize, RawBlock)>, IngestError> {
     let invalid = |reason: String| IngestError::invalid(path, reason);
-    match open_vector(path)? {
+    match parse_vector(path, bytes)? {
         VectorFile::GeoJson(gj) => {
             let features = geojson_features(gj);
             let columns: BTreeSet<String> = features
@@ -84,7 +119,7 @@ pub fn load_blocks(path: &Path) -> Result<Vec<RawBlock>, IngestError> {
                         .as_ref()
                         .ok_or_else(|| format!("feature {i} has no geometry"))?;
                     let polygons = polygons_from_geojson(&geometry.value, i, "a census block")?;
-                    cols.block(i, &attrs, polygons)
+                    cols.block(i, &attrs, polygons).map(|b| (i, b))
                 })
                 .collect::<Result<Vec<_>, String>>()
                 .map_err(invalid)
@@ -97,15 +132,26 @@ pub fn load_blocks(path: &Path) -> Result<Vec<RawBlock>, IngestError> {
             let reader = &mut table.reader;
             let mut out = Vec::new();
             for (i, item) in reader.iter_shapes_and_records().enumerate() {
-                let (shape, record) =
-                    item.map_err(|e| invalid(format!("{}: record {i}: {e}", shp.member)))?;
+                let (shape, record) = item.map_err(|e| match &e {
+                    // The dbase reason names its record and column already.
+                    shapefile::Error::DbaseError(_) => invalid(format!(
+                        "{}: {}",
+                        Path::new(&shp.member).with_extension("dbf").display(),
+                        shapefile_reason(&e)
+                    )),
+                    _ => invalid(format!(
+                        "{}: record {i}: {}",
+                        shp.member,
+                        shapefile_reason(&e)
+                    )),
+                })?;
                 let polygons = polygons_from_shape(shape, i, "a census block").map_err(invalid)?;
                 if polygons.is_empty() {
                     // A null shape: nothing to route to or score, as PostGIS would drop it.
                     continue;
                 }
                 let attrs = |name: &str| record.get(name).map(dbf_attr);
-                out.push(cols.block(i, &attrs, polygons).map_err(invalid)?);
+                out.push((i, cols.block(i, &attrs, polygons).map_err(invalid)?));
             }
             Ok(out)
         }
@@ -308,6 +354,26 @@ fn attr_number(a: &Attr) -> Result<Option<f64>, String> {
     }
 }
 
+/// A block's population must be a count a block can hold; the reason completes
+/// "feature 3 (GEOID …): POP20 …".
+fn check_population(p: f64) -> Result<(), String> {
+    if !p.is_finite() {
+        return Err(format!("is {p}, not a number of people; fix the value"));
+    }
+    if p < 0.0 {
+        return Err(format!(
+            "is {p}; a population cannot be negative, fix the value"
+        ));
+    }
+    if p > MAX_BLOCK_POPULATION {
+        return Err(format!(
+            "is {p}, more than the {MAX_BLOCK_POPULATION} people any census block holds; check \
+             that the column is the population and fix the value"
+        ));
+    }
+    Ok(())
+}
+
 /// The columns chosen for each role in one file.
 struct Columns {
     geoid: String,
@@ -361,6 +427,9 @@ impl Columns {
             }
         };
         let population = number(&self.population)?;
+        if let (Some(p), Some(col)) = (population, &self.population) {
+            check_population(p).map_err(|e| format!("{}: {col} {e}", where_()))?;
+        }
         let aland = number(&self.aland)?;
 
         if polygons.is_empty() {
@@ -446,6 +515,46 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn population_values() {
+        // (population, Ok or an error fragment)
+        let cases = [
+            (0.0, None),
+            (1234.0, None),
+            (12.5, None),
+            (MAX_BLOCK_POPULATION, None),
+            (-1.0, Some("cannot be negative")),
+            (MAX_BLOCK_POPULATION + 1.0, Some("more than the 1000000")),
+            (1e22, Some("more than")),
+            (9.223372036854776e18, Some("more than")),
+            (f64::NAN, Some("not a number")),
+            (f64::INFINITY, Some("not a number")),
+        ];
+        for (p, want) in cases {
+            match (check_population(p), want) {
+                (Ok(()), None) => {}
+                (Err(e), Some(frag)) => assert!(e.contains(frag), "{p}: {e}"),
+                (got, _) => panic!("{p}: unexpected {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_repeated_geoid_names_both_features() {
+        let block = |geoid: &str| RawBlock {
+            geoid: geoid.into(),
+            geom_ll: MultiPolygon(vec![]),
+            population: Some(1.0),
+            aland: None,
+            interior_point_ll: Point::new(0.0, 0.0),
+        };
+        let ok = [(0, block("1")), (1, block("2"))];
+        assert!(check_unique_geoids(&ok).is_ok());
+        let repeated = [(0, block("1")), (4, block("2")), (7, block("1"))];
+        let e = check_unique_geoids(&repeated).unwrap_err();
+        assert!(e.contains("feature 7 repeats GEOID 1 of feature 0"), "{e}");
     }
 
     #[test]

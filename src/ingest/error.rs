@@ -6,6 +6,8 @@ use std::path::PathBuf;
 pub enum IngestError {
     #[error("{path}: file not found; check the path")]
     NotFound { path: PathBuf },
+    #[error("{path}: is a folder, not a file; pass the file itself")]
+    IsFolder { path: PathBuf },
     #[error("{path}: cannot read ({source})")]
     Io {
         path: PathBuf,
@@ -25,11 +27,14 @@ impl IngestError {
         }
     }
 
-    /// Maps an I/O error on `path`, turning "not found" into `NotFound`.
+    /// Maps an I/O error on `path`, turning "not found" into `NotFound` and a folder into
+    /// `IsFolder` (its raw error reads like a permission problem on some systems).
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         let path = path.into();
         if source.kind() == std::io::ErrorKind::NotFound {
             Self::NotFound { path }
+        } else if path.is_dir() {
+            Self::IsFolder { path }
         } else {
             Self::Io { path, source }
         }

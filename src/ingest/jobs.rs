@@ -2,99 +2,28 @@
 //! blocks by GEOID (`w_geocode`), or placed by location into synthetic cells.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
 use std::path::Path;
 
-use flate2::read::MultiGzDecoder;
 use geo::{BoundingRect, Intersects};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
 use super::boundary::read_bytes;
 use super::census::RawBlock;
+pub use super::lodes::{parse_jobs, JobsTable, MAX_JOBS_PER_BLOCK};
 use super::IngestError;
 use crate::model::Block;
 use crate::spatial::Projection;
 
-/// Loads jobs per workplace block from a LODES file, `.csv` or `.csv.gz` (gzip is detected
-/// by its magic bytes, not the name):
-/// - WAC (`w_geocode`, `C000`): C000 per block;
-/// - OD (`w_geocode`, `h_geocode`, `S000`): Σ S000 by `w_geocode`, as the reference's
-///   `census_block_jobs.sql` does (the home block is ignored).
-///
-/// For JT00 the two give the same numbers. Load `od_main` and `od_aux` separately and add them.
+/// Loads jobs per workplace block from a LODES file, `.csv` or `.csv.gz` (see
+/// [`parse_jobs`] for the formats and the rows refused), without its warnings.
 pub fn load_jobs(path: &Path) -> Result<HashMap<String, f64>, IngestError> {
-    let invalid = |reason: String| IngestError::invalid(path, reason);
-    let bytes = read_bytes(path)?;
-    let text: Box<dyn Read> = if bytes.starts_with(&[0x1f, 0x8b]) {
-        Box::new(MultiGzDecoder::new(std::io::Cursor::new(bytes)))
-    } else {
-        Box::new(std::io::Cursor::new(bytes))
-    };
-    let mut csv = csv::ReaderBuilder::new().flexible(false).from_reader(text);
-    let headers = csv
-        .headers()
-        .map_err(|e| invalid(format!("cannot read the CSV header: {e}")))?
-        .clone();
-    let find = |name: &str| {
-        headers.iter().position(|h| {
-            h.trim()
-                .trim_start_matches('\u{feff}')
-                .eq_ignore_ascii_case(name)
-        })
-    };
-    let columns = || headers.iter().collect::<Vec<_>>().join(", ");
-    let geocode = find("w_geocode").ok_or_else(|| {
-        invalid(format!(
-            "no w_geocode column: expected a LODES WAC or OD file; the columns are: {}",
-            columns()
-        ))
-    })?;
-    // WAC first: an OD file has no C000, a WAC file no S000.
-    let (count, count_name) = match (find("C000"), find("S000")) {
-        (Some(i), _) => (i, "C000"),
-        (None, Some(i)) => (i, "S000"),
-        (None, None) => {
-            return Err(invalid(format!(
-                "no job count column: expected C000 (LODES WAC) or S000 (LODES OD); the \
-                 columns are: {}",
-                columns()
-            )))
-        }
-    };
-
-    let mut jobs: HashMap<String, f64> = HashMap::new();
-    let mut record = csv::StringRecord::new();
-    loop {
-        match csv.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err(invalid(format!("malformed CSV: {e}"))),
-        }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        let code = record.get(geocode).unwrap_or("").trim();
-        if code.is_empty() {
-            return Err(invalid(format!("line {line}: w_geocode is empty")));
-        }
-        let raw = record.get(count).unwrap_or("").trim();
-        let n: f64 = raw.parse().map_err(|_| {
-            invalid(format!(
-                "line {line}: {count_name} \"{raw}\" is not a number"
-            ))
-        })?;
-        *jobs.entry(normalise_geocode(code)).or_insert(0.0) += n;
-    }
-    Ok(jobs)
+    Ok(load_jobs_table(path)?.jobs)
 }
 
-/// LODES geocodes are 15-digit block GEOIDs; a spreadsheet round trip drops the leading zero
-/// of states 01–09, which would silently unmatch every block, so pad digit strings back.
-fn normalise_geocode(code: &str) -> String {
-    if code.len() < 15 && code.bytes().all(|b| b.is_ascii_digit()) {
-        format!("{code:0>15}")
-    } else {
-        code.to_string()
-    }
+/// [`load_jobs`] with the warnings (blank lines, no jobs at all) to show the user.
+pub fn load_jobs_table(path: &Path) -> Result<JobsTable, IngestError> {
+    parse_jobs(path, read_bytes(path)?)
 }
 
 /// How a jobs table matched the blocks, for the run report.
@@ -193,22 +122,4 @@ pub fn attach_jobs_by_location(
         }
     }
     join
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn geocode_normalisation() {
-        // (input, expected)
-        let cases = [
-            ("110010001011000", "110010001011000"),
-            ("10010201001000", "010010201001000"),
-            ("syn000001000002", "syn000001000002"),
-        ];
-        for (input, want) in cases {
-            assert_eq!(normalise_geocode(input), want);
-        }
-    }
 }

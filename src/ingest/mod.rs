@@ -3,11 +3,14 @@
 
 pub mod boundary;
 pub mod census;
+pub mod dbf;
 pub mod jobs;
+mod lodes;
 pub mod osm;
 mod osm_xml;
 pub mod speed;
 pub mod synthetic;
+mod zipped;
 
 mod error;
 

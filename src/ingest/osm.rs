@@ -550,6 +550,38 @@ mod tests {
     }
 
     #[test]
+    fn an_overpass_answer_that_gave_up_names_overpass_not_missing_nodes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.osm");
+        let cases = [
+            (
+                "runtime error: Query timed out in \"query\" at line 3 after 901 seconds.",
+                true,
+            ),
+            (
+                "runtime error: Query run out of memory using about 2048 MB of RAM.",
+                true,
+            ),
+            (
+                "runtime remark: Timeout is 180 and maxsize is 536870912.",
+                false,
+            ),
+        ];
+        for (remark, refused) in cases {
+            let node = "<node id=\"1\" lat=\"38.9\" lon=\"-77.0\"/>";
+            let xml = format!("<?xml version='1.0'?><osm>{node}<remark> {remark} </remark></osm>");
+            std::fs::write(&p, xml).unwrap();
+            let r = read_osm(&p, &Counter::default());
+            assert_eq!(r.is_err(), refused, "{remark}");
+            if let Err(e) = r {
+                let e = e.to_string();
+                assert!(e.contains("x.osm") && e.contains("Overpass") && e.contains(remark));
+                assert!(!e.contains("no nodes"), "{e}");
+            }
+        }
+    }
+
+    #[test]
     fn missing_file_names_path() {
         let e = read_osm(Path::new("/nonexistent/a.pbf"), &Counter::default())
             .unwrap_err()

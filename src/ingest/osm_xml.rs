@@ -53,6 +53,9 @@ pub(crate) fn read_xml(
     let mut buf = Vec::new();
     let mut open = Open::None;
     let mut seen = 0u64;
+    // Overpass answers a query it gave up on (time or memory) with 200 and a partial file whose
+    // `<remark>` says why; that file must not pass for an extract with few roads.
+    let mut remark: Option<String> = None;
     loop {
         let bad = |reader: &Reader<BufReader<std::fs::File>>, e: String| {
             IngestError::invalid(
@@ -68,6 +71,12 @@ pub(crate) fn read_xml(
             .map_err(|e| bad(&reader, e.to_string()))?;
         match ev {
             Event::Eof => break,
+            Event::Start(ref e) if e.name().as_ref() == b"remark" => remark = Some(String::new()),
+            Event::Text(ref t) if remark.is_some() => {
+                if let Some(r) = remark.as_mut() {
+                    r.push_str(&String::from_utf8_lossy(t));
+                }
+            }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(ev, Event::Empty(_));
                 let a = Attrs::of(e).map_err(|m| bad(&reader, m))?;
@@ -138,7 +147,16 @@ pub(crate) fn read_xml(
         }
         buf.clear();
     }
-    Ok(())
+    match remark.map(|r| r.trim().to_owned()) {
+        Some(r) if r.to_ascii_lowercase().contains("error") => Err(IngestError::invalid(
+            path,
+            format!(
+                "the Overpass API did not finish this query ({r}), so the file is not a complete extract; fetch it again for a smaller area or later, or use a local extract"
+            ),
+        )
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 /// The attributes of one start tag, unescaped.

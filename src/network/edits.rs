@@ -36,6 +36,43 @@ pub fn apply_change(attrs: &mut SegmentAttributes, change: &AttributeChange) {
     }
 }
 
+/// Posted speed limits (mph) an edit may set: US limits run from 5 to 85.
+pub const EDIT_SPEED_LIMIT_MPH: std::ops::RangeInclusive<u32> = 5..=85;
+/// Through lanes per direction an edit may set: 0 (none that way) to the widest arterials.
+pub const EDIT_LANES: std::ops::RangeInclusive<u32> = 0..=12;
+/// Bike facility widths (ft) an edit may set: a narrow lane to a wide two-way track.
+pub const EDIT_BIKE_WIDTH_FT: std::ops::RangeInclusive<f64> = 1.0..=40.0;
+
+/// Refuses a change whose value no street has (a scenario edits file is hand-written or
+/// generated, so a typo or overflow must not be scored). The reason completes "edit 3: …".
+pub fn check_change(change: &AttributeChange) -> Result<(), String> {
+    match *change {
+        AttributeChange::SpeedLimit(Some(mph)) if !EDIT_SPEED_LIMIT_MPH.contains(&mph) => {
+            Err(format!(
+                "speed limit {mph} mph is not a posted speed; give one from {} to {} mph",
+                EDIT_SPEED_LIMIT_MPH.start(),
+                EDIT_SPEED_LIMIT_MPH.end()
+            ))
+        }
+        AttributeChange::Lanes { lanes: Some(n), .. } if !EDIT_LANES.contains(&n) => Err(format!(
+            "{n} lanes in one direction is not a street; give {} to {} lanes",
+            EDIT_LANES.start(),
+            EDIT_LANES.end()
+        )),
+        AttributeChange::Parking { park: Some(p), .. } if p > 1 => Err(format!(
+            "parking {p} is not a parking value; use 1 (parking) or 0 (none)"
+        )),
+        AttributeChange::BikeInfra {
+            width_ft: Some(w), ..
+        } if !EDIT_BIKE_WIDTH_FT.contains(&w) => Err(format!(
+            "a bike facility {w} ft wide is not buildable; give a width from {} to {} ft",
+            EDIT_BIKE_WIDTH_FT.start(),
+            EDIT_BIKE_WIDTH_FT.end()
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Adds `control` to an intersection; the other flags stay as imported.
 pub fn apply_control(flags: &mut IntersectionFlags, control: CrossingControl) {
     match control {
@@ -80,6 +117,54 @@ pub fn affected_segments(segments: &[Segment], edited: &[u32]) -> Vec<u32> {
 mod tests {
     use super::*;
     use crate::model::{BikeInfra, FunctionalClass, SegmentStress};
+
+    #[test]
+    fn values_no_street_has_are_refused() {
+        use AttributeChange as C;
+        use Direction::Ft;
+        let lanes = |n| C::Lanes {
+            direction: Ft,
+            lanes: Some(n),
+        };
+        let width = |w| C::BikeInfra {
+            direction: Ft,
+            infra: Some(BikeInfra::Lane),
+            width_ft: Some(w),
+        };
+        let park = |p| C::Parking {
+            direction: Ft,
+            park: Some(p),
+        };
+        // (change, None = accepted, or an error fragment)
+        let cases = [
+            (C::SpeedLimit(Some(25)), None),
+            (C::SpeedLimit(None), None),
+            (C::SpeedLimit(Some(0)), Some("0 mph")),
+            (C::SpeedLimit(Some(86)), Some("from 5 to 85")),
+            (C::SpeedLimit(Some(u32::MAX)), Some("4294967295 mph")),
+            (lanes(0), None),
+            (lanes(3), None),
+            (lanes(12), None),
+            (lanes(13), Some("13 lanes")),
+            (lanes(u32::MAX), Some("4294967295 lanes")),
+            (park(0), None),
+            (park(1), None),
+            (park(2), Some("parking 2")),
+            (park(u8::MAX), Some("parking 255")),
+            (width(5.0), None),
+            (width(0.0), Some("0 ft wide")),
+            (width(-4.0), Some("not buildable")),
+            (width(f64::NAN), Some("not buildable")),
+            (width(1e9), Some("not buildable")),
+        ];
+        for (change, want) in cases {
+            match (check_change(&change), want) {
+                (Ok(()), None) => {}
+                (Err(e), Some(frag)) => assert!(e.contains(frag), "{change:?}: {e}"),
+                (got, _) => panic!("{change:?}: unexpected {got:?}"),
+            }
+        }
+    }
 
     #[test]
     fn each_change_sets_only_its_own_attribute() {

@@ -28,7 +28,7 @@ pub use gains::{
     biggest_gains, corridor_candidates, protected_track_candidates, Candidate, Candidates, Gain,
     Gains,
 };
-pub use report::report_html;
+pub use report::{is_report, report_html};
 
 /// The name of the stored analysis when used as a scenario.
 pub const BASE: &str = "base";
@@ -250,7 +250,8 @@ pub fn apply(
     edits: &[Edit],
     obs: &dyn Observer,
 ) -> Result<ScenarioResult, ScenarioError> {
-    check_name(project, name)?;
+    check_new_name(project, name)?;
+    check_edits(project, edits)?;
     let base = pipeline::load_results(project)?;
     apply_loaded(&base, project, name, edits, obs)
 }
@@ -263,7 +264,8 @@ pub fn apply_loaded(
     edits: &[Edit],
     obs: &dyn Observer,
 ) -> Result<ScenarioResult, ScenarioError> {
-    check_name(project, name)?;
+    check_new_name(project, name)?;
+    check_edits(project, edits)?;
     let (segs, ints) = expand(edits);
     let t0 = Instant::now();
     let out = pipeline::rescore_loaded(base, project, &segs, &ints, obs)?;
@@ -442,6 +444,86 @@ fn diff(base: &ProjectData, a: &View, b: &View) -> Comparison {
     c
 }
 
+/// Longest scenario name, in characters: it is shown in lists, tables and report titles.
+const MAX_NAME_CHARS: usize = 80;
+
+/// A name for a new scenario: [`check_name`], and nothing that could disguise it where it is
+/// listed (line breaks, control characters, bidirectional overrides, invisible characters,
+/// spaces at either end).
+fn check_new_name(project: &Path, name: &str) -> Result<(), ScenarioError> {
+    check_name(project, name)?;
+    let refuse = |why: String| {
+        ScenarioError::Input(format!(
+            "{}: scenario name {name:?} {why}; choose another --name of letters, digits, spaces \
+             and punctuation",
+            project.display()
+        ))
+    };
+    if let Some(c) = name.chars().find(|&c| is_disguising(c)) {
+        return Err(refuse(format!(
+            "contains the control or invisible character U+{:04X}",
+            u32::from(c)
+        )));
+    }
+    if name.trim() != name {
+        return Err(refuse("starts or ends with a space".into()));
+    }
+    let chars = name.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(refuse(format!(
+            "is {chars} characters long, more than {MAX_NAME_CHARS}"
+        )));
+    }
+    Ok(())
+}
+
+/// `name` as it may be shown in a list: names stored before [`check_new_name`] existed can
+/// still hold control or bidirectional characters, which are shown escaped (`\u{202e}`) so they
+/// cannot rearrange or forge the lines around them.
+pub fn printable_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if !name.chars().any(is_disguising) {
+        return name.into();
+    }
+    name.chars()
+        .map(|c| match c {
+            c if is_disguising(c) => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect::<String>()
+        .into()
+}
+
+/// Control characters (newline, tab, C1), the Unicode bidirectional controls (embeddings,
+/// overrides, isolates, marks) and invisible format characters.
+fn is_disguising(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
+/// Every segment edit's value must be one a street can have.
+fn check_edits(project: &Path, edits: &[Edit]) -> Result<(), ScenarioError> {
+    for (i, e) in edits.iter().enumerate() {
+        if let Edit::Segment(s) = e {
+            crate::network::edits::check_change(&s.change).map_err(|why| {
+                ScenarioError::Input(format!(
+                    "{}: edit {i} (segment {}): {why}",
+                    project.display(),
+                    s.road_id
+                ))
+            })?;
+        }
+    }
+    Ok(())
+}
+
 fn check_name(project: &Path, name: &str) -> Result<(), ScenarioError> {
     if name.trim().is_empty() || name == BASE {
         return Err(ScenarioError::Input(format!(
@@ -545,5 +627,75 @@ mod tests {
             assert!(e.is_bad_input() && e.to_string().contains("x.bna"), "{e}");
         }
         assert!(check_name(p, "tracks").is_ok());
+    }
+
+    #[test]
+    fn stored_names_are_listed_with_their_tricks_escaped() {
+        let cases = [
+            ("protected tracks", "protected tracks"),
+            ("Étape 2 — vélo", "Étape 2 — vélo"),
+            ("a\u{202E}gnp.exe", "a\\u{202e}gnp.exe"),
+            ("base\nnew", "base\\u{a}new"),
+        ];
+        for (stored, shown) in cases {
+            assert_eq!(printable_name(stored), shown, "{stored:?}");
+        }
+    }
+
+    #[test]
+    fn new_names_cannot_disguise_themselves() {
+        let p = Path::new("x.bna");
+        // (name, None = accepted, or an error fragment)
+        let long = "a".repeat(MAX_NAME_CHARS + 1);
+        let cases = [
+            ("protected tracks", None),
+            ("Étape 2 — vélo", None),
+            ("自転車", None),
+            ("a\u{202E}gnp.exe", Some("U+202E")),
+            ("base\nnew", Some("U+000A")),
+            ("tab\there", Some("U+0009")),
+            ("\u{2067}x\u{2069}", Some("U+2067")),
+            ("zero\u{200B}width", Some("U+200B")),
+            ("esc\u{1b}[31m", Some("U+001B")),
+            (" padded", Some("starts or ends")),
+            (long.as_str(), Some("more than 80")),
+            ("base", Some("reserved")),
+        ];
+        for (name, want) in cases {
+            match (check_new_name(p, name), want) {
+                (Ok(()), None) => {}
+                (Err(e), Some(frag)) => {
+                    assert!(e.is_bad_input(), "{name:?}");
+                    let msg = e.to_string();
+                    assert!(
+                        msg.contains(frag) && msg.contains("x.bna"),
+                        "{name:?}: {msg}"
+                    );
+                    assert_eq!(msg.lines().count(), 1, "{name:?}: {msg}");
+                }
+                (got, _) => panic!("{name:?}: unexpected {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn edits_out_of_range_name_their_position() {
+        let edit = |lanes| {
+            Edit::Segment(SegmentEdit {
+                road_id: 7,
+                change: AttributeChange::Lanes {
+                    direction: Direction::Ft,
+                    lanes: Some(lanes),
+                },
+            })
+        };
+        let p = Path::new("x.bna");
+        assert!(check_edits(p, &[edit(2)]).is_ok());
+        let e = check_edits(p, &[edit(2), edit(u32::MAX)]).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("x.bna: edit 1 (segment 7): 4294967295 lanes"),
+            "{e}"
+        );
     }
 }
