@@ -21,6 +21,20 @@ fn request(server: &Server, area: Area, tmp: &Path) -> FetchRequest {
     req
 }
 
+fn online() -> fetch::download::Options {
+    fetch::download::Options {
+        offline: false,
+        timeouts: fetch::Timeouts::default(),
+    }
+}
+
+fn offline() -> fetch::download::Options {
+    fetch::download::Options {
+        offline: true,
+        ..online()
+    }
+}
+
 fn dc_boundary() -> Area {
     Area::Boundary(data("us-dc/boundary-columbia-heights.geojson"))
 }
@@ -147,7 +161,8 @@ fn interrupted_transfer_resumes_with_a_range_request() {
         .sources()
         .tiger(fetch::TigerLayer::Blocks, &fetch::find_state("DC").unwrap());
 
-    let file = fetch::download::fetch(&tmp.path().join("cache"), &entry, false, &Silent).unwrap();
+    let file =
+        fetch::download::fetch(&tmp.path().join("cache"), &entry, &online(), &Silent).unwrap();
 
     let hits: Vec<Hit> = server
         .hits()
@@ -173,14 +188,14 @@ fn damaged_cache_entry_is_refetched_online_and_named_offline() {
     let entry = server
         .sources()
         .lodes_wac(&fetch::find_state("DC").unwrap(), 2021);
-    let file = fetch::download::fetch(&cache, &entry, false, &Silent).unwrap();
+    let file = fetch::download::fetch(&cache, &entry, &online(), &Silent).unwrap();
     let good = std::fs::read(&file).unwrap();
 
     // Same size, one byte changed: only the checksum can tell.
     let mut bad = good.clone();
     bad[500] ^= 0xff;
     std::fs::write(&file, &bad).unwrap();
-    let e = fetch::download::fetch(&cache, &entry, true, &Silent).unwrap_err();
+    let e = fetch::download::fetch(&cache, &entry, &offline(), &Silent).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, FetchError::Corrupt { .. }), "{msg}");
     assert!(
@@ -190,14 +205,14 @@ fn damaged_cache_entry_is_refetched_online_and_named_offline() {
 
     // Truncated: the size tells.
     std::fs::write(&file, &good[..1000]).unwrap();
-    let msg = fetch::download::fetch(&cache, &entry, true, &Silent)
+    let msg = fetch::download::fetch(&cache, &entry, &offline(), &Silent)
         .unwrap_err()
         .to_string();
     assert!(msg.contains("1000 bytes instead of"), "{msg}");
 
     // Online, the damaged file is fetched again and verified.
     let before = server.hits().len();
-    let again = fetch::download::fetch(&cache, &entry, false, &Silent).unwrap();
+    let again = fetch::download::fetch(&cache, &entry, &online(), &Silent).unwrap();
     assert_eq!(server.hits().len(), before + 1);
     assert_eq!(sha(&std::fs::read(again).unwrap()), sha(&good));
 }
@@ -514,4 +529,38 @@ fn unreachable_lodes_server_is_retryable_not_bad_input() {
     let msg = err.to_string();
     assert!(msg.contains("127.0.0.1:9/lodes"), "{msg}");
     assert!(msg.contains("give the year"), "{msg}");
+}
+
+/// The timeouts are the request's (`FetchRequest::timeouts`, `download::Options`): a server
+/// that accepts the connection and never answers fails within them, as a transient failure
+/// (retryable by AWS Batch), not as the user's mistake.
+#[test]
+fn a_silent_server_fails_within_the_timeouts_given() {
+    use std::time::{Duration, Instant};
+    let mut routes = dc_routes(vec![]);
+    routes
+        .faults
+        .insert(BLOCKS_PATH.to_owned(), common::Fault::NeverAnswer);
+    let server = Server::start(routes);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut req = request(&server, dc_boundary(), tmp.path());
+    req.state = Some("DC".into());
+    req.lodes_year = Some(2021);
+    req.osm = Some(data("us-dc/dc-nw-2016-highways.osm.pbf"));
+    req.timeouts = fetch::Timeouts::all(Duration::from_millis(300));
+
+    let started = Instant::now();
+    let err = fetch::fetch_inputs(&req, &Silent).unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(err, FetchError::Stalled { .. }), "{err}");
+    assert!(!err.is_bad_input(), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("tl_2020_11_tabblock20.zip") && msg.contains("no data for 300ms"),
+        "{msg}"
+    );
 }

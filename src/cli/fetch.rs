@@ -1,5 +1,6 @@
 //! `bna fetch`: the inputs of an analysis for a US place or a boundary, with progress bars.
 
+use super::out::{errln, outln};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -74,19 +75,20 @@ pub fn run(a: FetchArgs) -> anyhow::Result<()> {
             lodes: a.base_url_lodes,
             overpass: a.base_url_overpass,
         },
+        timeouts: fetch::Timeouts::from_env(),
     };
     let obs = Bars::new(a.quiet);
     let got = fetch::fetch_inputs(&req, &obs)?;
     if let Some(name) = &got.place_name {
-        println!("place     {name}");
+        outln!("place     {name}");
     }
-    println!("boundary  {}", got.boundary.display());
-    println!("osm       {}", got.osm.display());
+    outln!("boundary  {}", got.boundary.display());
+    outln!("osm       {}", got.osm.display());
     if let Some(b) = &got.blocks {
-        println!("blocks    {}", b.display());
+        outln!("blocks    {}", b.display());
     }
     if let Some(j) = &got.jobs {
-        println!("jobs      {}", j.display());
+        outln!("jobs      {}", j.display());
     }
     let mut cmd = format!(
         "bna analyze --boundary {} --osm {}",
@@ -103,7 +105,7 @@ pub fn run(a: FetchArgs) -> anyhow::Result<()> {
         cmd += &format!(" --state-fips {s}");
     }
     cmd += &format!(" --out {}", q(&a.dir.join("project.bna")));
-    println!("next: {cmd}");
+    outln!("next: {cmd}");
     Ok(())
 }
 
@@ -144,7 +146,7 @@ impl Bars {
     /// draws nothing).
     fn line(&self, text: String) {
         if !self.quiet {
-            self.multi.suspend(|| eprintln!("{text}"));
+            self.multi.suspend(|| errln!("{text}"));
         }
     }
 }

@@ -4,18 +4,25 @@
 //! A download goes to `<file>.part` and is renamed when complete; its SHA-256 and size are
 //! then written to the file's manifest (`<file>.manifest.json`). A cached file is checked
 //! against its manifest before use, so a truncated or altered file is noticed (and fetched
-//! again when online).
+//! again when online). Nothing enters the cache before its content is verified (`verify`):
+//! a login page, an error page or a file cut short is deleted, never adopted, and a cached
+//! file that fails the check is fetched again.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{FetchError, FetchObserver, Origin};
+use super::http::{self, Failure, Method, Stall, Timeouts};
+use super::verify::{self, Content, Rejection};
+use super::{redact, FetchError, FetchObserver, Origin};
 use crate::params;
+
+/// A stalled transfer resumes only when that attempt had brought at least this much: a server
+/// that sends nothing, or a trickle, will not do better on the next try.
+const STALL_RESUME_MIN_BYTES: u64 = 1 << 20;
 
 /// What to fetch and where it lives in the cache.
 #[derive(Debug, Clone)]
@@ -28,10 +35,21 @@ pub struct Entry {
     /// Path inside the cache.
     pub rel: PathBuf,
     pub max_bytes: u64,
+    /// What the file must be to enter the cache.
+    pub content: Content,
+}
+
+/// How downloads behave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Use only cached files; never touch the network.
+    pub offline: bool,
+    pub timeouts: Timeouts,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// Where the file came from, credentials redacted.
     pub url: String,
     pub size: u64,
     pub sha256: String,
@@ -78,9 +96,10 @@ pub enum Cached {
     Corrupt(String),
 }
 
-/// Checks a cached file against its manifest. A file without a manifest was put there by
-/// hand (as the offline message asks): it is adopted, its checksum recorded from now on.
-pub fn check_cached(file: &Path, url: &str) -> Result<Cached, FetchError> {
+/// Checks a cached file against its manifest and its content. A file without a manifest was
+/// put there by hand (as the offline message asks): it is adopted if its content passes, its
+/// checksum recorded from now on.
+pub fn check_cached(file: &Path, entry: &Entry) -> Result<Cached, FetchError> {
     let meta = match std::fs::metadata(file) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Cached::Missing),
@@ -92,34 +111,43 @@ pub fn check_cached(file: &Path, url: &str) -> Result<Cached, FetchError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(FetchError::io(&mpath, e)),
     };
-    let Some(m) = manifest else {
-        if meta.len() == 0 {
-            return Ok(Cached::Corrupt("the file is empty".into()));
+    if let Some(m) = &manifest {
+        if meta.len() != m.size {
+            return Ok(Cached::Corrupt(format!(
+                "{} bytes instead of the {} downloaded",
+                meta.len(),
+                m.size
+            )));
         }
-        let m = Manifest {
-            url: url.to_owned(),
-            size: meta.len(),
-            sha256: sha256_file(file)?,
-            fetched: now_rfc3339(),
-        };
-        write_manifest(file, &m)?;
-        return Ok(Cached::Valid(m));
-    };
-    if meta.len() != m.size {
-        return Ok(Cached::Corrupt(format!(
-            "{} bytes instead of the {} downloaded",
-            meta.len(),
-            m.size
-        )));
     }
     let sha = sha256_file(file)?;
-    if sha != m.sha256 {
-        return Ok(Cached::Corrupt(format!(
-            "SHA-256 {sha} differs from the {} recorded at download",
-            m.sha256
-        )));
+    if let Some(m) = &manifest {
+        if sha != m.sha256 {
+            return Ok(Cached::Corrupt(format!(
+                "SHA-256 {sha} differs from the {} recorded at download",
+                m.sha256
+            )));
+        }
     }
-    Ok(Cached::Valid(m))
+    // Also for files whose manifest matches: an older bna cached without this check.
+    match verify::verify(file, entry.content) {
+        Ok(()) => {}
+        Err(Rejection::Io(e)) => return Err(FetchError::io(file, e)),
+        Err(r) => return Ok(Cached::Corrupt(r.to_string())),
+    }
+    match manifest {
+        Some(m) => Ok(Cached::Valid(m)),
+        None => {
+            let m = Manifest {
+                url: redact::url(&entry.url),
+                size: meta.len(),
+                sha256: sha,
+                fetched: now_rfc3339(),
+            };
+            write_manifest(file, &m)?;
+            Ok(Cached::Valid(m))
+        }
+    }
 }
 
 fn write_manifest(file: &Path, m: &Manifest) -> Result<(), FetchError> {
@@ -155,32 +183,21 @@ fn is_loopback(host: &str) -> bool {
     matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1")
 }
 
-fn agent_for(url: &str) -> ureq::Agent {
-    let loopback = url
-        .parse::<ureq::http::Uri>()
-        .ok()
-        .and_then(|u| u.host().map(is_loopback))
-        .unwrap_or(false);
-    ureq::Agent::config_builder()
-        // A redirect to plain http from a real source is refused too.
-        .https_only(!loopback)
-        .http_status_as_error(false)
-        .timeout_connect(Some(Duration::from_secs(30)))
-        // Overpass may think for minutes before the first byte.
-        .timeout_recv_response(Some(Duration::from_secs(params::OVERPASS_TIMEOUT_S + 60)))
-        .user_agent(concat!("bna/", env!("CARGO_PKG_VERSION"), " (bna fetch)"))
-        .build()
-        .into()
-}
-
 /// Does `url` exist? A HEAD request: 2xx yes, 404 no, anything else an error.
-pub fn exists(url: &str) -> Result<bool, FetchError> {
+pub fn exists(url: &str, timeouts: &Timeouts) -> Result<bool, FetchError> {
     check_url(url)?;
-    let resp = agent_for(url)
-        .head(url)
-        .call()
-        .map_err(|e| FetchError::network(url, e))?;
-    match resp.status().as_u16() {
+    let answer = http::call(url, Method::Head, timeouts).map_err(|f| match f {
+        Failure::Refused(e) => e,
+        Failure::Stalled(s) => FetchError::Network {
+            url: url.to_owned(),
+            reason: s.to_string(),
+        },
+        Failure::Broken(reason) => FetchError::Network {
+            url: url.to_owned(),
+            reason,
+        },
+    })?;
+    match answer.response.status().as_u16() {
         200..=299 => Ok(true),
         404 | 410 => Ok(false),
         s => Err(FetchError::Http {
@@ -190,20 +207,21 @@ pub fn exists(url: &str) -> Result<bool, FetchError> {
     }
 }
 
-/// The cached file for `entry`, downloading it first when it is missing or corrupt.
+/// The cached file for `entry`, downloading it first when it is missing, damaged or not
+/// what it should be.
 pub fn fetch(
     cache_root: &Path,
     entry: &Entry,
-    offline: bool,
+    opts: &Options,
     obs: &dyn FetchObserver,
 ) -> Result<PathBuf, FetchError> {
     let file = cache_root.join(&entry.rel);
-    match check_cached(&file, &entry.url)? {
+    match check_cached(&file, entry)? {
         Cached::Valid(_) => {
             obs.finished(&entry.what, &file, Origin::Cache);
             return Ok(file);
         }
-        Cached::Corrupt(reason) if offline => {
+        Cached::Corrupt(reason) if opts.offline => {
             return Err(FetchError::Corrupt {
                 path: file,
                 reason,
@@ -215,9 +233,9 @@ pub fn fetch(
                 "{}: cached file is damaged ({reason}); fetching it again",
                 file.display()
             ));
-            std::fs::remove_file(&file).map_err(|e| FetchError::io(&file, e))?;
+            discard(&file)?;
         }
-        Cached::Missing if offline => {
+        Cached::Missing if opts.offline => {
             return Err(FetchError::Offline {
                 what: entry.what.clone(),
                 path: file,
@@ -231,7 +249,7 @@ pub fn fetch(
         std::fs::create_dir_all(dir).map_err(|e| FetchError::io(dir, e))?;
     }
     let part = part_path(&file);
-    let size = transfer(entry, &part, obs).map_err(|e| match e {
+    let size = transfer(entry, &part, &file, opts, obs).map_err(|e| match e {
         FetchError::Network { url, reason } => FetchError::NetworkMissing {
             what: entry.what.clone(),
             url,
@@ -240,9 +258,14 @@ pub fn fetch(
         },
         other => other,
     })?;
+    if let Err(r) = verify::verify(&part, entry.content) {
+        // Not resumable either: the next run asks for the whole file again.
+        let _ = std::fs::remove_file(&part);
+        return Err(rejected(entry, &file, r));
+    }
     std::fs::rename(&part, &file).map_err(|e| FetchError::io(&file, e))?;
     let m = Manifest {
-        url: entry.url.clone(),
+        url: redact::url(&entry.url),
         size,
         sha256: sha256_file(&file)?,
         fetched: now_rfc3339(),
@@ -252,6 +275,31 @@ pub fn fetch(
     Ok(file)
 }
 
+/// Removes a cached file and its manifest, so that neither can be taken for the other.
+fn discard(file: &Path) -> Result<(), FetchError> {
+    for p in [manifest_path(file), file.to_path_buf()] {
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(FetchError::io(&p, e)),
+        }
+    }
+    Ok(())
+}
+
+fn rejected(entry: &Entry, file: &Path, r: Rejection) -> FetchError {
+    match r {
+        Rejection::OverpassGaveUp(remark) => FetchError::OverpassGaveUp { remark },
+        Rejection::Io(e) => FetchError::io(part_path(file), e),
+        Rejection::NotTheFile(reason) => FetchError::NotTheFile {
+            what: entry.what.clone(),
+            url: entry.url.clone(),
+            reason,
+            path: file.to_path_buf(),
+        },
+    }
+}
+
 /// Outcome of one request.
 enum Attempt {
     Done(u64),
@@ -259,16 +307,24 @@ enum Attempt {
     Interrupted(String),
     /// A failure worth retrying from where we are (connection refused, 5xx, 429).
     Retry(FetchError),
+    /// Too slow, silent or too long, after this many new bytes.
+    Stalled(Stall, u64),
 }
 
 /// Brings `part` to the complete file, resuming across interruptions. Returns its size.
-fn transfer(entry: &Entry, part: &Path, obs: &dyn FetchObserver) -> Result<u64, FetchError> {
+fn transfer(
+    entry: &Entry,
+    part: &Path,
+    file: &Path,
+    opts: &Options,
+    obs: &dyn FetchObserver,
+) -> Result<u64, FetchError> {
     let mut last = None;
     for attempt in 1..=params::FETCH_MAX_ATTEMPTS {
         if obs.is_cancelled() {
             return Err(FetchError::Cancelled);
         }
-        match one_request(entry, part, obs)? {
+        match one_request(entry, part, &opts.timeouts, obs)? {
             Attempt::Done(n) => return Ok(n),
             Attempt::Interrupted(why) => {
                 let have = std::fs::metadata(part).map(|m| m.len()).unwrap_or(0);
@@ -284,9 +340,22 @@ fn transfer(entry: &Entry, part: &Path, obs: &dyn FetchObserver) -> Result<u64, 
             Attempt::Retry(e) => {
                 obs.message(&format!("{}: {e}; retrying", entry.what));
                 last = Some(e);
-                std::thread::sleep(Duration::from_millis(
-                    params::FETCH_RETRY_BACKOFF_MS * u64::from(attempt),
-                ));
+                std::thread::sleep(opts.timeouts.retry_backoff * attempt);
+            }
+            Attempt::Stalled(stall, received) => {
+                let e = FetchError::Stalled {
+                    what: entry.what.clone(),
+                    url: entry.url.clone(),
+                    reason: stall.to_string(),
+                    path: file.to_path_buf(),
+                };
+                // A POSTed query would start over; a silent or trickling server will not
+                // do better on the next try.
+                if entry.form.is_some() || received < STALL_RESUME_MIN_BYTES {
+                    return Err(e);
+                }
+                obs.message(&format!("{}: {stall}; resuming", entry.what));
+                last = Some(e);
             }
         }
     }
@@ -307,28 +376,34 @@ fn content_range_start(resp: &ureq::http::Response<ureq::Body>) -> Option<u64> {
     range.split('-').next()?.trim().parse().ok()
 }
 
-fn one_request(entry: &Entry, part: &Path, obs: &dyn FetchObserver) -> Result<Attempt, FetchError> {
+fn one_request(
+    entry: &Entry,
+    part: &Path,
+    timeouts: &Timeouts,
+    obs: &dyn FetchObserver,
+) -> Result<Attempt, FetchError> {
     let url = &entry.url;
-    let agent = agent_for(url);
     // Only a GET can be resumed; a POSTed query is asked again from the start.
-    let have = match entry.form {
-        None => std::fs::metadata(part).map(|m| m.len()).unwrap_or(0),
-        Some(_) => 0,
+    let (have, method) = match &entry.form {
+        None => {
+            let have = std::fs::metadata(part).map(|m| m.len()).unwrap_or(0);
+            (have, Method::Get { from: have })
+        }
+        Some(form) => (0, Method::Post(form)),
     };
-    let result = match &entry.form {
-        None if have > 0 => agent
-            .get(url)
-            .header("Range", format!("bytes={have}-"))
-            .call(),
-        None => agent.get(url).call(),
-        Some(form) => agent
-            .post(url)
-            .send_form(form.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+    let answer = match http::call(url, method, timeouts) {
+        Ok(a) => a,
+        Err(Failure::Refused(e)) => return Err(e),
+        Err(Failure::Stalled(s)) => return Ok(Attempt::Stalled(s, 0)),
+        Err(Failure::Broken(reason)) => {
+            return Ok(Attempt::Retry(FetchError::Network {
+                url: url.clone(),
+                reason,
+            }))
+        }
     };
-    let resp = match result {
-        Ok(r) => r,
-        Err(e) => return Ok(Attempt::Retry(FetchError::network(url, e))),
-    };
+    let mut pace = answer.pace();
+    let resp = answer.response;
     let status = resp.status().as_u16();
     let (offset, append) = match status {
         206 if have > 0 && content_range_start(&resp) == Some(have) => (have, true),
@@ -363,7 +438,7 @@ fn one_request(entry: &Entry, part: &Path, obs: &dyn FetchObserver) -> Result<At
             limit: entry.max_bytes,
         });
     }
-    obs.started(&entry.what, url, expected, offset);
+    obs.started(&entry.what, &redact::url(url), expected, offset);
     let mut out = OpenOptions::new()
         .create(true)
         .write(true)
@@ -381,7 +456,13 @@ fn one_request(entry: &Entry, part: &Path, obs: &dyn FetchObserver) -> Result<At
         let n = match body.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
-            Err(e) => return Ok(Attempt::Interrupted(e.to_string())),
+            Err(e) => {
+                return Ok(match pace.read_failed(e) {
+                    Failure::Stalled(s) => Attempt::Stalled(s, done - offset),
+                    Failure::Broken(why) => Attempt::Interrupted(why),
+                    Failure::Refused(e) => Attempt::Interrupted(e.to_string()),
+                })
+            }
         };
         out.write_all(&buf[..n])
             .map_err(|e| FetchError::io(part, e))?;
@@ -396,6 +477,9 @@ fn one_request(entry: &Entry, part: &Path, obs: &dyn FetchObserver) -> Result<At
             });
         }
         obs.progress(done);
+        if let Err(s) = pace.arrived(n) {
+            return Ok(Attempt::Stalled(s, done - offset));
+        }
     }
     out.flush().map_err(|e| FetchError::io(part, e))?;
     match expected {

@@ -8,13 +8,17 @@
 //! files are cached or given, and a missing file is named with the place to put it.
 
 pub mod download;
+pub mod http;
 pub mod overpass;
 pub mod place;
+pub mod redact;
 pub mod sources;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 
 pub use download::Manifest;
+pub use http::Timeouts;
 pub use place::{parse_fips, parse_place, PlaceQuery};
 pub use sources::{find_state, Sources, State, TigerLayer};
 
@@ -74,6 +78,8 @@ pub struct FetchRequest {
     /// An OSM extract the user already has (PBF or XML) instead of the Overpass query.
     pub osm: Option<PathBuf>,
     pub sources: Sources,
+    /// Connect, idle and per-attempt bounds of every download.
+    pub timeouts: Timeouts,
 }
 
 impl FetchRequest {
@@ -87,6 +93,7 @@ impl FetchRequest {
             state: None,
             osm: None,
             sources: Sources::default(),
+            timeouts: Timeouts::from_env(),
         }
     }
 }
@@ -120,6 +127,7 @@ pub enum Origin {
 /// library itself never prints.
 pub trait FetchObserver: Sync {
     /// A transfer of `what` starts (or resumes at `offset`); `total` bytes when announced.
+    /// `url` has its credentials redacted.
     fn started(&self, what: &str, url: &str, total: Option<u64>, offset: u64);
     /// Bytes of the file now on disk.
     fn progress(&self, done: u64);
@@ -141,11 +149,12 @@ impl FetchObserver for Silent {
     fn message(&self, _: &str) {}
 }
 
+/// Every URL in these messages is shown with its credentials redacted (`redact`).
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error(
-        "{what}: not in the cache and offline; download {url} and put it at {}",
-        path.display()
+        "{what}: not in the cache and offline; download {} and put it at {}",
+        redact::url(url), path.display()
     )]
     Offline {
         what: String,
@@ -153,9 +162,9 @@ pub enum FetchError {
         url: String,
     },
     #[error(
-        "{what}: cannot download {url} ({reason}); when online run again, or download it by \
+        "{what}: cannot download {} ({}); when online run again, or download it by \
          hand and put it at {}",
-        path.display()
+        redact::url(url), redact::in_text(reason), path.display()
     )]
     NetworkMissing {
         what: String,
@@ -163,27 +172,73 @@ pub enum FetchError {
         reason: String,
         path: PathBuf,
     },
-    #[error("{url}: network error ({reason})")]
+    #[error(
+        "{what}: the download from {} stalled ({reason}); check the connection and run again, \
+         or download it by hand and put it at {}",
+        redact::url(url), path.display()
+    )]
+    Stalled {
+        what: String,
+        url: String,
+        reason: String,
+        path: PathBuf,
+    },
+    #[error(
+        "{what}: what {} sent is not the file ({}), so it was not kept; run again, and if it \
+         fails again log in to the network (a Wi-Fi login page or proxy may be answering) or \
+         check the base URL, or download it by hand and put it at {}",
+        redact::url(url), redact::in_text(reason), path.display()
+    )]
+    NotTheFile {
+        what: String,
+        url: String,
+        reason: String,
+        path: PathBuf,
+    },
+    #[error(
+        "the Overpass API {} on the OpenStreetMap query ({}); try a smaller area, run again \
+         later, or give a local extract with --osm",
+        overpass_failure(remark),
+        redact::in_text(remark)
+    )]
+    OverpassGaveUp { remark: String },
+    #[error("{}: network error ({})", redact::url(url), redact::in_text(reason))]
     Network { url: String, reason: String },
-    #[error("{url}: the server answered HTTP {status}")]
+    #[error("{}: the server answered HTTP {status}", redact::url(url))]
     Http { url: String, status: u16 },
-    #[error("{url}: not on the server (HTTP 404); check the base URL or the year")]
+    #[error(
+        "{}: not on the server (HTTP 404); check the base URL or the year",
+        redact::url(url)
+    )]
     NotOnServer { url: String },
-    #[error("{url}: {size} bytes is more than the {limit}-byte limit for this source")]
+    #[error(
+        "{}: {size} bytes is more than the {limit}-byte limit for this source",
+        redact::url(url)
+    )]
     TooLarge { url: String, size: u64, limit: u64 },
     #[error(
-        "{}: damaged ({reason}); delete it and run again online, or put a good copy of {url} there",
-        path.display()
+        "{}: damaged ({}); delete it and run again online, or put a good copy of {} there",
+        path.display(), redact::in_text(reason), redact::url(url)
     )]
     Corrupt {
         path: PathBuf,
         reason: String,
         url: String,
     },
-    #[error("{}: {reason}", path.display())]
-    BadAnswer { path: PathBuf, reason: String },
-    #[error("{url}: {reason}")]
+    #[error("{}: {}", redact::url(url), redact::in_text(reason))]
     BadUrl { url: String, reason: String },
+    #[error(
+        "{}: the server redirected to {}, which is not followed ({}); use a base URL that \
+         answers over https without leaving it",
+        redact::url(url),
+        redact::url(to),
+        redact::in_text(reason)
+    )]
+    BadRedirect {
+        url: String,
+        to: String,
+        reason: String,
+    },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -193,10 +248,22 @@ pub enum FetchError {
     #[error(transparent)]
     Ingest(#[from] IngestError),
     /// The request itself is wrong (unknown state, malformed FIPS, place not found).
-    #[error("{0}")]
+    #[error("{}", redact::in_text(.0))]
     Input(String),
     #[error("cancelled")]
     Cancelled,
+}
+
+/// What happened to an Overpass query, from its error remark.
+fn overpass_failure(remark: &str) -> &'static str {
+    let r = remark.to_ascii_lowercase();
+    if r.contains("timed out") || r.contains("timeout") {
+        "timed out"
+    } else if r.contains("out of memory") {
+        "ran out of memory"
+    } else {
+        "gave up"
+    }
 }
 
 impl FetchError {
@@ -207,18 +274,15 @@ impl FetchError {
         }
     }
 
-    pub(crate) fn network(url: &str, e: ureq::Error) -> Self {
-        Self::Network {
-            url: url.to_owned(),
-            reason: e.to_string(),
-        }
-    }
-
-    /// The user's mistake (exit 2) rather than the network's or the machine's.
+    /// The user's mistake (exit 2) rather than the network's or the machine's: retrying the
+    /// same request cannot help. A stalled or lying server is transient.
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            FetchError::Input(_) | FetchError::Ingest(_) | FetchError::BadUrl { .. }
+            FetchError::Input(_)
+                | FetchError::Ingest(_)
+                | FetchError::BadUrl { .. }
+                | FetchError::BadRedirect { .. }
         )
     }
 }
@@ -231,7 +295,11 @@ pub fn fetch_inputs(
 ) -> Result<FetchedInputs, FetchError> {
     std::fs::create_dir_all(&req.dir).map_err(|e| FetchError::io(&req.dir, e))?;
     let cache = &req.cache_dir;
-    let get = |entry: &download::Entry| download::fetch(cache, entry, req.offline, obs);
+    let opts = download::Options {
+        offline: req.offline,
+        timeouts: req.timeouts,
+    };
+    let get = |entry: &download::Entry| download::fetch(cache, entry, &opts, obs);
 
     // 1. The boundary, and the state it lies in.
     let (boundary, state, city_fips, place_name) = match &req.area {
@@ -283,6 +351,7 @@ pub fn fetch_inputs(
     let osm = match &req.osm {
         Some(p) => {
             std::fs::metadata(p).map_err(|e| IngestError::io(p, e))?;
+            refuse_failed_overpass_answer(p)?;
             obs.finished("OpenStreetMap extract", p, Origin::Given);
             absolute(p)?
         }
@@ -292,13 +361,8 @@ pub fn fetch_inputs(
                 FetchError::Input(format!("{}: empty boundary", boundary.display()))
             })?;
             let entry = overpass::entry(&req.sources.overpass, &overpass::query(&bbox));
+            // A failed answer (an Overpass error remark) is refused before it is cached.
             let file = get(&entry)?;
-            if let Err(e) = overpass::check_answer(&file) {
-                // A failed answer must not stay in the cache as if it were the extract.
-                let _ = std::fs::remove_file(download::manifest_path(&file));
-                let _ = std::fs::remove_file(&file);
-                return Err(e);
-            }
             link_into(&file, &req.dir)?
         }
     };
@@ -383,7 +447,7 @@ fn lodes_year_for(req: &FetchRequest, st: &State) -> Result<u16, FetchError> {
     }
     for year in (params::LODES_FIRST_YEAR..=this_year).rev() {
         let url = req.sources.lodes_wac(st, year).url;
-        match download::exists(&url) {
+        match download::exists(&url, &req.timeouts) {
             Ok(true) => return Ok(year),
             Ok(false) => {}
             // A bad base URL is the user's to fix; anything else (no network, a server error)
@@ -425,6 +489,26 @@ fn latest_cached_lodes(cache: &Path, sources: &Sources, st: &State) -> Option<u1
                 .flatten()
         })
         .max()
+}
+
+/// A given extract saved from an Overpass query that gave up is empty or partial: say so now,
+/// rather than let the analysis find "no nodes". Other problems of a given file are named by
+/// `ingest` when it is read.
+fn refuse_failed_overpass_answer(path: &Path) -> Result<(), FetchError> {
+    let head = verify::head_of(path).map_err(|e| IngestError::io(path, e))?;
+    if !head.trim_ascii_start().starts_with(b"<") {
+        return Ok(()); // a PBF
+    }
+    match overpass::check_answer(path, &head) {
+        Err(verify::Rejection::OverpassGaveUp(remark)) => Err(FetchError::Input(format!(
+            "{}: this OSM XML is an Overpass answer to a query that {} ({remark}), so it holds \
+             no usable extract; download it again for a smaller area or later, or leave out \
+             --osm",
+            path.display(),
+            overpass_failure(&remark)
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Given files are recorded with absolute paths: `inputs.json` must not depend on the

@@ -5,13 +5,14 @@
 //! destination filters can match, with the ways and nodes their geometry needs. The answer is
 //! OSM XML, which `ingest::osm::read_osm` reads as it reads a PBF.
 
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use geo::{BoundingRect, MultiPolygon, Rect};
 use sha2::{Digest, Sha256};
 
 use super::download::Entry;
-use super::FetchError;
+use super::verify::{Content, Rejection};
 use crate::params;
 
 /// Metres per degree of latitude (and of longitude at the equator), rounded down from the
@@ -69,51 +70,110 @@ pub fn entry(endpoint: &str, query: &str) -> Entry {
         form: Some(vec![("data".into(), query.to_owned())]),
         rel: PathBuf::from("osm").join(format!("overpass-{}.osm", &hash[..16])),
         max_bytes: params::FETCH_MAX_OSM_BYTES,
+        content: Content::OverpassXml,
     }
 }
 
-/// Overpass reports a query that ran out of time or memory as a `<remark>` inside a
-/// successful (200) answer with a partial extract; such a file must not be used.
-pub fn check_answer(path: &Path) -> Result<(), FetchError> {
-    use std::io::{Read, Seek, SeekFrom};
-    let io = |e| FetchError::io(path, e);
-    let mut f = std::fs::File::open(path).map_err(io)?;
-    let len = f.metadata().map_err(io)?.len();
-    let mut head = vec![0u8; 512.min(len as usize)];
-    f.read_exact(&mut head).map_err(io)?;
-    let head = String::from_utf8_lossy(&head);
-    if !head.trim_start().starts_with("<?xml") && !head.trim_start().starts_with("<osm") {
-        let first = head
-            .lines()
-            .next()
-            .unwrap_or("")
-            .chars()
-            .take(120)
-            .collect::<String>();
-        return Err(FetchError::BadAnswer {
-            path: path.to_path_buf(),
-            reason: format!("the Overpass answer is not OSM XML (it starts \"{first}\")"),
-        });
-    }
-    // The remark comes after the elements, just before `</osm>`.
-    let tail_len = 4096.min(len);
-    f.seek(SeekFrom::Start(len - tail_len)).map_err(io)?;
-    let mut tail = Vec::new();
-    f.read_to_end(&mut tail).map_err(io)?;
-    let tail = String::from_utf8_lossy(&tail);
-    if let Some(i) = tail.find("<remark>") {
-        let remark = tail[i + 8..].split("</remark>").next().unwrap_or("").trim();
-        if remark.contains("error") {
-            return Err(FetchError::BadAnswer {
-                path: path.to_path_buf(),
-                reason: format!(
-                    "the Overpass server gave up ({remark}); try again later, or give an \
-                     extract with --osm"
-                ),
-            });
+/// Checks an Overpass answer all the way through: OSM XML under an `<osm>` root, complete (an
+/// answer streamed without a length can be cut short unnoticed), and without the `<remark>`
+/// by which Overpass reports, inside a successful (200) answer, a query that ran out of time
+/// or memory. `head` is the file's first bytes, for describing what came instead.
+pub fn check_answer(path: &Path, head: &[u8]) -> Result<(), Rejection> {
+    use quick_xml::events::Event;
+    let not_osm = |why: String| Rejection::NotTheFile(format!("not OSM XML: {why}"));
+    let mut xml = quick_xml::Reader::from_reader(BufReader::new(std::fs::File::open(path)?));
+    let mut buf = Vec::new();
+    let mut depth = 0usize;
+    let mut root_seen = false;
+    let mut remark: Option<String> = None;
+    loop {
+        let event = xml.read_event_into(&mut buf).map_err(|e| match e {
+            quick_xml::Error::Io(io) => {
+                Rejection::Io(std::io::Error::new(io.kind(), io.to_string()))
+            }
+            _ if root_seen => Rejection::NotTheFile(format!(
+                "the OSM XML is cut short or damaged ({e}); the transfer may have been interrupted"
+            )),
+            _ => not_osm(super::verify::describe_start(head)),
+        })?;
+        match event {
+            Event::Start(_) | Event::Empty(_) if depth == 0 && root_seen => {
+                return Err(not_osm("more than one root element".into()));
+            }
+            Event::Start(e) if depth == 0 => {
+                if e.name().as_ref() != b"osm" {
+                    return Err(not_osm(super::verify::describe_start(head)));
+                }
+                root_seen = true;
+                depth = 1;
+            }
+            Event::Empty(e) if depth == 0 => {
+                if e.name().as_ref() != b"osm" {
+                    return Err(not_osm(super::verify::describe_start(head)));
+                }
+                root_seen = true;
+            }
+            Event::Start(e) => {
+                if depth == 1 && e.name().as_ref() == b"remark" {
+                    remark = Some(String::new());
+                }
+                depth += 1;
+            }
+            Event::End(_) => {
+                depth = depth.saturating_sub(1);
+            }
+            Event::Text(t) if remark.is_some() && depth == 2 => {
+                if let (Some(r), Ok(text)) = (remark.as_mut(), t.decode()) {
+                    r.push_str(&text);
+                }
+            }
+            Event::GeneralRef(r) if remark.is_some() && depth == 2 => {
+                let text = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string(),
+                    _ => match r.decode().as_deref() {
+                        Ok("quot") => "\"".into(),
+                        Ok("apos") => "'".into(),
+                        Ok("amp") => "&".into(),
+                        Ok("lt") => "<".into(),
+                        Ok("gt") => ">".into(),
+                        _ => String::new(),
+                    },
+                };
+                if let Some(r) = remark.as_mut() {
+                    r.push_str(&text);
+                }
+            }
+            Event::Text(t) if depth == 0 && !t.iter().all(u8::is_ascii_whitespace) => {
+                return Err(not_osm(super::verify::describe_start(head)));
+            }
+            Event::Eof => break,
+            _ => {}
         }
+        if let Some(r) = remark.as_deref().filter(|_| depth == 1) {
+            if let Some(problem) = failed_query(r) {
+                return Err(Rejection::OverpassGaveUp(problem));
+            }
+            remark = None;
+        }
+        buf.clear();
+    }
+    if !root_seen {
+        return Err(not_osm(super::verify::describe_start(head)));
+    }
+    if depth > 0 {
+        return Err(Rejection::NotTheFile(
+            "the OSM XML is cut short (no closing </osm>); the transfer may have been interrupted"
+                .into(),
+        ));
     }
     Ok(())
+}
+
+/// The remark of a query Overpass gave up on (its "runtime error"), tidied for a message;
+/// informational remarks are not failures.
+pub fn failed_query(remark: &str) -> Option<String> {
+    let remark = remark.split_whitespace().collect::<Vec<_>>().join(" ");
+    remark.contains("error").then_some(remark)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::download::Entry;
+use super::verify::Content;
 use crate::params;
 
 /// Base URLs of the sources; the defaults are the real ones.
@@ -30,8 +31,18 @@ impl Default for Sources {
     }
 }
 
+/// `rest` appended to the base URL's path; a query on the base (a mirror's `?token=`) stays
+/// at the end, where the server looks for it.
 fn join(base: &str, rest: &str) -> String {
-    format!("{}/{rest}", base.trim_end_matches('/'))
+    let (path, query) = match base.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (base, None),
+    };
+    let joined = format!("{}/{rest}", path.trim_end_matches('/'));
+    match query {
+        Some(q) => format!("{joined}?{q}"),
+        None => joined,
+    }
 }
 
 /// The TIGER layers `bna fetch` uses.
@@ -56,6 +67,7 @@ impl Sources {
             form: None,
             rel: PathBuf::from("tiger2020").join(folder).join(file),
             max_bytes: params::FETCH_MAX_TIGER_BYTES,
+            content: Content::ShapefileZip,
         }
     }
 
@@ -68,6 +80,7 @@ impl Sources {
             form: None,
             rel: PathBuf::from("lodes8").join(&st).join(file),
             max_bytes: params::FETCH_MAX_LODES_BYTES,
+            content: Content::LodesCsvGz,
         }
     }
 }
@@ -184,6 +197,14 @@ mod tests {
         assert_eq!(
             custom.tiger(TigerLayer::Places, &dc).url,
             "http://127.0.0.1:9/t/PLACE/tl_2020_11_place.zip"
+        );
+        let with_token = Sources {
+            lodes: "https://mirror/lodes/?token=t".into(),
+            ..Sources::default()
+        };
+        assert_eq!(
+            with_token.lodes_wac(&dc, 2021).url,
+            "https://mirror/lodes/dc/wac/dc_wac_S000_JT00_2021.csv.gz?token=t"
         );
     }
 }

@@ -36,22 +36,53 @@ pub struct Routes {
     pub post: Option<(String, Vec<u8>)>,
     /// path → pause after each 4 KiB of its body: a slow transfer, to watch and cancel.
     pub trickle: HashMap<String, Duration>,
+    /// path → a misbehaving answer, given to every request for it (GET, HEAD or POST).
+    pub faults: HashMap<String, Fault>,
 }
+
+/// How a server can misbehave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Headers at once, then `bytes` of the body every `every`.
+    Trickle { bytes: usize, every: Duration },
+    /// Headers and the first `after` bytes of the body, then silence, the connection open.
+    StallAfter(usize),
+    /// Reads the request and never answers, the connection open.
+    NeverAnswer,
+    /// Announces the whole length but sends `short` bytes fewer, then closes.
+    ShortBody { short: usize },
+    /// No Content-Length: the first `bytes` bytes, then the connection closes.
+    NoLength { bytes: usize },
+    /// `302 Found` to this URL.
+    Redirect(String),
+    /// `200 OK` with this body (with its true length) instead of the file.
+    Body(Vec<u8>),
+}
+
+/// How long a held connection (a stall, a silence) stays open at most.
+const HOLD: Duration = Duration::from_secs(30);
 
 pub struct Server {
     port: u16,
+    host: String,
     hits: Arc<Mutex<Vec<Hit>>>,
+    routes: Arc<Mutex<Routes>>,
     stop: Arc<AtomicBool>,
 }
 
 impl Server {
     pub fn start(routes: Routes) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on("127.0.0.1", routes)
+    }
+
+    /// A server on another loopback address (127.0.0.2 …), e.g. as a redirect target.
+    pub fn start_on(host: &str, routes: Routes) -> Self {
+        let listener = TcpListener::bind((host, 0)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let hits = Arc::new(Mutex::new(Vec::new()));
-        let routes = Mutex::new(routes);
+        let routes = Arc::new(Mutex::new(routes));
         let stop = Arc::new(AtomicBool::new(false));
-        let (h, s) = (hits.clone(), stop.clone());
+        let (h, r, s) = (hits.clone(), routes.clone(), stop.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
@@ -59,15 +90,40 @@ impl Server {
                 }
                 if let Ok(c) = conn {
                     c.set_read_timeout(Some(Duration::from_secs(10))).ok();
-                    let _ = serve(c, &h, &routes);
+                    let _ = serve(c, &h, &r);
                 }
             }
         });
-        Self { port, hits, stop }
+        Self {
+            port,
+            host: host.to_owned(),
+            hits,
+            routes,
+            stop,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("http://{}:{}{path}", self.host, self.port)
+    }
+
+    /// `path` misbehaves from now on.
+    pub fn set_fault(&self, path: &str, fault: Fault) {
+        self.routes
+            .lock()
+            .unwrap()
+            .faults
+            .insert(path.to_owned(), fault);
+    }
+
+    /// The server behaves from now on.
+    pub fn clear_faults(&self) {
+        self.routes.lock().unwrap().faults.clear();
+    }
+
+    /// Requests for `path` so far.
+    pub fn hits_on(&self, path: &str) -> usize {
+        self.hits().iter().filter(|h| h.path == path).count()
     }
 
     pub fn sources(&self) -> Sources {
@@ -87,7 +143,7 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         // Wakes the accept loop so that it sees the flag and ends.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        let _ = TcpStream::connect((self.host.as_str(), self.port));
     }
 }
 
@@ -127,6 +183,15 @@ fn serve(mut c: TcpStream, hits: &Mutex<Vec<Hit>>, routes: &Mutex<Routes>) -> st
         body: String::from_utf8_lossy(&body).into_owned(),
     });
     let mut routes = routes.lock().unwrap();
+    if let Some(fault) = routes.faults.get(&path).cloned() {
+        let content = if method == "POST" {
+            routes.post.as_ref().map(|(_, b)| b.clone())
+        } else {
+            routes.files.get(&path).cloned()
+        };
+        drop(routes);
+        return serve_fault(c, fault, content.unwrap_or_default(), &method);
+    }
     let content = if method == "POST" {
         routes
             .post
@@ -188,6 +253,87 @@ fn serve(mut c: TcpStream, hits: &Mutex<Vec<Hit>>, routes: &Mutex<Routes>) -> st
     c.shutdown(std::net::Shutdown::Both)
 }
 
+/// A misbehaving answer. Held connections get a thread of their own, so that the server
+/// keeps answering the retries meanwhile.
+fn serve_fault(
+    mut c: TcpStream,
+    fault: Fault,
+    content: Vec<u8>,
+    method: &str,
+) -> std::io::Result<()> {
+    let head = |len: Option<usize>| {
+        let len = len.map_or(String::new(), |l| format!("Content-Length: {l}\r\n"));
+        format!("HTTP/1.1 200 OK\r\n{len}Connection: close\r\n\r\n")
+    };
+    let body = method != "HEAD";
+    match fault {
+        Fault::Trickle { bytes, every } => {
+            c.write_all(head(Some(content.len())).as_bytes())?;
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                for chunk in content.chunks(bytes.max(1)) {
+                    if !body || started.elapsed() > HOLD || c.write_all(chunk).is_err() {
+                        break;
+                    }
+                    std::thread::sleep(every);
+                }
+            });
+        }
+        Fault::StallAfter(after) => {
+            c.write_all(head(Some(content.len())).as_bytes())?;
+            if body {
+                c.write_all(&content[..after.min(content.len())])?;
+            }
+            c.flush()?;
+            hold(c);
+        }
+        Fault::NeverAnswer => hold(c),
+        Fault::ShortBody { short } => {
+            c.write_all(head(Some(content.len())).as_bytes())?;
+            if body {
+                c.write_all(&content[..content.len().saturating_sub(short)])?;
+            }
+            c.flush()?;
+            c.shutdown(std::net::Shutdown::Both)?;
+        }
+        Fault::NoLength { bytes } => {
+            c.write_all(head(None).as_bytes())?;
+            if body {
+                c.write_all(&content[..bytes.min(content.len())])?;
+            }
+            c.flush()?;
+            c.shutdown(std::net::Shutdown::Both)?;
+        }
+        Fault::Redirect(to) => {
+            let answer = format!(
+                "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            c.write_all(answer.as_bytes())?;
+            c.flush()?;
+            c.shutdown(std::net::Shutdown::Both)?;
+        }
+        Fault::Body(b) => {
+            c.write_all(head(Some(b.len())).as_bytes())?;
+            if body {
+                c.write_all(&b)?;
+            }
+            c.flush()?;
+            c.shutdown(std::net::Shutdown::Both)?;
+        }
+    }
+    Ok(())
+}
+
+/// Keeps a connection open and silent until the client gives up (or `HOLD` passes).
+fn hold(c: TcpStream) {
+    std::thread::spawn(move || {
+        let mut c = c;
+        c.set_read_timeout(Some(HOLD)).ok();
+        let mut sink = [0u8; 1024];
+        while matches!(c.read(&mut sink), Ok(n) if n > 0) {}
+    });
+}
+
 // ---- real files, at the paths the real servers use ----
 
 pub const BLOCKS_PATH: &str = "/tiger/TABBLOCK20/tl_2020_11_tabblock20.zip";
@@ -209,6 +355,7 @@ pub fn dc_routes(overpass_answer: Vec<u8>) -> Routes {
         cut_once: HashMap::new(),
         post: Some(("/api/interpreter".to_owned(), overpass_answer)),
         trickle: HashMap::new(),
+        faults: HashMap::new(),
     }
 }
 
