@@ -127,6 +127,8 @@ fn settings_for(organization: &str) -> CloudSettings {
         job_definition: JOB_DEFINITION.into(),
         organization: organization.into(),
         endpoint_url: Some(emulator().endpoint.clone()),
+        // moto writes every Batch log there, whatever the job definition's awslogs-group.
+        log_group: "/aws/batch/job".into(),
         ..CloudSettings::default()
     }
 }
@@ -262,6 +264,12 @@ fn a_job_submitted_from_the_app_runs_on_batch_and_its_results_replace_the_map() 
     fill(&mut h, "Job queue", QUEUE);
     fill(&mut h, "Job definition", JOB_DEFINITION);
     fill(&mut h, "Organization", "App E2E Org");
+    // moto's log group (see `settings_for`), over the default the form starts with.
+    h.get_by_label("Log group").focus();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(2);
+    fill(&mut h, "Log group", "/aws/batch/job");
     h.get_by_label("Save").click();
     h.run_steps(2);
     h.get_by_label_contains("Saved to");

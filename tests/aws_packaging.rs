@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use bna::cloud::jobs::{retry_action, RetryAction};
+use bna::cloud::CloudSettings;
 use serde_json::Value;
 
 fn load(p: &str) -> Value {
@@ -154,4 +155,192 @@ fn dockerfile_runs_the_worker_with_spatialite() {
     assert!(d.contains("AS builder") && d.contains("FROM debian:bookworm-slim"));
     assert!(d.contains("libsqlite3-mod-spatialite"));
     assert!(d.contains(r#"ENTRYPOINT ["bna", "worker"]"#));
+}
+
+/// The statements of the job role's inline policy.
+fn job_role_statements(t: &Value) -> Vec<Value> {
+    t["Resources"]["JobRole"]["Properties"]["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap().clone())
+        .collect()
+}
+
+#[test]
+fn job_role_reaches_only_the_bna_prefix_of_the_bucket() {
+    let t = load("packaging/aws/cloudformation.json");
+    let prefix = CloudSettings::default().prefix;
+    assert_eq!(prefix, "bna", "the template scopes the job role to bna/");
+    let statements = job_role_statements(&t);
+    assert!(!statements.is_empty());
+    let mut object_access = 0;
+    let mut listing = 0;
+    for st in &statements {
+        assert_eq!(st["Effect"], "Allow", "{st}");
+        let actions: Vec<&str> = match &st["Action"] {
+            Value::String(a) => vec![a.as_str()],
+            Value::Array(a) => a.iter().map(|v| v.as_str().unwrap()).collect(),
+            other => panic!("Action {other}"),
+        };
+        for a in &actions {
+            assert!(!a.contains('*'), "wildcard action {a} in {st}");
+            assert!(a.starts_with("s3:"), "{a}");
+        }
+        if actions.contains(&"s3:ListBucket") {
+            assert_eq!(actions, ["s3:ListBucket"], "{st}");
+            assert_eq!(
+                st["Resource"],
+                serde_json::json!({ "Fn::GetAtt": ["ResultsBucket", "Arn"] })
+            );
+            assert_eq!(
+                st["Condition"]["StringLike"]["s3:prefix"],
+                serde_json::json!([format!("{prefix}/*")]),
+                "listing must be limited to {prefix}/: {st}"
+            );
+            listing += 1;
+        } else {
+            assert_eq!(
+                st["Resource"],
+                serde_json::json!({ "Fn::Sub": format!("${{ResultsBucket.Arn}}/{prefix}/*") }),
+                "object access must be limited to {prefix}/: {st}"
+            );
+            object_access += 1;
+        }
+    }
+    assert_eq!((object_access, listing), (1, 1), "{statements:?}");
+}
+
+#[test]
+fn default_log_group_is_the_one_the_job_definition_writes_to() {
+    let jd = load("packaging/aws/job-definition.json");
+    let t = load("packaging/aws/cloudformation.json");
+    let group = jd["containerProperties"]["logConfiguration"]["options"]["awslogs-group"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(CloudSettings::default().log_group, group);
+    assert_eq!(
+        t["Resources"]["LogGroup"]["Properties"]["LogGroupName"],
+        group.as_str()
+    );
+}
+
+/// The "Deploying to AWS Batch" section of the README.
+fn readme_aws_section() -> String {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme
+        .find("## Deploying to AWS Batch")
+        .expect("README has a Deploying to AWS Batch section");
+    let rest = &readme[start + 3..];
+    let end = rest.find("\n## ").unwrap_or(rest.len());
+    rest[..end].to_string()
+}
+
+/// `aws.batch.submit_job()` → "batch:SubmitJob": every AWS operation the code calls.
+fn iam_actions_called_by_the_code() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cloud");
+    let mut actions = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        for (client, service) in [(".batch.", "batch"), (".logs.", "logs"), (".s3.", "s3")] {
+            for (i, _) in flat.match_indices(client) {
+                let tail = &flat[i + client.len()..];
+                let Some(op) = tail.split("()").next() else {
+                    continue;
+                };
+                if op.is_empty()
+                    || !op
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
+                {
+                    continue;
+                }
+                let camel: String = op
+                    .split('_')
+                    .map(|w| {
+                        let mut c = w.chars();
+                        c.next()
+                            .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                // S3's IAM names differ from its API names here.
+                let action = match camel.as_str() {
+                    "ListObjectsV2" => "ListBucket".to_string(),
+                    _ => camel,
+                };
+                actions.push(format!("{service}:{action}"));
+            }
+        }
+        if flat.contains(".tags(\"bna:organization\"") {
+            actions.push("batch:TagResource".into());
+        }
+    }
+    actions.sort();
+    actions.dedup();
+    actions
+}
+
+#[test]
+fn readme_lists_the_permissions_the_code_needs_and_the_real_stack_outputs() {
+    let section = readme_aws_section();
+    let actions = iam_actions_called_by_the_code();
+    for must in [
+        "batch:SubmitJob",
+        "batch:DescribeJobs",
+        "batch:TerminateJob",
+        "batch:ListJobs",
+        "logs:GetLogEvents",
+        "s3:PutObject",
+        "s3:GetObject",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == must),
+            "scan missed {must}: {actions:?}"
+        );
+    }
+    for a in &actions {
+        assert!(
+            section.contains(a.as_str()),
+            "README does not list {a} (called by src/cloud)"
+        );
+    }
+
+    let t = load("packaging/aws/cloudformation.json");
+    let outputs = t["Outputs"].as_object().unwrap();
+    let mut used = 0;
+    for (i, _) in section.match_indices("$(out ") {
+        let name: String = section[i + 6..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        assert!(
+            outputs.contains_key(&name),
+            "README reads a stack output {name} the template lacks"
+        );
+        used += 1;
+    }
+    assert!(used >= 4, "README reads {used} stack outputs");
+    for (flag, output) in [
+        ("--queue", "JobQueue"),
+        ("--bucket", "Bucket"),
+        ("--region", "Region"),
+        ("--log-group", "LogGroup"),
+    ] {
+        assert!(
+            section.contains(&format!("{flag} \"$(out {output})\"")),
+            "README's configure example must pass {flag} the {output} output"
+        );
+    }
+    for step in [
+        "aws ecr create-repository",
+        "docker login",
+        "--profile",
+        "run_moto.py",
+    ] {
+        assert!(section.contains(step), "README lacks {step}");
+    }
 }

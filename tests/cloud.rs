@@ -4,10 +4,17 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 #[path = "support/aws_emulator.rs"]
 mod aws_emulator;
-use aws_emulator::{bna_bin, emulator, helsinki, repo, BUCKET, JOB_DEFINITION, QUEUE};
+#[path = "support/fake_aws.rs"]
+mod fake_aws;
+use aws_emulator::{
+    bna_bin, emulator, helsinki, http_get, http_put, repo, BUCKET, JOB_DEFINITION, QUEUE,
+};
+use bna::cloud::{record, Backend, JobRecord, JobState};
+use fake_aws::{FakeAws, Request, Response};
 
 /// A scratch folder with a cloud settings file for `organization`.
 struct Ctx {
@@ -16,9 +23,29 @@ struct Ctx {
     endpoint: String,
 }
 
+/// Environment variables that must not leak from the machine running the tests into bna.
+const AWS_ENV: [&str; 8] = [
+    "AWS_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_MAX_ATTEMPTS",
+];
+
 impl Ctx {
+    /// Against the shared moto server. moto writes every Batch log to `/aws/batch/job`
+    /// whatever the job definition says, so the log group is set to that.
     fn new(organization: &str) -> Ctx {
-        let emu = emulator();
+        let ctx = Ctx::at(organization, &emulator().endpoint);
+        ctx.set("log_group", "/aws/batch/job".into());
+        ctx
+    }
+
+    /// Settings pointing at `endpoint`, without starting the emulator.
+    fn at(organization: &str, endpoint: &str) -> Ctx {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("cloud.json");
         std::fs::write(
@@ -29,8 +56,7 @@ impl Ctx {
                 "job_queue": QUEUE,
                 "job_definition": JOB_DEFINITION,
                 "organization": organization,
-                "log_group": "/aws/batch/job",
-                "endpoint_url": emu.endpoint,
+                "endpoint_url": endpoint,
             })
             .to_string(),
         )
@@ -38,26 +64,67 @@ impl Ctx {
         Ctx {
             dir,
             config,
-            endpoint: emu.endpoint.clone(),
+            endpoint: endpoint.into(),
         }
+    }
+
+    /// Changes one field of the settings file.
+    fn set(&self, key: &str, value: serde_json::Value) {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&self.config).unwrap()).unwrap();
+        v[key] = value;
+        std::fs::write(&self.config, v.to_string()).unwrap();
     }
 
     fn path(&self, p: &str) -> PathBuf {
         self.dir.path().join(p)
     }
 
-    fn bna(&self, args: &[&str]) -> Output {
-        Command::new(bna_bin())
-            .args(args)
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bna_bin());
+        for v in AWS_ENV {
+            c.env_remove(v);
+        }
+        c.args(args)
             .env("BNA_CLOUD_CONFIG", &self.config)
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_ENDPOINT_URL")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run bna")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn bna(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run bna")
+    }
+
+    /// A project holding one recorded AWS job, as `bna batch submit` leaves it.
+    fn project_with_job(&self, name: &str, job_id: &str) -> PathBuf {
+        let path = self.path(name);
+        let project = bna::store::Project::create_or_open(&path).unwrap();
+        let base = format!("s3://{BUCKET}/bna/test/bna--test--1");
+        record::save(
+            &project,
+            &JobRecord {
+                job_id: job_id.into(),
+                backend: Backend::Aws,
+                organization: "Test".into(),
+                job_name: "bna--test--1".into(),
+                region: Some("us-east-1".into()),
+                job_queue: Some(QUEUE.into()),
+                submitted_at: "2026-01-01T00:00:00Z".into(),
+                input_uri: format!("{base}/input"),
+                output_uri: format!("{base}/output"),
+                state: JobState::Running,
+                status_reason: None,
+                exit_code: None,
+                timeline: Vec::new(),
+                superseded_by: None,
+                fetched_at: None,
+            },
+        )
+        .unwrap();
+        path
     }
 
     fn bna_ok(&self, args: &[&str]) -> String {
@@ -162,12 +229,21 @@ fn end_to_end_submit_run_fetch_matches_local_scores() {
         "{st:#}"
     );
 
-    // The worker's own log lines, through CloudWatch Logs.
+    // The worker's own log lines, through CloudWatch Logs (moto's float timestamps and all).
     let logs = ctx.bna_ok(&["batch", "logs", project.to_str().unwrap()]);
     assert!(
         logs.contains("bna worker: stage connectivity finished"),
         "{logs}"
     );
+    // A log group that is not the job's: said, not an empty success.
+    ctx.set("log_group", "/aws/batch/bna".into());
+    let wrong_group = ctx.bna(&["batch", "logs", project.to_str().unwrap()]);
+    let e = one_line_error(&wrong_group, 2);
+    assert!(
+        e.contains("/aws/batch/bna") && e.contains("--log-group"),
+        "{e}"
+    );
+    ctx.set("log_group", "/aws/batch/job".into());
 
     let exports = ctx.path("exports");
     let fetched = ctx.bna_ok(&[
@@ -186,7 +262,24 @@ fn end_to_end_submit_run_fetch_matches_local_scores() {
     let cloud = scores_json(|a| ctx.bna_ok(a), &project);
     assert!(cloud.as_array().is_some_and(|a| !a.is_empty()), "{cloud}");
     assert_eq!(cloud, local_scores(&ctx), "cloud and local scores differ");
-    let _ = &ctx.endpoint;
+
+    // Provenance names the files the user gave, not the worker's scratch copies.
+    let conn = rusqlite::Connection::open(&project).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT role, path FROM bna_inputs ORDER BY role")
+        .unwrap();
+    let inputs: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        inputs,
+        [
+            ("boundary".to_string(), b.display().to_string()),
+            ("osm".to_string(), o.display().to_string())
+        ]
+    );
 }
 
 #[test]
@@ -279,9 +372,37 @@ fn a_fresh_process_reattaches_from_the_project_record() {
     .unwrap();
     assert_eq!(st["job_id"], job.as_str());
     assert!(!st["timeline"].as_array().unwrap().is_empty());
-    ctx.bna_ok(&["batch", "cancel", project.to_str().unwrap()]);
+    let p = project.to_str().unwrap();
+    let out = ctx.bna_ok(&["batch", "cancel", p]);
+    assert!(
+        out.contains(&format!("asked AWS Batch to terminate job {job}")),
+        "{out}"
+    );
     let st = ctx.wait(&project, &job);
     assert_eq!(st["state"], "FAILED", "{st:#}");
+
+    // What an ended job allows, each said in one line with exit 2.
+    let cases = [
+        (
+            vec!["batch", "fetch", p],
+            "ended without results (FAILED: cancelled by the user",
+        ),
+        (
+            vec!["batch", "cancel", p],
+            "has already ended (FAILED); there is nothing to cancel",
+        ),
+    ];
+    for (args, needle) in cases {
+        let e = one_line_error(&ctx.bna(&args), 2);
+        assert!(
+            e.contains(needle) && !e.contains("has not finished"),
+            "{args:?}: {e}"
+        );
+    }
+    // A killed worker's unfinished stage is not "running".
+    let human = ctx.bna_ok(&["batch", "status", p]);
+    assert!(!human.contains(" running ("), "{human}");
+    assert_ne!(st["progress"]["state"], "running", "{st:#}");
 }
 
 #[test]
@@ -321,4 +442,484 @@ fn local_stand_in_runs_the_worker_path_without_aws() {
     assert_eq!(st["progress"]["state"], "succeeded");
     assert!(st["output_uri"].as_str().unwrap().starts_with("file:///"));
     assert_eq!(scores_json(|a| ctx.bna_ok(a), &project), local_scores(&ctx));
+}
+
+/// The one line of a failed command: exit `code`, "error: …" on stderr, short, and none of
+/// the SDK's debug text.
+fn one_line_error(o: &Output, code: i32) -> String {
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(code), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    let last = lines.last().copied().unwrap_or_default();
+    assert!(
+        lines.iter().filter(|l| l.starts_with("error:")).count() == 1 && last.starts_with("error:"),
+        "not one error line:\n{err}"
+    );
+    assert!(last.len() < 450, "{} bytes: {last}", last.len());
+    for dump in [
+        "DispatchFailure",
+        "ServiceError",
+        "HTTP/1.1",
+        "x-amz",
+        "ProfileFile",
+        "source:",
+        "{ ",
+    ] {
+        assert!(!last.contains(dump), "debug text {dump:?} in: {last}");
+    }
+    last.to_string()
+}
+
+/// Runs `cmd`, killing it (and failing) if it is still running after `limit`: a test of
+/// hangs must not hang itself.
+fn output_within(cmd: &mut Command, limit: Duration) -> Result<Output, String> {
+    let t0 = std::time::Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    while child.try_wait().unwrap().is_none() {
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("still ran after {limit:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(child.wait_with_output().unwrap())
+}
+
+fn s3_missing(_: &Request) -> Option<Response> {
+    Some(Response::s3_error(
+        404,
+        "NoSuchKey",
+        "The specified key does not exist.",
+    ))
+}
+
+#[test]
+fn a_silent_endpoint_cannot_hang_any_batch_command() {
+    // Accepts every connection, reads the request, never answers.
+    let fake = FakeAws::start(|_| None);
+    let ctx = Ctx::at("Silent Org", &fake.endpoint);
+    let project = ctx.project_with_job("silent.bna", "job-silent");
+    let p = project.to_str().unwrap().to_string();
+    let (b, o) = helsinki();
+    let new = ctx.path("new.bna");
+    // (command, most seconds it may take, what its one line says)
+    let cases: Vec<(Vec<String>, u64, &str)> = vec![
+        (
+            vec!["batch".into(), "status".into(), p.clone()],
+            100,
+            "did not answer in time",
+        ),
+        (
+            [
+                "batch",
+                "status",
+                &p,
+                "--wait",
+                "--timeout",
+                "10",
+                "--interval",
+                "1",
+            ]
+            .map(String::from)
+            .to_vec(),
+            40,
+            "within 10 s (--timeout)",
+        ),
+        (
+            [
+                "batch",
+                "submit",
+                "--boundary",
+                b.to_str().unwrap(),
+                "--osm",
+                o.to_str().unwrap(),
+                "--population",
+                "synthetic",
+                "--out",
+                new.to_str().unwrap(),
+            ]
+            .map(String::from)
+            .to_vec(),
+            150,
+            "did not answer in time",
+        ),
+    ];
+    let runs: Vec<_> = cases
+        .into_iter()
+        .map(|(args, limit, needle)| {
+            let mut cmd = ctx.command(&args.iter().map(String::as_str).collect::<Vec<_>>());
+            std::thread::spawn(move || {
+                let out = output_within(&mut cmd, Duration::from_secs(limit));
+                (args, needle, out)
+            })
+        })
+        .collect();
+    for run in runs {
+        let (args, needle, out) = run.join().unwrap();
+        let out = out.unwrap_or_else(|hung| panic!("{args:?} {hung} against a silent endpoint"));
+        let e = one_line_error(&out, 1);
+        assert!(e.contains(needle), "{args:?}: {e}");
+    }
+    assert!(!fake.requests.lock().unwrap().is_empty());
+}
+
+#[test]
+fn credential_problems_are_one_sentence_naming_the_fix() {
+    fn rejecting_s3(code: &'static str) -> impl Fn(&Request) -> Option<Response> {
+        move |_| {
+            Some(Response::s3_error(
+                403,
+                code,
+                "The request signature we calculated does not match.",
+            ))
+        }
+    }
+    fn rejecting_batch(code: &'static str) -> impl Fn(&Request) -> Option<Response> {
+        move |r| match r.method.as_str() {
+            "GET" => s3_missing(r),
+            _ => Some(Response::json_error(
+                403,
+                code,
+                "The security token included in the request is invalid.",
+            )),
+        }
+    }
+    let no_aws_files = [
+        ("HOME", "/nonexistent-home"),
+        ("AWS_CONFIG_FILE", "/nonexistent/config"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
+    ];
+    type Route = Box<dyn Fn(&Request) -> Option<Response> + Send + Sync>;
+    struct Case {
+        name: &'static str,
+        command: &'static str,
+        /// Environment keys are removed and AWS files hidden when false.
+        keys: bool,
+        extra_env: Vec<(&'static str, &'static str)>,
+        settings_profile: Option<&'static str>,
+        route: Route,
+        needles: Vec<&'static str>,
+    }
+    let cases = vec![
+        Case {
+            name: "no credentials at all",
+            command: "submit",
+            keys: false,
+            extra_env: vec![],
+            settings_profile: None,
+            route: Box::new(|_| None),
+            needles: vec!["no AWS credentials found", "AWS_ACCESS_KEY_ID", "--profile"],
+        },
+        Case {
+            name: "missing profile given with --profile",
+            command: "status --profile nosuch",
+            keys: false,
+            extra_env: vec![],
+            settings_profile: None,
+            route: Box::new(|_| None),
+            needles: vec![
+                "AWS profile \"nosuch\" (--profile) is not defined in /nonexistent/config (AWS_CONFIG_FILE)",
+                "aws configure --profile nosuch",
+            ],
+        },
+        Case {
+            name: "missing profile from the settings",
+            command: "logs",
+            keys: false,
+            extra_env: vec![],
+            settings_profile: Some("gone"),
+            route: Box::new(|_| None),
+            needles: vec!["AWS profile \"gone\" (the profile setting in ", "cloud.json)"],
+        },
+        Case {
+            name: "missing profile from AWS_PROFILE",
+            command: "cancel",
+            keys: false,
+            extra_env: vec![("AWS_PROFILE", "absent")],
+            settings_profile: None,
+            route: Box::new(|_| None),
+            needles: vec!["AWS profile \"absent\" (AWS_PROFILE) is not defined"],
+        },
+        Case {
+            name: "keys rejected by S3",
+            command: "submit",
+            keys: true,
+            extra_env: vec![],
+            settings_profile: None,
+            route: Box::new(rejecting_s3("SignatureDoesNotMatch")),
+            needles: vec![
+                "AWS rejected the credentials of the AWS_ACCESS_KEY_ID environment variable (SignatureDoesNotMatch)",
+            ],
+        },
+        Case {
+            name: "keys rejected by Batch",
+            command: "status",
+            keys: true,
+            extra_env: vec![],
+            settings_profile: None,
+            route: Box::new(rejecting_batch("UnrecognizedClientException")),
+            needles: vec!["DescribeJobs job-1: AWS rejected the credentials", "UnrecognizedClientException"],
+        },
+        Case {
+            name: "token rejected",
+            command: "cancel --profile ignored-when-keys-are-set",
+            keys: true,
+            extra_env: vec![],
+            settings_profile: None,
+            route: Box::new(rejecting_batch("InvalidClientTokenId")),
+            needles: vec!["rejected the credentials", "(InvalidClientTokenId)"],
+        },
+        Case {
+            name: "permission missing",
+            command: "fetch",
+            keys: true,
+            extra_env: vec![],
+            settings_profile: None,
+            route: Box::new(rejecting_s3("AccessDenied")),
+            needles: vec!["lacks the permission for this (AccessDenied)", "README"],
+        },
+    ];
+    let (b, o) = helsinki();
+    for case in cases {
+        let fake = FakeAws::start(case.route);
+        let ctx = Ctx::at("Credential Org", &fake.endpoint);
+        if let Some(p) = case.settings_profile {
+            ctx.set("profile", p.into());
+        }
+        let project = ctx.project_with_job("c.bna", "job-1");
+        let mut args: Vec<String> = vec!["batch".into()];
+        let mut words = case.command.split_whitespace().map(String::from);
+        let sub = words.next().unwrap();
+        args.push(sub.clone());
+        if sub == "submit" {
+            for a in [
+                "--boundary",
+                b.to_str().unwrap(),
+                "--osm",
+                o.to_str().unwrap(),
+            ] {
+                args.push(a.into());
+            }
+            args.extend(["--out".into(), ctx.path("new.bna").display().to_string()]);
+        } else {
+            args.push(project.display().to_string());
+        }
+        args.extend(words);
+        let mut cmd = ctx.command(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        if !case.keys {
+            // Nothing from this machine: no keys, no profiles, no instance role.
+            cmd.env_clear()
+                .env("BNA_CLOUD_CONFIG", &ctx.config)
+                .env("AWS_EC2_METADATA_DISABLED", "true");
+            for (k, v) in no_aws_files {
+                cmd.env(k, v);
+            }
+        }
+        for (k, v) in &case.extra_env {
+            cmd.env(k, v);
+        }
+        let t0 = std::time::Instant::now();
+        let out = cmd.output().unwrap();
+        let e = one_line_error(&out, 1);
+        for n in &case.needles {
+            assert!(e.contains(n), "{}: {n:?} missing in: {e}", case.name);
+        }
+        assert!(
+            t0.elapsed().as_secs() < 30,
+            "{}: took {:?}",
+            case.name,
+            t0.elapsed()
+        );
+    }
+}
+
+#[test]
+fn logs_say_why_they_are_empty_and_read_float_timestamps() {
+    fn describe(status: &str, stream: Option<&str>) -> String {
+        let container = stream
+            .map(|s| format!(r#","container":{{"logStreamName":"{s}"}}"#))
+            .unwrap_or_default();
+        format!(
+            r#"{{"jobs":[{{"jobId":"job-1","jobName":"bna--test--1","jobQueue":"q","jobDefinition":"d","status":"{status}","startedAt":1700000000000{container}}}]}}"#
+        )
+    }
+    struct Case {
+        state: &'static str,
+        stream: Option<&'static str>,
+        /// GetLogEvents' answer (None: never asked).
+        events: Option<Response>,
+        stdout: &'static str,
+        stderr: &'static str,
+        code: i32,
+    }
+    let stream = Some("bna-worker/default/abc");
+    let cases = [
+        Case {
+            state: "RUNNABLE",
+            stream: None,
+            events: None,
+            stdout: "",
+            stderr: "has no log yet: it is RUNNABLE",
+            code: 0,
+        },
+        Case {
+            state: "FAILED",
+            stream: None,
+            events: None,
+            stdout: "",
+            stderr: "before its container started, so it has no log",
+            code: 0,
+        },
+        Case {
+            state: "SUCCEEDED",
+            stream,
+            events: Some(Response::json_error(
+                400,
+                "ResourceNotFoundException",
+                "The specified log stream does not exist.",
+            )),
+            stdout: "",
+            stderr: "log group /aws/batch/bna has no stream bna-worker/default/abc",
+            code: 2,
+        },
+        Case {
+            state: "SUCCEEDED",
+            stream,
+            events: Some(Response::json(
+                200,
+                r#"{"events":[{"timestamp":1795358358367.879,"message":"bna worker: stage osm finished","ingestionTime":1795358358368.5}],"nextForwardToken":"f/1","nextBackwardToken":"b/1"}"#,
+            )),
+            stdout: "bna worker: stage osm finished",
+            stderr: "",
+            code: 0,
+        },
+    ];
+    for Case {
+        state,
+        stream,
+        events,
+        stdout,
+        stderr,
+        code,
+    } in cases
+    {
+        let answer = describe(state, stream);
+        let fake =
+            FakeAws::start(
+                move |r| match (r.method.as_str(), r.path.as_str(), r.target()) {
+                    ("GET", _, _) => s3_missing(r),
+                    (_, "/v1/describejobs", _) => Some(Response::json(200, &answer)),
+                    (_, "/v1/listjobs", _) => Some(Response::json(200, r#"{"jobSummaryList":[]}"#)),
+                    (_, _, Some("GetLogEvents")) => events.clone(),
+                    _ => Some(Response::json_error(400, "UnknownOperation", "not faked")),
+                },
+            );
+        // The default log group: the one the shipped job definition writes to.
+        let ctx = Ctx::at("Log Org", &fake.endpoint);
+        let project = ctx.project_with_job("l.bna", "job-1");
+        let o = ctx.bna(&["batch", "logs", project.to_str().unwrap()]);
+        let (out, err) = (
+            String::from_utf8_lossy(&o.stdout).to_string(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        );
+        assert_eq!(o.status.code(), Some(code), "{state}: {out}{err}");
+        assert!(
+            out.contains(stdout) && (!stdout.is_empty() || out.is_empty()),
+            "{state}: {out}"
+        );
+        assert!(err.contains(stderr), "{state}: {err}");
+        if code == 2 {
+            let e = one_line_error(&o, 2);
+            assert!(e.contains("--log-group"), "{e}");
+        }
+    }
+}
+
+#[test]
+fn a_failed_submission_leaves_nothing_in_the_bucket() {
+    let (b, o) = helsinki();
+    for (setting, wrong, org) in [
+        ("job_queue", "no-such-queue", "Cleanup Queue Org"),
+        (
+            "job_definition",
+            "no-such-definition",
+            "Cleanup Definition Org",
+        ),
+    ] {
+        let ctx = Ctx::new(org);
+        ctx.set(setting, wrong.into());
+        let project = ctx.path("p.bna");
+        // The organization's other files, which the clean-up must leave alone.
+        let slug = org.to_lowercase().replace(' ', "-");
+        let control = format!("bna/{slug}/older-job/output/progress.json");
+        assert!(http_put(
+            &ctx.endpoint,
+            &format!("/{BUCKET}/{control}"),
+            "{}"
+        ));
+        let out = ctx.bna(&[
+            "batch",
+            "submit",
+            "--boundary",
+            b.to_str().unwrap(),
+            "--osm",
+            o.to_str().unwrap(),
+            "--out",
+            project.to_str().unwrap(),
+        ]);
+        let e = one_line_error(&out, 2);
+        assert!(
+            e.contains(wrong) && e.contains("check the job_queue and job_definition settings"),
+            "{e}"
+        );
+        let listing = http_get(
+            &ctx.endpoint,
+            &format!("/{BUCKET}?list-type=2&prefix=bna/{slug}/"),
+        );
+        assert!(listing.contains("ListBucketResult"), "{listing}");
+        let keys: Vec<&str> = listing
+            .split("<Key>")
+            .skip(1)
+            .filter_map(|k| k.split("</Key>").next())
+            .collect();
+        assert_eq!(keys, [control.as_str()], "{setting}: uploads left behind");
+        // Nor an empty project the submission created.
+        assert!(
+            !project.exists(),
+            "{setting}: {} left behind",
+            project.display()
+        );
+    }
+}
+
+#[test]
+fn a_missing_project_and_a_project_without_a_job_are_both_bad_input() {
+    let fake = FakeAws::start(|_| {
+        Some(Response::json_error(
+            500,
+            "NotExpected",
+            "no call should reach AWS",
+        ))
+    });
+    let ctx = Ctx::at("Nothing Org", &fake.endpoint);
+    let empty = ctx.path("empty.bna");
+    drop(bna::store::Project::create_or_open(&empty).unwrap());
+    let missing = ctx.path("missing.bna");
+    for command in ["status", "logs", "cancel", "fetch"] {
+        for (project, needle) in [
+            (&missing, "no such project"),
+            (&empty, "no cloud job recorded in this project"),
+        ] {
+            let o = ctx.bna(&["batch", command, project.to_str().unwrap()]);
+            let e = one_line_error(&o, 2);
+            assert!(e.contains(needle), "{command} {}: {e}", project.display());
+        }
+        assert!(!missing.exists(), "{command} created the missing project");
+    }
+    assert!(fake.requests.lock().unwrap().is_empty());
 }

@@ -514,6 +514,11 @@ pub fn progress_line(p: &Progress) -> Option<String> {
             last.stage,
             p.stages.len()
         ),
+        RunState::Interrupted => format!(
+            "Worker was stopped in stage {} ({} of {n}) when the job ended",
+            last.stage,
+            p.stages.len()
+        ),
         RunState::Running if last.finished => format!(
             "Worker: stage {} finished ({} of {n})",
             last.stage,
@@ -692,6 +697,15 @@ mod tests {
             (
                 progress(RunState::Succeeded, &[("a", true); 8], 0, 0),
                 Some("Worker finished all 8 stages"),
+            ),
+            (
+                progress(
+                    RunState::Interrupted,
+                    &[("boundary", true), ("osm", false)],
+                    0,
+                    0,
+                ),
+                Some("Worker was stopped in stage osm (2 of 8) when the job ended"),
             ),
         ];
         for (p, want) in cases {

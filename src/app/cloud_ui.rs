@@ -487,7 +487,7 @@ impl BnaApp {
                         text_row(ui, "Job queue", &mut f.job_queue, "");
                         text_row(ui, "Job definition", &mut f.job_definition, "");
                         text_row(ui, "Organization", &mut f.organization, "one active job per organization");
-                        text_row(ui, "Log group", &mut f.log_group, "/aws/batch/job");
+                        text_row(ui, "Log group", &mut f.log_group, "/aws/batch/bna");
                     });
                 ui.add_space(4.0);
                 match &self.cloud.settings_message {

@@ -1,11 +1,12 @@
 //! `bna batch …` (AWS Batch offload) and `bna worker` (what runs in the container).
 
+use super::out::{errln, outln};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use bna::cloud::bundle::{Download, DownloadArea, DownloadSources, JobInputs};
-use bna::cloud::{self, record, Backend, CloudClient, CloudSettings, JobStatus};
+use bna::cloud::{self, record, Backend, CloudClient, CloudError, CloudSettings, JobStatus};
+use bna::pipeline;
 use bna::store::Project;
 use clap::Subcommand;
 
@@ -19,6 +20,14 @@ pub struct WorkerArgs {
     /// Output prefix for progress.json, result.bna and exports.
     #[arg(long)]
     output: String,
+}
+
+/// Options every command that talks to AWS takes.
+#[derive(clap::Args)]
+pub struct AwsArgs {
+    /// AWS named profile for this command (wins over the saved one and AWS_PROFILE).
+    #[arg(long)]
+    profile: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -38,6 +47,8 @@ pub enum BatchCommand {
         /// Organization for --local runs (default: the configured one, else "local").
         #[arg(long)]
         organization: Option<String>,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// Re-attach to the project's latest job and show its state.
     Status {
@@ -47,7 +58,7 @@ pub enum BatchCommand {
         /// Poll until the job succeeds or fails.
         #[arg(long)]
         wait: bool,
-        /// Give up waiting after this many seconds.
+        /// With --wait: give up after this many seconds, however slow AWS is to answer.
         #[arg(long, default_value_t = 24 * 3600)]
         timeout: u64,
         /// Seconds between polls.
@@ -55,6 +66,8 @@ pub enum BatchCommand {
         interval: u64,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// Print the job's CloudWatch log.
     Logs {
@@ -64,12 +77,16 @@ pub enum BatchCommand {
         /// Keep printing new lines until the job ends.
         #[arg(long)]
         follow: bool,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
-    /// Terminate the project's latest job.
+    /// Terminate the project's latest job (refused when it has already ended).
     Cancel {
         project: PathBuf,
         #[arg(long)]
         job: Option<String>,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// Import the job's results into the project (and its GeoJSON exports into --exports).
     Fetch {
@@ -78,6 +95,8 @@ pub enum BatchCommand {
         job: Option<String>,
         #[arg(long)]
         exports: Option<PathBuf>,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
 }
 
@@ -136,7 +155,8 @@ impl DownloadArgs {
 pub struct ConfigureArgs {
     #[arg(long)]
     region: Option<String>,
-    /// AWS named profile (credentials stay in ~/.aws).
+    /// AWS named profile to save (credentials stay in ~/.aws); "" clears it. Every other
+    /// batch command also takes --profile for one run.
     #[arg(long)]
     profile: Option<String>,
     #[arg(long)]
@@ -169,7 +189,8 @@ pub fn run(cmd: BatchCommand) -> anyhow::Result<()> {
             download,
             local,
             organization,
-        } => submit(analysis, download, local, organization),
+            aws,
+        } => submit(analysis, download, local, organization, aws),
         BatchCommand::Status {
             project,
             job,
@@ -177,41 +198,57 @@ pub fn run(cmd: BatchCommand) -> anyhow::Result<()> {
             timeout,
             interval,
             json,
-        } => status(&project, job.as_deref(), wait, timeout, interval, json),
+            aws,
+        } => {
+            let poll = Poll {
+                wait,
+                timeout,
+                interval,
+                json,
+            };
+            status(&project, job.as_deref(), poll, aws)
+        }
         BatchCommand::Logs {
             project,
             job,
             follow,
-        } => logs(&project, job.as_deref(), follow),
-        BatchCommand::Cancel { project, job } => {
-            let s = client_for(&project, job.as_deref())?.cancel(&project, job.as_deref())?;
-            println!("terminated job {} ({})", s.job_id, s.state);
+            aws,
+        } => logs(&project, job.as_deref(), follow, aws),
+        BatchCommand::Cancel { project, job, aws } => {
+            let s = client_for(&project, job.as_deref(), aws)?.cancel(&project, job.as_deref())?;
+            outln!(
+                "asked AWS Batch to terminate job {} (now {}); follow it with `bna batch status {} --wait`",
+                s.job_id,
+                s.state,
+                project.display()
+            );
             Ok(())
         }
         BatchCommand::Fetch {
             project,
             job,
             exports,
+            aws,
         } => {
-            let f = client_for(&project, job.as_deref())?.fetch_results(
+            let f = client_for(&project, job.as_deref(), aws)?.fetch_results(
                 &project,
                 job.as_deref(),
                 exports.as_deref(),
             )?;
-            println!(
+            outln!(
                 "imported the results of job {} into {}",
                 f.job_id,
                 project.display()
             );
             for e in &f.exports {
-                println!("{}", e.display());
+                outln!("{}", e.display());
             }
             if let Some(s) = f
                 .overall_scores
                 .iter()
                 .find(|r| r.score_id == "overall_score")
             {
-                println!(
+                outln!(
                     "overall score: {}",
                     s.score_normalized
                         .map(|v| format!("{v:.2}"))
@@ -244,9 +281,9 @@ fn configure(a: ConfigureArgs) -> anyhow::Result<()> {
         s.endpoint_url = a.endpoint_url.filter(|p| !p.is_empty());
     }
     let path = s.save()?;
-    println!("saved {}", path.display());
+    outln!("saved {}", path.display());
     if let Err(e) = s.check_complete() {
-        eprintln!("note: {e}");
+        errln!("note: {e}");
     }
     Ok(())
 }
@@ -256,7 +293,18 @@ fn submit(
     d: DownloadArgs,
     local: bool,
     organization: Option<String>,
+    aws: AwsArgs,
 ) -> anyhow::Result<()> {
+    // The worker would refuse these too, but only after the upload and a queued job.
+    let p = a.parameters();
+    let checks = [
+        p.state_fips.as_deref().map(pipeline::check_state_fips),
+        p.city_fips.as_deref().map(pipeline::check_city_fips),
+        p.residential_speed.map(pipeline::check_residential_speed),
+    ];
+    if let Some(Err(why)) = checks.into_iter().flatten().find(Result::is_err) {
+        return Err(pipeline::PipelineError::Input(why).into());
+    }
     let req = match d.to_download() {
         None => JobInputs::from(&a.to_request()?),
         Some(download) => JobInputs {
@@ -278,7 +326,7 @@ fn submit(
                 .unwrap_or_else(|| "local".into()),
         };
         let (sub, code) = cloud::submit_local(&req, &org)?;
-        println!("local job {} {}", sub.record.job_id, sub.record.state);
+        outln!("local job {} {}", sub.record.job_id, sub.record.state);
         if code != 0 {
             anyhow::bail!(
                 "local job {} failed (exit {code}): {}",
@@ -287,7 +335,7 @@ fn submit(
             );
         }
         let f = CloudClient::local().fetch_results(&req.out, Some(&sub.record.job_id), None)?;
-        println!(
+        outln!(
             "imported the results of job {} into {}",
             f.job_id,
             req.out.display()
@@ -298,15 +346,18 @@ fn submit(
     if let Some(o) = organization {
         settings.organization = o;
     }
-    let client = CloudClient::connect(settings)?;
+    let client = CloudClient::connect_as(settings, aws.profile)?;
     let sub = client.submit_inputs(&req)?;
     for old in &sub.superseded {
-        println!(
+        outln!(
             "terminated older job {} ({}, {}) of organization {}: superseded by this submission",
-            old.job_id, old.job_name, old.state, sub.record.organization
+            old.job_id,
+            old.job_name,
+            old.state,
+            sub.record.organization
         );
     }
-    println!(
+    outln!(
         "submitted job {} ({}); follow it with `bna batch status {} --wait`",
         sub.record.job_id,
         sub.record.job_name,
@@ -316,13 +367,14 @@ fn submit(
 }
 
 /// A client that can serve the job: local jobs need no AWS settings.
-fn client_for(project: &Path, job: Option<&str>) -> anyhow::Result<CloudClient> {
+fn client_for(project: &Path, job: Option<&str>, aws: AwsArgs) -> anyhow::Result<CloudClient> {
     if !project.exists() {
-        anyhow::bail!(
-            "{}: project not found; submit a job with `bna batch submit --out {}`",
+        return Err(CloudError::NotFound(format!(
+            "{}: no such project; check the path, or submit a job with `bna batch submit --out {}`",
             project.display(),
             project.display()
-        );
+        ))
+        .into());
     }
     let p = Project::create_or_open(project)?;
     let rec = match job {
@@ -333,48 +385,77 @@ fn client_for(project: &Path, job: Option<&str>) -> anyhow::Result<CloudClient> 
     if rec.is_some_and(|r| r.backend == Backend::Local) {
         return Ok(CloudClient::local());
     }
-    Ok(CloudClient::connect(CloudSettings::load()?)?)
+    Ok(CloudClient::connect_as(
+        CloudSettings::load()?,
+        aws.profile,
+    )?)
 }
 
-fn status(
-    project: &Path,
-    job: Option<&str>,
+struct Poll {
     wait: bool,
     timeout: u64,
     interval: u64,
     json: bool,
-) -> anyhow::Result<()> {
-    let client = client_for(project, job)?;
-    let t0 = Instant::now();
-    let mut last = None;
+}
+
+fn status(project: &Path, job: Option<&str>, poll: Poll, aws: AwsArgs) -> anyhow::Result<()> {
+    let mut client = client_for(project, job, aws)?;
+    // --timeout bounds the whole wait, even a poll that AWS never answers; a limit past the
+    // end of time is no limit.
+    let deadline = poll
+        .wait
+        .then(|| Instant::now().checked_add(Duration::from_secs(poll.timeout)))
+        .flatten();
+    client.set_deadline(deadline);
+    let timed_out = |last: Option<&JobStatus>| timeout_error(project, poll.timeout, last);
+    let mut last: Option<JobStatus> = None;
     loop {
-        let s = client.poll(project, job)?;
-        if !json && last != Some(s.state) {
-            eprintln!("{} {}", s.job_id, s.state);
-            last = Some(s.state);
+        let s = match client.poll(project, job) {
+            Ok(s) => s,
+            Err(_) if deadline.is_some_and(|d| Instant::now() >= d) => {
+                return Err(timed_out(last.as_ref()))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !poll.json && last.as_ref().map(|l| l.state) != Some(s.state) {
+            errln!("{} {}", s.job_id, s.state);
         }
-        if !wait || s.state.is_terminal() {
-            if json {
-                println!("{}", serde_json::to_string_pretty(&s)?);
+        if !poll.wait || s.state.is_terminal() {
+            if poll.json {
+                outln!("{}", serde_json::to_string_pretty(&s)?);
             } else {
                 print_status(&s);
             }
             return Ok(());
         }
-        if t0.elapsed() > Duration::from_secs(timeout) {
-            anyhow::bail!(
-                "job {} still {} after {timeout} s; check again with `bna batch status {}`",
-                s.job_id,
-                s.state,
-                project.display()
-            );
+        let left = deadline.map_or(Duration::MAX, |d| {
+            d.saturating_duration_since(Instant::now())
+        });
+        if left.is_zero() {
+            return Err(timed_out(Some(&s)));
         }
-        std::thread::sleep(Duration::from_secs(interval.max(1)));
+        last = Some(s);
+        std::thread::sleep(Duration::from_secs(poll.interval.max(1)).min(left));
+    }
+}
+
+fn timeout_error(project: &Path, timeout: u64, last: Option<&JobStatus>) -> anyhow::Error {
+    match last {
+        Some(s) => anyhow::anyhow!(
+            "job {} still {} after {timeout} s (--timeout); check again with `bna batch status {}`",
+            s.job_id,
+            s.state,
+            project.display()
+        ),
+        None => anyhow::anyhow!(
+            "no answer from AWS about the job of {} within {timeout} s (--timeout); check the network and the endpoint_url setting, then try again",
+            project.display()
+        ),
     }
 }
 
 fn print_status(s: &JobStatus) {
-    println!("job {} ({}): {}", s.job_id, s.job_name, s.state);
+    outln!("job {} ({}): {}", s.job_id, s.job_name, s.state);
     let fmt_time = |ms: i64| {
         let t = std::time::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
         humantime::format_rfc3339_seconds(t).to_string()
@@ -384,45 +465,49 @@ fn print_status(s: &JobStatus) {
         .iter()
         .map(|e| format!("{} {}", e.state, fmt_time(e.at_ms)))
         .collect();
-    println!("  timeline: {}", tl.join(" → "));
+    outln!("  timeline: {}", tl.join(" → "));
     if let Some(r) = &s.status_reason {
-        println!("  reason: {r}");
+        outln!("  reason: {r}");
     }
     if let Some(c) = s.exit_code {
-        println!("  exit code: {c}");
+        outln!("  exit code: {c}");
     }
     if let Some(by) = &s.superseded_by {
-        println!("  superseded by job {by}");
+        outln!("  superseded by job {by}");
     }
     if let Some(p) = &s.progress {
         if let Some(st) = p.stages.last() {
-            println!(
+            outln!(
                 "  worker: stage {} {} ({} of 8 stages started)",
                 st.stage,
-                if st.finished { "finished" } else { "running" },
+                p.stage_word(st),
                 p.stages.len()
             );
         }
         if let Some(e) = &p.error {
-            println!("  worker error ({}): {}", e.kind, e.message);
+            outln!("  worker error ({}): {}", e.kind, e.message);
         }
     }
     if let Some(w) = &s.runnable_warning {
-        println!("  warning: {w}");
+        outln!("  warning: {w}");
     }
-    println!("  output: {}", s.output_uri);
+    outln!("  output: {}", s.output_uri);
 }
 
-fn logs(project: &Path, job: Option<&str>, follow: bool) -> anyhow::Result<()> {
-    let client = client_for(project, job)?;
+fn logs(project: &Path, job: Option<&str>, follow: bool, aws: AwsArgs) -> anyhow::Result<()> {
+    let client = client_for(project, job, aws)?;
     let mut token = None;
+    let mut said_why = false;
     loop {
         let s = client.poll(project, job)?;
-        let chunk = client
-            .tail_logs(&s, token.clone())
-            .with_context(|| format!("reading the log of job {}", s.job_id))?;
+        let chunk = client.tail_logs(&s, token.clone())?;
         for l in &chunk.lines {
-            println!("{}", l.message);
+            outln!("{}", l.message);
+        }
+        // An empty output must not look like an empty log.
+        if let Some(why) = chunk.absent.as_ref().filter(|_| !said_why) {
+            errln!("note: {}", why.message(&s.job_id, s.state));
+            said_why = true;
         }
         let nothing_new = chunk.lines.is_empty();
         token = chunk.next_token;

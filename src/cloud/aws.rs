@@ -1,14 +1,20 @@
 //! The AWS side: one tokio runtime per client object (the rest of the program is
-//! synchronous), SDK clients, and the mapping of SDK errors to bad input vs transient.
-//! Blocking calls must not be made from inside another tokio runtime.
+//! synchronous), SDK clients with time limits (`limits`), and every SDK error turned into
+//! one sentence (`aws_error`). Blocking calls must not be made from inside another tokio
+//! runtime.
 
+use std::future::Future;
 use std::path::Path;
+use std::time::Instant;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use aws_sdk_s3::config::ProvideCredentials;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 
+use super::aws_error::{self, CallContext, NamedProfile};
+use super::limits;
 use super::uri::Location;
 use super::CloudError;
 
@@ -17,7 +23,7 @@ use super::CloudError;
 #[derive(Debug, Clone, Default)]
 pub struct AwsOptions {
     pub region: Option<String>,
-    pub profile: Option<String>,
+    pub profile: Option<NamedProfile>,
     pub endpoint_url: Option<String>,
 }
 
@@ -26,9 +32,18 @@ pub struct Aws {
     pub s3: aws_sdk_s3::Client,
     pub batch: aws_sdk_batch::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    context: CallContext,
+    /// Every call gives up at this instant (`bna batch status --wait --timeout`).
+    deadline: Option<Instant>,
+}
+
+fn env_set(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| !v.is_empty())
 }
 
 impl Aws {
+    /// Builds the clients and checks that credentials can be found, so a missing profile
+    /// or key is reported before anything is uploaded.
     pub fn connect(opts: &AwsOptions) -> Result<Aws, CloudError> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -37,23 +52,34 @@ impl Aws {
                 CloudError::Transient(format!("cannot start the AWS client runtime: {e}"))
             })?;
         let conf = rt.block_on(async {
-            let mut loader = aws_config::defaults(BehaviorVersion::latest());
+            let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                .timeout_config(limits::calls())
+                .stalled_stream_protection(limits::stalled_streams());
             if let Some(r) = &opts.region {
                 loader = loader.region(Region::new(r.clone()));
             }
             if let Some(p) = &opts.profile {
-                loader = loader.profile_name(p);
+                loader = loader.profile_name(&p.name);
             }
             if let Some(u) = &opts.endpoint_url {
                 loader = loader.endpoint_url(u);
             }
             loader.load().await
         });
+        let context = CallContext::new(
+            opts.profile.clone(),
+            conf.endpoint_url()
+                .map(String::from)
+                .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+                .filter(|u| !u.is_empty()),
+            conf.region().map(|r| r.to_string()),
+        );
+        rt.block_on(check_credentials(&conf, &context))?;
         // Emulators on 127.0.0.1/localhost cannot resolve virtual-host bucket names.
         let endpoint_override = opts.endpoint_url.is_some()
             || ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
                 .iter()
-                .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+                .any(|v| env_set(v));
         let s3 = aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&conf)
                 .force_path_style(endpoint_override)
@@ -64,16 +90,64 @@ impl Aws {
             batch: aws_sdk_batch::Client::new(&conf),
             logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
             rt,
+            context,
+            deadline: None,
         })
     }
 
-    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
-        self.rt.block_on(f)
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
+    /// Runs `fut` to completion, or until the deadline.
+    fn bounded<T>(
+        &self,
+        what: &str,
+        fut: impl Future<Output = Result<T, CloudError>>,
+    ) -> Result<T, CloudError> {
+        match self.deadline {
+            None => self.rt.block_on(fut),
+            Some(at) => self
+                .rt
+                .block_on(async { tokio::time::timeout_at(at.into(), fut).await })
+                .unwrap_or_else(|_| Err(aws_error::past_deadline(what))),
+        }
+    }
+
+    /// One SDK call: bounded, and its error turned into one sentence about `what`.
+    pub fn call<T, E>(
+        &self,
+        what: &str,
+        fut: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Result<T, CloudError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        self.bounded(what, async {
+            fut.await.map_err(|e| self.context.error(what, &e))
+        })
+    }
+
+    /// Like `call`, but hands back the SDK error itself (for the few answers that are not
+    /// failures to the caller, like a log stream that does not exist yet).
+    pub fn call_raw<T, E>(
+        &self,
+        what: &str,
+        fut: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Result<Result<T, SdkError<E, HttpResponse>>, CloudError> {
+        self.bounded(what, async { Ok(fut.await) })
+    }
+
+    pub fn error<E>(&self, what: &str, e: &SdkError<E, HttpResponse>) -> CloudError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        self.context.error(what, e)
     }
 
     pub fn read(&self, bucket: &str, key: &str) -> Result<Vec<u8>, CloudError> {
         let what = format!("s3://{bucket}/{key}");
-        self.block_on(async {
+        self.bounded(&what, async {
             let out = self
                 .s3
                 .get_object()
@@ -81,12 +155,13 @@ impl Aws {
                 .key(key)
                 .send()
                 .await
-                .map_err(|e| sdk_error(&what, e))?;
-            let bytes = out
-                .body
-                .collect()
-                .await
-                .map_err(|e| CloudError::Transient(format!("{what}: download failed: {e}")))?;
+                .map_err(|e| self.context.error(&what, &e))?;
+            let bytes = out.body.collect().await.map_err(|e| {
+                CloudError::Transient(format!(
+                    "{what}: the download broke off ({}); try again",
+                    aws_error::one_line(&e)
+                ))
+            })?;
             Ok(bytes.into_bytes().to_vec())
         })
     }
@@ -95,7 +170,7 @@ impl Aws {
     pub fn download(&self, bucket: &str, key: &str, dest: &Path) -> Result<u64, CloudError> {
         use std::io::Write;
         let what = format!("s3://{bucket}/{key}");
-        self.block_on(async {
+        self.bounded(&what, async {
             let mut out = self
                 .s3
                 .get_object()
@@ -103,15 +178,15 @@ impl Aws {
                 .key(key)
                 .send()
                 .await
-                .map_err(|e| sdk_error(&what, e))?;
+                .map_err(|e| self.context.error(&what, &e))?;
             let mut f = std::fs::File::create(dest).map_err(|e| CloudError::io(dest, e))?;
             let mut n = 0u64;
-            while let Some(chunk) = out
-                .body
-                .try_next()
-                .await
-                .map_err(|e| CloudError::Transient(format!("{what}: download failed: {e}")))?
-            {
+            while let Some(chunk) = out.body.try_next().await.map_err(|e| {
+                CloudError::Transient(format!(
+                    "{what}: the download broke off ({}); try again",
+                    aws_error::one_line(&e)
+                ))
+            })? {
                 f.write_all(&chunk).map_err(|e| CloudError::io(dest, e))?;
                 n += chunk.len() as u64;
             }
@@ -122,22 +197,24 @@ impl Aws {
 
     pub fn put_bytes(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<(), CloudError> {
         let what = format!("s3://{bucket}/{key}");
-        self.block_on(async {
+        self.call(
+            &what,
             self.s3
                 .put_object()
                 .bucket(bucket)
                 .key(key)
                 .body(ByteStream::from(bytes))
-                .send()
-                .await
-                .map_err(|e| sdk_error(&what, e))?;
-            Ok(())
-        })
+                .send(),
+        )
+        .map(|_| ())
     }
 
     pub fn upload(&self, src: &Path, bucket: &str, key: &str) -> Result<(), CloudError> {
         let what = format!("s3://{bucket}/{key}");
-        self.block_on(async {
+        let size = std::fs::metadata(src)
+            .map_err(|e| CloudError::BadInput(format!("{}: cannot read: {e}", src.display())))?
+            .len();
+        self.bounded(&what, async {
             let body = ByteStream::from_path(src).await.map_err(|e| {
                 CloudError::BadInput(format!("{}: cannot read: {e}", src.display()))
             })?;
@@ -146,29 +223,69 @@ impl Aws {
                 .bucket(bucket)
                 .key(key)
                 .body(body)
+                .customize()
+                .config_override(
+                    aws_sdk_s3::config::Builder::default().timeout_config(limits::upload(size)),
+                )
                 .send()
                 .await
-                .map_err(|e| sdk_error(&what, e))?;
+                .map_err(|e| self.context.error(&what, &e))?;
             Ok(())
         })
     }
+
+    /// Deletes every object under `prefix` (a folder: it should end with '/'); returns how
+    /// many were deleted.
+    pub fn delete_prefix(&self, bucket: &str, prefix: &str) -> Result<usize, CloudError> {
+        let what = format!("s3://{bucket}/{prefix}");
+        let mut keys = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self.call(
+                &format!("listing {what}"),
+                self.s3
+                    .list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(prefix)
+                    .set_continuation_token(token.clone())
+                    .send(),
+            )?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(String::from)),
+            );
+            token = page.next_continuation_token().map(String::from);
+            if token.is_none() {
+                break;
+            }
+        }
+        for key in &keys {
+            self.call(
+                &format!("deleting s3://{bucket}/{key}"),
+                self.s3.delete_object().bucket(bucket).key(key).send(),
+            )?;
+        }
+        Ok(keys.len())
+    }
 }
 
-/// HTTP 4xx (except throttling and timeouts) means the request itself is wrong: a missing
-/// object, bucket or queue, or permissions; 5xx and no response at all are worth a retry.
-pub fn sdk_error<E>(what: &str, e: SdkError<E, HttpResponse>) -> CloudError
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    let status = e.raw_response().map(|r| r.status().as_u16());
-    let msg = format!("{what}: {}", DisplayErrorContext(&e));
-    match (&e, status) {
-        (SdkError::ConstructionFailure(_), _) => CloudError::Config(msg),
-        (_, Some(404)) => CloudError::NotFound(format!("{msg} (not found)")),
-        (_, Some(s)) if (400..500).contains(&s) && s != 408 && s != 429 => {
-            CloudError::BadInput(msg)
-        }
-        _ => CloudError::Transient(msg),
+/// Fails with one sentence when no credentials can be found, naming the profile.
+async fn check_credentials(
+    conf: &aws_config::SdkConfig,
+    context: &CallContext,
+) -> Result<(), CloudError> {
+    let Some(provider) = conf.credentials_provider() else {
+        return Err(context.no_credentials(None));
+    };
+    match tokio::time::timeout(limits::CREDENTIALS, provider.provide_credentials()).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(context.no_credentials(Some(&e))),
+        Err(_) => Err(CloudError::Access(format!(
+            "finding AWS credentials took over {} s ({}); check the profile's SSO or credential_process setup, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            limits::CREDENTIALS.as_secs(),
+            context.credential_source()
+        ))),
     }
 }
 
@@ -225,6 +342,20 @@ pub fn upload_location(aws: Option<&Aws>, src: &Path, loc: &Location) -> Result<
                 .map_err(|e| CloudError::io(src, e))
         }
         Location::S3 { bucket, key } => need(aws, loc)?.upload(src, bucket, key),
+    }
+}
+
+/// Removes everything under a folder location (a failed submission's uploads).
+pub fn remove_location(aws: Option<&Aws>, loc: &Location) -> Result<(), CloudError> {
+    match loc {
+        Location::File(p) => match std::fs::remove_dir_all(p) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CloudError::io(p, e)),
+            _ => Ok(()),
+        },
+        Location::S3 { bucket, key } => {
+            let folder = format!("{}/", key.trim_end_matches('/'));
+            need(aws, loc)?.delete_prefix(bucket, &folder).map(|_| ())
+        }
     }
 }
 

@@ -15,8 +15,10 @@
 //! `{"fips": "1150000"}`, no `inputs.boundary` allowed) or is the bundle's own
 //! (`area` `"boundary"`, with an optional `state` for blocks and jobs).
 //!
-//! Format `bna-bundle/2` added `download` and made `inputs.osm` optional; `bna-bundle/1`
-//! bundles still read unchanged.
+//! Format `bna-bundle/2` added `download` and made `inputs.osm` optional; `bna-bundle/3`
+//! added each uploaded file's `source` (the path the user gave), which the fetched project
+//! records as its provenance instead of the worker's scratch copy. Older bundles still read
+//! unchanged.
 
 use std::path::{Path, PathBuf};
 
@@ -29,9 +31,10 @@ use crate::fetch::{self, Area, FetchObserver, FetchRequest, Sources};
 use crate::pipeline::{AnalysisRequest, PopulationChoice};
 
 pub const BUNDLE_FILE: &str = "bundle.json";
-pub const BUNDLE_FORMAT: &str = "bna-bundle/2";
-/// Every format this worker reads: a /1 bundle is a /2 bundle without `download`.
-pub const READABLE_FORMATS: [&str; 2] = ["bna-bundle/1", BUNDLE_FORMAT];
+pub const BUNDLE_FORMAT: &str = "bna-bundle/3";
+/// Every format this worker reads: a /1 bundle is a /2 bundle without `download`, a /2
+/// bundle a /3 bundle without `source`s.
+pub const READABLE_FORMATS: [&str; 3] = ["bna-bundle/1", "bna-bundle/2", BUNDLE_FORMAT];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +44,9 @@ pub struct FileRef {
     /// Files that must sit next to it under the same stem (a Shapefile's .dbf, .shx, .prj).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub companions: Vec<String>,
+    /// The file as the user named it on their machine, for the project's provenance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,6 +222,7 @@ pub fn prepare(req: &JobInputs, organization: &str) -> Result<PreparedBundle, Cl
         Ok(FileRef {
             file: main,
             companions,
+            source: Some(path.display().to_string()),
         })
     };
     let inputs = BundleInputs {
@@ -294,14 +301,39 @@ pub fn parse(bytes: &[u8], uri: &str) -> Result<Bundle, CloudError> {
             b.format
         )));
     }
-    if b.download.is_some() && b.format != BUNDLE_FORMAT {
+    if b.download.is_some() && b.format == READABLE_FORMATS[0] {
         return Err(CloudError::BadInput(format!(
-            "{uri}: a download section needs format {BUNDLE_FORMAT:?}, not {:?}",
+            "{uri}: a download section needs format \"bna-bundle/2\" or later, not {:?}",
             b.format
         )));
     }
     check(&b, uri)?;
     Ok(b)
+}
+
+impl BundleInputs {
+    /// (role, the user's own name for the file) of every uploaded input that has one.
+    pub fn sources(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("boundary", &self.boundary),
+            ("osm", &self.osm),
+            ("blocks", &self.blocks),
+            ("jobs", &self.jobs),
+        ]
+        .into_iter()
+        .filter_map(|(role, r)| Some((role, r.as_ref()?.source.as_deref()?)))
+        .collect()
+    }
+}
+
+/// Replaces the worker's scratch paths in a run's recorded inputs with the names the user
+/// gave, role by role; inputs the worker downloaded keep theirs.
+pub fn restore_input_names(recorded: &mut [crate::model::InputFile], inputs: &BundleInputs) {
+    for (role, source) in inputs.sources() {
+        for f in recorded.iter_mut().filter(|f| f.role == role) {
+            f.path = source.to_string();
+        }
+    }
 }
 
 fn resolve(prefix: &Location, reference: &str) -> Result<Location, CloudError> {
@@ -514,6 +546,13 @@ mod tests {
         let prepared = prepare(&JobInputs::from(&req), "Acme").unwrap();
         let boundary = prepared.bundle.inputs.boundary.as_ref().unwrap();
         assert_eq!(boundary.companions.len(), 3);
+        assert_eq!(
+            prepared.bundle.inputs.sources(),
+            [
+                ("boundary", shp.to_str().unwrap()),
+                ("osm", osm.to_str().unwrap())
+            ]
+        );
 
         let store = tempfile::tempdir().unwrap();
         let prefix = Location::File(store.path().join("input"));
@@ -573,5 +612,47 @@ mod tests {
                 .unwrap_err();
             assert!(e.is_bad_input() && e.to_string().contains(needle), "{e}");
         }
+    }
+
+    #[test]
+    fn provenance_gets_the_users_file_names_back() {
+        use crate::model::InputFile;
+        let recorded = |role: &str, path: &str| InputFile {
+            role: role.into(),
+            path: path.into(),
+            sha256: "h".into(),
+            bytes: 1,
+        };
+        let file = |name: &str, source: Option<&str>| FileRef {
+            file: name.into(),
+            companions: Vec::new(),
+            source: source.map(String::from),
+        };
+        let inputs = BundleInputs {
+            boundary: Some(file("boundary-b.geojson", Some("data/b.geojson"))),
+            osm: Some(file("s3://shared/dc.osm.pbf", None)),
+            blocks: None,
+            jobs: Some(file("jobs-dc_wac.csv.gz", Some("/home/u/dc_wac.csv.gz"))),
+        };
+        let mut run = vec![
+            recorded("osm", "/tmp/bna-worker-1/in/in-osm-dc.osm.pbf"),
+            recorded(
+                "boundary",
+                "/tmp/bna-worker-1/in/in-boundary-boundary-b.geojson",
+            ),
+            recorded("blocks", "/root/.cache/bna/tabblock.zip"),
+            recorded("jobs", "/tmp/bna-worker-1/in/in-jobs-jobs-dc_wac.csv.gz"),
+        ];
+        restore_input_names(&mut run, &inputs);
+        let paths: Vec<&str> = run.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/tmp/bna-worker-1/in/in-osm-dc.osm.pbf",
+                "data/b.geojson",
+                "/root/.cache/bna/tabblock.zip",
+                "/home/u/dc_wac.csv.gz"
+            ]
+        );
     }
 }

@@ -6,12 +6,15 @@ use std::path::{Path, PathBuf};
 use aws_sdk_batch::types::JobStatus as BatchStatus;
 use serde::{Deserialize, Serialize};
 
-use super::aws::{download_location, read_location, sdk_error, Aws, AwsOptions};
+use super::aws::{download_location, read_location, remove_location, Aws, AwsOptions};
+use super::aws_error::NamedProfile;
 use super::bundle;
 use super::bundle::JobInputs;
 use super::jobs::{self, JobState, TimelineEntry};
+pub use super::logs::LogLine;
+use super::logs::{self, LogAbsence};
 use super::record::{self, Backend, JobRecord};
-use super::settings::CloudSettings;
+use super::settings::{settings_path, CloudSettings};
 use super::uri::{file_uri, Location};
 use super::worker::{self, Progress, RunState, EXPORTS_DIR, PROGRESS_FILE, RESULT_FILE};
 use super::CloudError;
@@ -53,17 +56,14 @@ pub struct JobStatus {
     pub progress: Option<Progress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LogLine {
-    pub timestamp_ms: Option<i64>,
-    pub message: String,
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LogChunk {
     pub lines: Vec<LogLine>,
     /// Pass back to get only newer lines; unchanged when there is nothing new.
     pub next_token: Option<String>,
+    /// Why there are no lines, when the log itself is missing (not just quiet).
+    #[serde(default)]
+    pub absent: Option<LogAbsence>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,18 +94,56 @@ fn open_project(path: &Path) -> Result<Project, CloudError> {
     Ok(Project::create_or_open(path)?)
 }
 
+/// The project of a job that was submitted: never created here, so a mistyped path is
+/// reported instead of becoming an empty project.
+fn open_existing_project(path: &Path) -> Result<Project, CloudError> {
+    if !path.exists() {
+        return Err(CloudError::NotFound(format!(
+            "{}: no such project; check the path, or submit a job with `bna batch submit --out {}`",
+            path.display(),
+            path.display()
+        )));
+    }
+    open_project(path)
+}
+
 impl CloudClient {
     pub fn connect(settings: CloudSettings) -> Result<CloudClient, CloudError> {
+        Self::connect_as(settings, None)
+    }
+
+    /// `connect` with an AWS profile (the `--profile` option) that wins over the settings'.
+    pub fn connect_as(
+        settings: CloudSettings,
+        profile: Option<String>,
+    ) -> Result<CloudClient, CloudError> {
         settings.check_complete()?;
+        let named = |name: String, origin: String| NamedProfile { name, origin };
+        let profile = match profile.filter(|p| !p.is_empty()) {
+            Some(p) => Some(named(p, "--profile".into())),
+            None => settings.profile.clone().filter(|p| !p.is_empty()).map(|p| {
+                let file = settings_path()
+                    .map(|f| f.display().to_string())
+                    .unwrap_or_else(|_| "the cloud settings".into());
+                named(p, format!("the profile setting in {file}"))
+            }),
+        };
         let aws = Aws::connect(&AwsOptions {
             region: Some(settings.region.clone()),
-            profile: settings.profile.clone(),
+            profile,
             endpoint_url: settings.endpoint_url.clone(),
         })?;
         Ok(CloudClient {
             settings: Some(settings),
             aws: Some(aws),
         })
+    }
+
+    /// Every AWS call gives up at `deadline` (None: only the per-call limits apply).
+    pub fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
+        if let Some(aws) = &mut self.aws {
+            aws.set_deadline(deadline);
+        }
     }
 
     /// For local jobs only: any AWS operation fails with a `Config` error.
@@ -144,8 +182,9 @@ impl CloudClient {
                 s.organization
             ))
         })?;
-        let project = open_project(&req.out)?;
         let prepared = bundle::prepare(req, &s.organization)?;
+        let created = !req.out.exists();
+        let project = open_project(&req.out)?;
         let submitted_ms = now_ms();
         let name = jobs::job_name(&slug, submitted_ms);
         let base = Location::S3 {
@@ -153,25 +192,17 @@ impl CloudClient {
             key: format!("{}/{slug}/{name}", s.prefix.trim_matches('/')),
         };
         let (input, output) = (base.join("input"), base.join("output"));
-        bundle::upload(Some(aws), &prepared, &input)?;
-
-        let job_id = aws.block_on(async {
-            let out = aws
-                .batch
-                .submit_job()
-                .job_name(&name)
-                .job_queue(&s.job_queue)
-                .job_definition(&s.job_definition)
-                .parameters("input", input.uri())
-                .parameters("output", output.uri())
-                .tags("bna:organization", &s.organization)
-                .send()
-                .await
-                .map_err(|e| sdk_error(&format!("SubmitJob to queue {}", s.job_queue), e))?;
-            out.job_id()
-                .map(String::from)
-                .ok_or_else(|| CloudError::Transient("SubmitJob returned no job id".into()))
-        })?;
+        let job_id = match self.upload_and_submit(&prepared, &name, &base) {
+            Ok(id) => id,
+            Err(e) => {
+                // A project this submission created would hold nothing.
+                drop(project);
+                if created {
+                    let _ = std::fs::remove_file(&req.out);
+                }
+                return Err(e);
+            }
+        };
         let mut rec = JobRecord {
             job_id: job_id.clone(),
             backend: Backend::Aws,
@@ -202,14 +233,14 @@ impl CloudClient {
             if old_id == job_id {
                 continue;
             }
-            aws.block_on(
+            aws.call(
+                &format!("TerminateJob {old_id}"),
                 aws.batch
                     .terminate_job()
                     .job_id(&old_id)
                     .reason(&reason)
                     .send(),
-            )
-            .map_err(|e| sdk_error(&format!("TerminateJob {old_id}"), e))?;
+            )?;
             if let Some(mut old) = record::find(&project, &old_id)? {
                 old.superseded_by = Some(job_id.clone());
                 old.status_reason = Some(reason.clone());
@@ -228,6 +259,60 @@ impl CloudClient {
         })
     }
 
+    /// Uploads the bundle under `base`/input and submits the job; returns its id. Nothing
+    /// is recorded until Batch accepts the job, so on failure the uploads are removed rather
+    /// than left behind, unaccounted for.
+    fn upload_and_submit(
+        &self,
+        prepared: &bundle::PreparedBundle,
+        name: &str,
+        base: &Location,
+    ) -> Result<String, CloudError> {
+        let (aws, s) = self.aws()?;
+        let (input, output) = (base.join("input"), base.join("output"));
+        if let Err(e) = bundle::upload(Some(aws), prepared, &input) {
+            // Unreachable AWS would not answer the clean-up either; with rejected keys it
+            // fails as the upload did, which says nothing new.
+            if !matches!(e, CloudError::Transient(_)) {
+                let _ = remove_location(Some(aws), base);
+            }
+            return Err(e);
+        }
+        let submitted = aws
+            .call(
+                &format!(
+                    "SubmitJob to queue {} with job definition {}",
+                    s.job_queue, s.job_definition
+                ),
+                aws.batch
+                    .submit_job()
+                    .job_name(name)
+                    .job_queue(&s.job_queue)
+                    .job_definition(&s.job_definition)
+                    .parameters("input", input.uri())
+                    .parameters("output", output.uri())
+                    .tags("bna:organization", &s.organization)
+                    .send(),
+            )
+            .map_err(|e| match e {
+                CloudError::BadInput(_) | CloudError::NotFound(_) => e.with_suffix(
+                    "; check the job_queue and job_definition settings (`bna batch configure --queue … --job-definition …`)",
+                ),
+                e => e,
+            })
+            .and_then(|out| {
+                out.job_id()
+                    .map(String::from)
+                    .ok_or_else(|| CloudError::Transient("SubmitJob returned no job id".into()))
+            });
+        submitted.map_err(|e| match remove_location(Some(aws), base) {
+            Ok(()) => e,
+            Err(c) => e.with_suffix(&format!(
+                "; its uploaded inputs under {base} could not be removed ({c})"
+            )),
+        })
+    }
+
     /// (id, name, state) of the organization's jobs in the queue that have not finished.
     fn active_jobs(&self, slug: &str) -> Result<Vec<(String, String, JobState)>, CloudError> {
         let (aws, s) = self.aws()?;
@@ -235,16 +320,15 @@ impl CloudClient {
         for state in JobState::ACTIVE {
             let mut token: Option<String> = None;
             loop {
-                let page = aws
-                    .block_on(
-                        aws.batch
-                            .list_jobs()
-                            .job_queue(&s.job_queue)
-                            .job_status(BatchStatus::from(state.as_str()))
-                            .set_next_token(token.clone())
-                            .send(),
-                    )
-                    .map_err(|e| sdk_error(&format!("ListJobs on queue {}", s.job_queue), e))?;
+                let page = aws.call(
+                    &format!("ListJobs on queue {}", s.job_queue),
+                    aws.batch
+                        .list_jobs()
+                        .job_queue(&s.job_queue)
+                        .job_status(BatchStatus::from(state.as_str()))
+                        .set_next_token(token.clone())
+                        .send(),
+                )?;
                 for j in page.job_summary_list() {
                     let (Some(id), Some(name)) = (j.job_id(), j.job_name()) else {
                         continue;
@@ -265,18 +349,19 @@ impl CloudClient {
     /// The latest job of the project (or `job_id`), asked from Batch (or, for a local job,
     /// from its output folder); the project's record is updated.
     pub fn poll(&self, project_path: &Path, job_id: Option<&str>) -> Result<JobStatus, CloudError> {
-        let project = open_project(project_path)?;
+        let project = open_existing_project(project_path)?;
         let mut rec = find_record(&project, job_id)?;
         let now = now_ms();
-        let progress = self.read_progress(&rec)?;
+        let mut progress = self.read_progress(&rec)?;
         let mut log_stream = None;
         match rec.backend {
             Backend::Local => {}
             Backend::Aws => {
                 let (aws, _) = self.aws()?;
-                let out = aws
-                    .block_on(aws.batch.describe_jobs().jobs(&rec.job_id).send())
-                    .map_err(|e| sdk_error(&format!("DescribeJobs {}", rec.job_id), e))?;
+                let out = aws.call(
+                    &format!("DescribeJobs {}", rec.job_id),
+                    aws.batch.describe_jobs().jobs(&rec.job_id).send(),
+                )?;
                 let j = out.jobs().first().ok_or_else(|| {
                     CloudError::NotFound(format!(
                         "job {} ({}) is no longer known to AWS Batch (finished jobs are kept about 7 days); its results, if any, are under {}",
@@ -314,6 +399,9 @@ impl CloudClient {
             }
         }
         record::save(&project, &rec)?;
+        if let Some(p) = &mut progress {
+            p.settle(rec.state);
+        }
         let threshold = self
             .settings
             .as_ref()
@@ -344,15 +432,14 @@ impl CloudClient {
     fn exit_code_from_list(&self, rec: &JobRecord) -> Result<Option<i32>, CloudError> {
         let (aws, s) = self.aws()?;
         let queue = rec.job_queue.clone().unwrap_or_else(|| s.job_queue.clone());
-        let page = aws
-            .block_on(
-                aws.batch
-                    .list_jobs()
-                    .job_queue(&queue)
-                    .job_status(BatchStatus::Failed)
-                    .send(),
-            )
-            .map_err(|e| sdk_error(&format!("ListJobs on queue {queue}"), e))?;
+        let page = aws.call(
+            &format!("ListJobs on queue {queue}"),
+            aws.batch
+                .list_jobs()
+                .job_queue(&queue)
+                .job_status(BatchStatus::Failed)
+                .send(),
+        )?;
         Ok(page
             .job_summary_list()
             .iter()
@@ -373,6 +460,8 @@ impl CloudClient {
     }
 
     /// CloudWatch lines of the job's log stream after `token` (from the start when None).
+    /// An ended job whose stream is not in the configured log group is an error naming the
+    /// setting; a job without a log yet gives no lines and says why in `absent`.
     pub fn tail_logs(
         &self,
         status: &JobStatus,
@@ -385,14 +474,25 @@ impl CloudClient {
             )));
         }
         let (aws, s) = self.aws()?;
+        let absent = |found: bool| {
+            logs::absence(
+                status.state,
+                status.log_stream.as_deref(),
+                found,
+                &s.log_group,
+            )
+            .map_err(|a| a.into_error(&status.job_id, status.state))
+        };
         let Some(stream) = &status.log_stream else {
-            // No stream until the container starts.
             return Ok(LogChunk {
                 lines: Vec::new(),
                 next_token: token,
+                absent: absent(false)?,
             });
         };
-        let result = aws.block_on(
+        let what = format!("GetLogEvents {}/{stream}", s.log_group);
+        let result = aws.call_raw(
+            &what,
             aws.logs
                 .get_log_events()
                 .log_group_name(&s.log_group)
@@ -400,7 +500,7 @@ impl CloudClient {
                 .start_from_head(true)
                 .set_next_token(token.clone())
                 .send(),
-        );
+        )?;
         match result {
             Ok(out) => Ok(LogChunk {
                 lines: out
@@ -412,51 +512,64 @@ impl CloudClient {
                     })
                     .collect(),
                 next_token: out.next_forward_token().map(String::from).or(token),
+                absent: None,
             }),
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|se| se.is_resource_not_found_exception()) =>
             {
-                // Batch creates the stream when the container starts logging.
                 Ok(LogChunk {
                     lines: Vec::new(),
                     next_token: token,
+                    absent: absent(false)?,
                 })
             }
-            Err(e) => Err(sdk_error(
-                &format!("GetLogEvents {}/{stream}", s.log_group),
-                e,
-            )),
+            Err(e) => {
+                // Emulators write float timestamps the SDK refuses; the answer is fine.
+                let lenient = e
+                    .raw_response()
+                    .filter(|r| r.status().is_success())
+                    .and_then(|r| r.body().bytes())
+                    .and_then(logs::lenient_log_events);
+                match lenient {
+                    Some((lines, next)) => Ok(LogChunk {
+                        lines,
+                        next_token: next.or(token),
+                        absent: None,
+                    }),
+                    None => Err(aws.error(&what, &e)),
+                }
+            }
         }
     }
 
     /// Terminates the project's latest job (or `job_id`): TerminateJob, which also stops a
-    /// job that is already running (CancelJob would not).
+    /// job that is already running (CancelJob would not). An ended job is refused.
     pub fn cancel(
         &self,
         project_path: &Path,
         job_id: Option<&str>,
     ) -> Result<JobStatus, CloudError> {
-        {
-            let project = open_project(project_path)?;
-            let rec = find_record(&project, job_id)?;
-            if rec.backend == Backend::Local {
-                return Err(CloudError::BadInput(format!(
-                    "job {} ran on this machine and has finished; nothing to cancel",
-                    rec.job_id
-                )));
-            }
-            let (aws, _) = self.aws()?;
-            aws.block_on(
-                aws.batch
-                    .terminate_job()
-                    .job_id(&rec.job_id)
-                    .reason("cancelled by the user (bna batch cancel)")
-                    .send(),
-            )
-            .map_err(|e| sdk_error(&format!("TerminateJob {}", rec.job_id), e))?;
+        let before = self.poll(project_path, job_id)?;
+        if before.backend == Backend::Local {
+            return Err(CloudError::BadInput(format!(
+                "job {} ran on this machine and has finished; there is nothing to cancel",
+                before.job_id
+            )));
         }
-        self.poll(project_path, job_id)
+        if let Some(refusal) = jobs::cancel_refusal(&before.job_id, before.state) {
+            return Err(CloudError::BadInput(refusal));
+        }
+        let (aws, _) = self.aws()?;
+        aws.call(
+            &format!("TerminateJob {}", before.job_id),
+            aws.batch
+                .terminate_job()
+                .job_id(&before.job_id)
+                .reason("cancelled by the user (bna batch cancel)")
+                .send(),
+        )?;
+        self.poll(project_path, Some(&before.job_id))
     }
 
     /// Imports the results of the project's latest job (or `job_id`) into the project, and
@@ -467,7 +580,7 @@ impl CloudClient {
         job_id: Option<&str>,
         exports_dir: Option<&Path>,
     ) -> Result<Fetched, CloudError> {
-        let mut project = open_project(project_path)?;
+        let mut project = open_existing_project(project_path)?;
         let mut rec = find_record(&project, job_id)?;
         if let Some(newer) = &rec.superseded_by {
             return Err(CloudError::BadInput(format!(
@@ -488,12 +601,19 @@ impl CloudClient {
                 )));
             }
             _ => {
-                return Err(CloudError::BadInput(format!(
-                    "job {} has not finished (state {}); check with `bna batch status {}`",
-                    rec.job_id,
-                    rec.state,
-                    project_path.display()
-                )))
+                // The record may predate the job's end (a cancel, a killed worker): ask.
+                drop(project);
+                let (state, reason) = match self.poll(project_path, Some(&rec.job_id)) {
+                    Ok(st) => (st.state, st.status_reason),
+                    Err(_) => (rec.state, rec.status_reason.clone()),
+                };
+                return Err(CloudError::BadInput(jobs::nothing_to_fetch(
+                    &rec.job_id,
+                    state,
+                    reason.as_deref(),
+                    &project_path.display().to_string(),
+                    &rec.output_uri,
+                )));
             }
         };
         // Download next to the project so the import never crosses file systems.
@@ -507,7 +627,7 @@ impl CloudClient {
             .map_err(|e| CloudError::io(dir, e))?;
         let local = tmp.path().join(RESULT_FILE);
         download_location(self.aws.as_ref(), &output.join(RESULT_FILE), &local)?;
-        let data = Project::create_or_open(&local)?
+        let mut data = Project::create_or_open(&local)?
             .read_results()?
             .ok_or_else(|| {
                 CloudError::BadInput(format!(
@@ -515,6 +635,12 @@ impl CloudClient {
                     output.join(RESULT_FILE)
                 ))
             })?;
+        // Provenance names the user's files, not the worker's scratch copies; a bundle that
+        // is gone (or predates `source`) leaves the worker's names.
+        let input = Location::parse(&rec.input_uri)?;
+        if let Ok(b) = bundle::read(self.aws.as_ref(), &input) {
+            bundle::restore_input_names(&mut data.metadata.inputs, &b.inputs);
+        }
         project.write_results(&data)?;
 
         let mut exports = Vec::new();

@@ -135,6 +135,40 @@ pub fn is_org_job(job_name: &str, slug: &str) -> bool {
     job_name.starts_with(&org_job_prefix(slug))
 }
 
+/// Why there is nothing to fetch for a job whose worker did not report success, from
+/// Batch's last word on it.
+pub fn nothing_to_fetch(
+    job_id: &str,
+    state: JobState,
+    status_reason: Option<&str>,
+    project: &str,
+    output_uri: &str,
+) -> String {
+    match state {
+        JobState::Succeeded => format!(
+            "job {job_id} succeeded but {output_uri}/progress.json does not record its results (deleted or moved?); submit it again with `bna batch submit --out {project}`"
+        ),
+        JobState::Failed => {
+            let why = status_reason
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default();
+            format!(
+                "job {job_id} ended without results (FAILED{why}); nothing to fetch, submit it again with `bna batch submit --out {project}`"
+            )
+        }
+        _ => format!(
+            "job {job_id} has not finished (state {state}); wait for it with `bna batch status {project} --wait`, then fetch"
+        ),
+    }
+}
+
+/// Terminating an ended job does nothing, so saying "terminated" would be a lie.
+pub fn cancel_refusal(job_id: &str, state: JobState) -> Option<String> {
+    state
+        .is_terminal()
+        .then(|| format!("job {job_id} has already ended ({state}); there is nothing to cancel"))
+}
+
 /// What Batch should do after a failed attempt; `packaging/aws/job-definition.json` encodes
 /// the same rule in its `retryStrategy` (a test checks they agree).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -292,5 +326,39 @@ mod tests {
             assert_eq!(s.is_terminal(), !JobState::ACTIVE.contains(&s));
         }
         assert_eq!(JobState::parse("running"), None);
+    }
+
+    #[test]
+    fn fetch_and_cancel_refusals_follow_the_state() {
+        let cases = [
+            (
+                JobState::Failed,
+                Some("cancelled by the user"),
+                "ended without results (FAILED: cancelled by the user)",
+            ),
+            (JobState::Failed, None, "ended without results (FAILED)"),
+            (JobState::Running, None, "has not finished (state RUNNING)"),
+            (JobState::Runnable, None, "bna batch status p.bna --wait"),
+            (
+                JobState::Succeeded,
+                None,
+                "s3://b/o/progress.json does not record",
+            ),
+        ];
+        for (state, reason, needle) in cases {
+            let m = nothing_to_fetch("j", state, reason, "p.bna", "s3://b/o");
+            assert!(m.contains(needle), "{state}: {m}");
+            assert!(
+                !m.contains("has not finished") || !state.is_terminal(),
+                "{m}"
+            );
+        }
+        for s in JobState::ACTIVE {
+            assert_eq!(cancel_refusal("j", s), None, "{s}");
+        }
+        for s in [JobState::Succeeded, JobState::Failed] {
+            let m = cancel_refusal("j", s).unwrap();
+            assert!(m.contains("already ended") && m.contains(s.as_str()), "{m}");
+        }
     }
 }

@@ -7,17 +7,23 @@
 //! - [`client`]: submit (one active job per organization), poll, logs, cancel, fetch.
 //! - [`record`]: the `bna_cloud_jobs` table that lets a restarted program re-attach.
 //! - [`jobs`]: pure rules (state timeline, RUNNABLE warning, job names, retry classes).
+//! - [`logs`]: reading CloudWatch answers leniently, and why a log has no lines.
+//! - `aws` (SDK clients, time limits in `limits`, one-sentence errors in `aws_error`).
 
 mod aws;
+mod aws_error;
 pub mod bundle;
 pub mod client;
 mod error;
 pub mod jobs;
+mod limits;
+pub mod logs;
 pub mod record;
 pub mod settings;
 pub mod uri;
 pub mod worker;
 
+pub use aws_error::NamedProfile;
 pub use client::{
     submit_local, CloudClient, Fetched, JobStatus, LogChunk, LogLine, Submitted, SupersededJob,
 };

@@ -27,6 +27,7 @@ pub struct CloudSettings {
     pub job_definition: String,
     /// One active job per organization: a new submission terminates the older ones.
     pub organization: String,
+    /// The job definition's `awslogs-group`: where Batch writes the worker's log.
     #[serde(default = "default_log_group")]
     pub log_group: String,
     /// An S3/Batch/Logs emulator (e.g. moto); `AWS_ENDPOINT_URL` works as well.
@@ -39,8 +40,9 @@ pub struct CloudSettings {
 fn default_prefix() -> String {
     "bna".into()
 }
+/// The group `packaging/aws/job-definition.json` logs to (tests/aws_packaging.rs checks).
 fn default_log_group() -> String {
-    "/aws/batch/job".into()
+    "/aws/batch/bna".into()
 }
 fn default_runnable_warning() -> u64 {
     params::CLOUD_RUNNABLE_WARNING_SECS

@@ -34,6 +34,9 @@ pub enum RunState {
     Running,
     Succeeded,
     Failed,
+    /// Never written by the worker: the job ended (killed, terminated, host lost) while
+    /// its progress.json still said running.
+    Interrupted,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,6 +75,24 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// A worker that was killed cannot say so: once Batch reports the job ended, a
+    /// progress.json that still says running describes an interrupted run.
+    pub fn settle(&mut self, job: super::jobs::JobState) {
+        if job.is_terminal() && self.state == RunState::Running {
+            self.state = RunState::Interrupted;
+        }
+    }
+
+    /// "running", "finished" or "interrupted", for a stage of this run.
+    pub fn stage_word(&self, stage: &StageReport) -> &'static str {
+        match (stage.finished, self.state) {
+            (true, _) => "finished",
+            (false, RunState::Interrupted) => "interrupted",
+            (false, RunState::Failed) => "failed",
+            (false, _) => "running",
+        }
+    }
+
     fn new() -> Progress {
         Progress {
             state: RunState::Running,
@@ -343,4 +364,65 @@ fn relative(f: &Path, root: &Path) -> String {
         .unwrap_or(f)
         .to_string_lossy()
         .replace('\\', "/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::jobs::JobState;
+
+    fn stage(name: &str, finished: bool) -> StageReport {
+        StageReport {
+            stage: name.into(),
+            finished,
+            seconds: None,
+            from_checkpoint: false,
+        }
+    }
+
+    #[test]
+    fn an_ended_job_interrupts_a_running_worker() {
+        // (worker said, Batch says, settled state, word for an unfinished stage)
+        let cases = [
+            (
+                RunState::Running,
+                JobState::Running,
+                RunState::Running,
+                "running",
+            ),
+            (
+                RunState::Running,
+                JobState::Failed,
+                RunState::Interrupted,
+                "interrupted",
+            ),
+            (
+                RunState::Running,
+                JobState::Succeeded,
+                RunState::Interrupted,
+                "interrupted",
+            ),
+            (
+                RunState::Failed,
+                JobState::Failed,
+                RunState::Failed,
+                "failed",
+            ),
+            (
+                RunState::Succeeded,
+                JobState::Succeeded,
+                RunState::Succeeded,
+                "running",
+            ),
+        ];
+        for (worker, job, want, word) in cases {
+            let mut p = Progress::new();
+            p.state = worker;
+            p.stages = vec![stage("boundary", true), stage("osm", false)];
+            p.settle(job);
+            assert_eq!(p.state, want, "{worker:?} {job}");
+            assert_eq!(p.stage_word(&p.stages[1]), word, "{worker:?} {job}");
+            assert_eq!(p.stage_word(&p.stages[0]), "finished");
+        }
+    }
 }

@@ -110,6 +110,35 @@ pub fn http_ok(port: u16, path: &str) -> bool {
         .is_some_and(|code| code.starts_with('2'))
 }
 
+/// The body of a plain GET (moto answers unsigned S3 requests).
+pub fn http_get(endpoint: &str, path: &str) -> String {
+    let addr = endpoint.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("{endpoint}: {e}"));
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    buf
+}
+
+/// A plain PUT of `body` (moto takes unsigned S3 uploads); true on a 2xx answer.
+pub fn http_put(endpoint: &str, path: &str, body: &str) -> bool {
+    let addr = endpoint.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("{endpoint}: {e}"));
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "PUT {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    buf.split_whitespace()
+        .nth(1)
+        .is_some_and(|code| code.starts_with('2'))
+}
+
 pub fn spawn_logged(cmd: &mut Command, log: &Path) -> Child {
     let f = std::fs::File::create(log).unwrap();
     cmd.stdout(f.try_clone().unwrap())

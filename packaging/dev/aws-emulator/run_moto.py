@@ -12,8 +12,6 @@ import os
 import sys
 
 from moto.core.config import default_user_config
-from moto.core.utils import unix_time_millis as _utm
-import moto.batch.models as batch_models
 from moto.moto_api import state_manager
 from moto.server import main
 
@@ -34,9 +32,9 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-# moto bug workaround: Batch-collected log events get float timestamps (e.g. 1795358358367.879),
-# which aws-sdk-rust's GetLogEvents rejects (DeserializeError InvalidNumber). Make them int ms.
-batch_models.unix_time_millis = lambda dt=None: int(_utm(dt))
+# moto gives Batch-collected log events float timestamps (e.g. 1795358358367.879), which
+# aws-sdk-rust's GetLogEvents refuses; bna reads them anyway (src/cloud/logs.rs), and this
+# server leaves them as they are so the tests see what a plain moto server sends.
 
 if os.environ.get("MOTO_BATCH_USE_DOCKER", "true").lower() == "false":
     default_user_config["batch"] = {"use_docker": False}
