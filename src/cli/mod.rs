@@ -288,6 +288,13 @@ fn overwrite(force: bool) -> Overwrite {
 
 fn export(project: &Path, format: Format, dir: &Path, overwrite: Overwrite) -> anyhow::Result<()> {
     let p = open_existing(project)?;
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) && !dir.is_dir() {
+        return Err(PipelineError::Input(format!(
+            "{}: --dir is not a folder; give a folder for the export (it is created when missing)",
+            dir.display()
+        ))
+        .into());
+    }
     std::fs::create_dir_all(dir)
         .with_context(|| format!("{}: cannot create the export folder", dir.display()))?;
     let format = match format {
@@ -304,14 +311,9 @@ fn export(project: &Path, format: Format, dir: &Path, overwrite: Overwrite) -> a
     Ok(())
 }
 
+/// A missing project is the user's mistake (exit 2, like every other command's), and is never
+/// created by reading it.
 fn open_existing(project: &Path) -> anyhow::Result<Project> {
-    if !project.exists() {
-        anyhow::bail!(
-            "{}: project not found; create it with `bna analyze --out {}`",
-            project.display(),
-            project.display()
-        );
-    }
     Ok(Project::open(project)?)
 }
 

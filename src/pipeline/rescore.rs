@@ -49,13 +49,7 @@ pub fn rescore(
 /// The stored results of the project at `project`, for [`rescore_loaded`]; an input error if
 /// the file is missing (it is never created) or has no analysis yet.
 pub fn load_results(project: &Path) -> Result<ProjectData, PipelineError> {
-    if !project.is_file() {
-        return Err(PipelineError::Input(format!(
-            "{}: no such project; run `bna analyze --out {}` first",
-            project.display(),
-            project.display()
-        )));
-    }
+    // `Project::open` names a missing path, a FIFO, a folder or an empty file for what it is.
     Project::open(project)?.read_results()?.ok_or_else(|| {
         PipelineError::Input(format!(
             "{}: the project has no results yet; run `bna analyze` on it first",

@@ -319,6 +319,7 @@ fn reading_a_project_never_blocks_on_or_fills_what_is_not_one() {
         ("a folder", |d| { let p = d.join("folder.bna"); std::fs::create_dir(&p).unwrap(); p }, &["a folder"]),
         ("an empty file", |d| { let p = d.join("empty.bna"); std::fs::write(&p, b"").unwrap(); p }, &["empty file", "bna analyze --out"]),
         ("a text file", |d| { let p = d.join("notes.bna"); std::fs::write(&p, "notes").unwrap(); p }, &["not an SQLite database"]),
+        ("a missing project", |d| d.join("missing.bna"), &["missing.bna: project not found", "bna analyze --out"]),
     ];
     for (case, prepare, mentions) in rows {
         let dir = tempfile::tempdir().unwrap();
@@ -328,6 +329,7 @@ fn reading_a_project_never_blocks_on_or_fills_what_is_not_one() {
         for a in [
             args(&["scores", &s(&project)]),
             export_args(&project, "csv", &export_dir, false),
+            args(&["scenario", "list", &s(&project)]),
         ] {
             let o = run(&a);
             assert_one_line_failure(&o, 2, mentions);
@@ -341,6 +343,20 @@ fn reading_a_project_never_blocks_on_or_fills_what_is_not_one() {
 // ---------------------------------------------------------------------------------------------
 
 const FORMATS: [&str; 6] = ["geojson", "shapefile", "csv", "gpkg", "mbtiles", "web"];
+
+#[test]
+fn an_export_folder_that_is_a_file_or_device_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = copy_project(&dir.path().join("p.bna"));
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, "mine").unwrap();
+    let before = tree(dir.path());
+    for target in [file.clone(), PathBuf::from("/dev/null")] {
+        let o = run(&export_args(&project, "geojson", &target, false));
+        assert_one_line_failure(&o, 2, &[&s(&target), "is not a folder"]);
+    }
+    assert_tree_unchanged("--dir is a file", dir.path(), &before);
+}
 
 fn export_args(project: &Path, format: &str, dir: &Path, force: bool) -> Vec<String> {
     let mut a = args(&["export", &s(project), "--format", format, "--dir", &s(dir)]);
@@ -676,7 +692,7 @@ fn a_closed_standard_error_does_not_turn_a_failure_into_a_crash() {
     let text = dir.path().join("text.bna");
     std::fs::write(&text, "not a project").unwrap();
     for (a, code) in [
-        (args(&["scores", &missing]), 1),
+        (args(&["scores", &missing]), 2),
         (args(&["scores", &s(&text)]), 2),
     ] {
         let mut child = Command::new(bin())
