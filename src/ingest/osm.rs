@@ -135,6 +135,8 @@ struct Assembly {
     relations: Vec<PoiRelation>,
     min: Coord<f64>,
     max: Coord<f64>,
+    /// The area the file says it was cut to (PBF header bbox, XML `<bounds>`).
+    declared: Option<Rect<f64>>,
 }
 
 impl Assembly {
@@ -144,6 +146,7 @@ impl Assembly {
             other_way_refs: HashMap::new(),
             poi_ways: Vec::new(),
             relations: Vec::new(),
+            declared: None,
             min: Coord {
                 x: f64::MAX,
                 y: f64::MAX,
@@ -232,11 +235,12 @@ impl Assembly {
             relations,
             min,
             max,
+            declared,
         } = self;
         if x.node_count == 0 {
             return Err(IngestError::invalid(path, "the extract contains no nodes").into());
         }
-        x.bbox_ll = Some(Rect::new(min, max));
+        x.bbox_ll = Some(extract_extent(Rect::new(min, max), declared));
         for w in poi_ways {
             if let Some(ring) = ring_coords(&w.nodes, &x.node_coords) {
                 let mp = MultiPolygon::new(vec![Polygon::new(ring, vec![])]);
@@ -261,11 +265,59 @@ impl Assembly {
     }
 }
 
-/// Decompresses and parses one blob; header and unknown blobs carry no elements.
-fn decode_block(blob: &osmpbf::Blob) -> Result<Option<PrimitiveBlock>, osmpbf::Error> {
+/// What the extract covers: its nodes' extent, grown to the area the file declares it was cut
+/// to. An extract cut to a boundary's bounding box (as brokenspoke-analyzer cuts its own) has
+/// no node exactly on each edge of the box, so its nodes alone would seem to stop metres short
+/// of the boundary it was made for. Declared areas that are not longitude/latitude are ignored.
+pub(crate) fn extract_extent(nodes: Rect<f64>, declared: Option<Rect<f64>>) -> Rect<f64> {
+    let lon_lat = |r: &Rect<f64>| {
+        let (a, b) = (r.min(), r.max());
+        [a.x, a.y, b.x, b.y].iter().all(|v| v.is_finite())
+            && (-180.0..=180.0).contains(&a.x)
+            && (-180.0..=180.0).contains(&b.x)
+            && (-90.0..=90.0).contains(&a.y)
+            && (-90.0..=90.0).contains(&b.y)
+    };
+    match declared.filter(lon_lat) {
+        Some(d) => Rect::new(
+            Coord {
+                x: nodes.min().x.min(d.min().x),
+                y: nodes.min().y.min(d.min().y),
+            },
+            Coord {
+                x: nodes.max().x.max(d.max().x),
+                y: nodes.max().y.max(d.max().y),
+            },
+        ),
+        None => nodes,
+    }
+}
+
+/// One decoded blob: elements, or the header's declared extent.
+enum Decoded {
+    Data(PrimitiveBlock),
+    Bounds(Rect<f64>),
+    Nothing,
+}
+
+/// Decompresses and parses one blob.
+fn decode_block(blob: &osmpbf::Blob) -> Result<Decoded, osmpbf::Error> {
     Ok(match blob.decode()? {
-        BlobDecode::OsmData(block) => Some(block),
-        BlobDecode::OsmHeader(_) | BlobDecode::Unknown(_) => None,
+        BlobDecode::OsmData(block) => Decoded::Data(block),
+        BlobDecode::OsmHeader(h) => match h.bbox() {
+            Some(b) => Decoded::Bounds(Rect::new(
+                Coord {
+                    x: b.left,
+                    y: b.bottom,
+                },
+                Coord {
+                    x: b.right,
+                    y: b.top,
+                },
+            )),
+            None => Decoded::Nothing,
+        },
+        BlobDecode::Unknown(_) => Decoded::Nothing,
     })
 }
 
@@ -279,15 +331,18 @@ fn decode_block(blob: &osmpbf::Blob) -> Result<Option<PrimitiveBlock>, osmpbf::E
 pub fn read_osm(path: &Path, progress: &dyn StageProgress) -> Result<OsmExtract, OsmReadError> {
     let meta = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?;
     progress.set_total(meta.len());
-    if check_pbf_magic(path)? == Format::Xml {
-        // Overpass API answers (what `bna fetch` downloads) are OSM XML.
+    let format = check_pbf_magic(path)?;
+    if let Format::Xml { gzip } = format {
+        // Overpass API answers (what `bna fetch` downloads) are OSM XML; brokenspoke-analyzer
+        // keeps its extracts as gzipped XML (`.osm.gz`).
         let mut asm = Assembly::new();
-        super::osm_xml::read_xml(path, progress, |el| match el {
+        super::osm_xml::read_xml(path, gzip, progress, |el| match el {
             super::osm_xml::XmlElement::Node(id, c, tags) => asm.node(id, c, tags),
             super::osm_xml::XmlElement::Way(id, nodes, tags) => asm.way(id, nodes, tags),
             super::osm_xml::XmlElement::Relation(id, tags, members) => {
                 asm.relation(id, tags, members)
             }
+            super::osm_xml::XmlElement::Bounds(b) => asm.declared = Some(b),
         })?;
         progress.inc(meta.len());
         return asm.finish(path);
@@ -313,13 +368,17 @@ pub fn read_osm(path: &Path, progress: &dyn StageProgress) -> Result<OsmExtract,
         if batch.is_empty() {
             break;
         }
-        let blocks: Vec<Option<PrimitiveBlock>> = batch
+        let blocks: Vec<Decoded> = batch
             .par_iter()
             .map(decode_block)
             .collect::<Result<_, _>>()
             .map_err(unreadable)?;
-        for block in blocks.into_iter().flatten() {
-            block.for_each_element(|el| asm.add(el));
+        for decoded in blocks {
+            match decoded {
+                Decoded::Data(block) => block.for_each_element(|el| asm.add(el)),
+                Decoded::Bounds(b) => asm.declared = Some(b),
+                Decoded::Nothing => {}
+            }
         }
     }
     progress.inc(meta.len());
@@ -344,8 +403,11 @@ fn io_err(e: osmpbf::Error) -> std::io::Error {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
     Pbf,
-    Xml,
+    Xml { gzip: bool },
 }
+
+/// The first bytes of a gzip stream (RFC 1952).
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// A PBF file starts with a 4-byte big-endian header length followed by a BlobHeader whose
 /// first field is the string "OSMHeader"; OSM XML starts with `<?xml` or `<osm`. Checking this
@@ -358,15 +420,28 @@ fn check_pbf_magic(path: &Path) -> Result<Format, IngestError> {
     if head[..n].windows(9).any(|w| w == b"OSMHeader") {
         return Ok(Format::Pbf);
     }
+    let gzip = head[..n].starts_with(&GZIP_MAGIC);
+    let n = if gzip {
+        // A damaged stream reads as no text, and is refused below like any other file.
+        let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
+        let mut unzipped = flate2::read::GzDecoder::new(file).take(head.len() as u64);
+        let mut text = Vec::with_capacity(head.len());
+        let _ = unzipped.read_to_end(&mut text);
+        head[..text.len()].copy_from_slice(&text);
+        text.len()
+    } else {
+        n
+    };
     let text = String::from_utf8_lossy(&head[..n]);
     let text = text.trim_start_matches('\u{feff}').trim_start();
     if text.starts_with("<?xml") || text.starts_with("<osm") {
-        return Ok(Format::Xml);
+        return Ok(Format::Xml { gzip });
     }
     Err(IngestError::invalid(
         path,
         "not an OpenStreetMap file: expected an .osm.pbf extract (e.g. from Geofabrik or \
-         `osmium extract`) or OSM XML (e.g. from the Overpass API or `bna fetch`)",
+         `osmium extract`) or OSM XML, plain or gzipped (e.g. from the Overpass API or \
+         `bna fetch`)",
     ))
 }
 
@@ -547,6 +622,58 @@ mod tests {
         std::fs::write(&p, "<?xml version='1.0'?><osm></osm>").unwrap();
         let e = read_osm(&p, &Counter::default()).unwrap_err().to_string();
         assert!(e.contains("x.osm") && e.contains("no nodes"), "{e}");
+    }
+
+    #[test]
+    fn the_extent_is_the_nodes_grown_to_the_declared_area() {
+        let r = |x0, y0, x1, y1| Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 });
+        let nodes = r(-77.03667, 38.91915, -77.01783, 38.93743);
+        let cases = [
+            (None, nodes),
+            // Cut to a box: no node on its edges, the box is what it covers.
+            (
+                Some(r(-77.036707, 38.919145, -77.017807, 38.937427)),
+                r(-77.036707, 38.919145, -77.017807, 38.93743),
+            ),
+            // complete_ways keeps nodes beyond the declared box: those count too.
+            (Some(r(-77.03, 38.92, -77.02, 38.93)), nodes),
+            // A declared area that is not longitude/latitude is ignored.
+            (
+                Some(r(320_000.0, 4_310_000.0, 330_000.0, 4_320_000.0)),
+                nodes,
+            ),
+            (Some(r(f64::NAN, 0.0, 1.0, 1.0)), nodes),
+        ];
+        for (declared, want) in cases {
+            assert_eq!(extract_extent(nodes, declared), want, "{declared:?}");
+        }
+    }
+
+    #[test]
+    fn gzipped_xml_reads_like_plain_xml_with_its_bounds() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let xml = "<?xml version='1.0'?><osm><bounds minlat=\"38.9\" minlon=\"-77.1\" \
+                   maxlat=\"39.0\" maxlon=\"-77.0\"/><node id=\"1\" lat=\"38.95\" lon=\"-77.05\"/>\
+                   <node id=\"2\" lat=\"38.96\" lon=\"-77.04\"/></osm>";
+        let plain = dir.path().join("x.osm");
+        std::fs::write(&plain, xml).unwrap();
+        let gz = dir.path().join("x.osm.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(xml.as_bytes()).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        for p in [&plain, &gz] {
+            let x = read_osm(p, &Counter::default()).unwrap();
+            assert_eq!(x.node_count, 2, "{}", p.display());
+            let b = x.bbox_ll.unwrap();
+            assert_eq!((b.min().x, b.max().y), (-77.1, 39.0), "{}", p.display());
+        }
+        // A gzip that is not OSM XML is refused like any other file.
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(b"{\"type\": \"FeatureCollection\"}").unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        let e = read_osm(&gz, &Counter::default()).unwrap_err().to_string();
+        assert!(e.contains("not an OpenStreetMap file"), "{e}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! OSM XML (the Overpass API's answer, `.osm` files), streamed with quick-xml into the same
 //! assembly as the PBF reader, so both formats give identical extracts.
 
-use std::io::BufReader;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use geo::Coord;
@@ -18,6 +18,8 @@ pub(crate) enum XmlElement {
     Way(i64, Vec<i64>, Tags),
     /// Relation id, tags, (way member id, role).
     Relation(i64, Tags, Vec<(i64, String)>),
+    /// The `<bounds>` the file says it was cut to.
+    Bounds(geo::Rect<f64>),
 }
 
 /// The element being read, until its end tag.
@@ -45,11 +47,18 @@ const ELEMENTS_PER_CHECK: u64 = 50_000;
 /// Calls `sink` with every node, way and relation of the file, in file order.
 pub(crate) fn read_xml(
     path: &Path,
+    gzip: bool,
     progress: &dyn StageProgress,
     mut sink: impl FnMut(XmlElement),
 ) -> Result<(), super::osm::OsmReadError> {
     let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
-    let mut reader = Reader::from_reader(BufReader::with_capacity(1 << 16, file));
+    let source: Box<dyn BufRead> = if gzip {
+        let unzipped = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, file));
+        Box::new(BufReader::with_capacity(1 << 16, unzipped))
+    } else {
+        Box::new(BufReader::with_capacity(1 << 16, file))
+    };
+    let mut reader = Reader::from_reader(source);
     let mut buf = Vec::new();
     let mut open = Open::None;
     let mut seen = 0u64;
@@ -57,7 +66,7 @@ pub(crate) fn read_xml(
     // `<remark>` says why; that file must not pass for an extract with few roads.
     let mut remark: Option<String> = None;
     loop {
-        let bad = |reader: &Reader<BufReader<std::fs::File>>, e: String| {
+        let bad = |reader: &Reader<Box<dyn BufRead>>, e: String| {
             IngestError::invalid(
                 path,
                 format!(
@@ -81,6 +90,19 @@ pub(crate) fn read_xml(
                 let empty = matches!(ev, Event::Empty(_));
                 let a = Attrs::of(e).map_err(|m| bad(&reader, m))?;
                 match e.name().as_ref() {
+                    b"bounds" => {
+                        let n = |k| a.num(k).map_err(|m| bad(&reader, m));
+                        sink(XmlElement::Bounds(geo::Rect::new(
+                            Coord {
+                                x: n("minlon")?,
+                                y: n("minlat")?,
+                            },
+                            Coord {
+                                x: n("maxlon")?,
+                                y: n("maxlat")?,
+                            },
+                        )));
+                    }
                     b"node" => {
                         let c = Coord {
                             x: a.num("lon").map_err(|m| bad(&reader, m))?,
