@@ -153,3 +153,9 @@ pub const SCENARIO_BUFFERED_LANE_WIDTH_FT: f64 = 7.0;
 pub const SCENARIO_TRACK_WIDTH_FT: f64 = 7.0;
 /// Candidates `bna scenario gains` re-scores by default (the best of the cheap prefilter).
 pub const SCENARIO_GAINS_DEFAULT_CANDIDATES: usize = 48;
+/// Whole-street gain candidates keep only the segments lying within the study boundary ⊕ this
+/// distance (m, every vertex): a planner can build inside the study area, and the short
+/// buffer keeps a street that runs along the boundary or its connection to the first
+/// intersection beyond it. Without it a street stretch could run kilometres through the
+/// 2680 m routing buffer, outside the area being studied.
+pub const SCENARIO_CORRIDOR_BOUNDARY_BUFFER_M: f64 = 200.0;

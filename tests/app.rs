@@ -878,3 +878,96 @@ fn a_fetch_shows_bytes_as_they_arrive_and_can_be_cancelled() {
     assert!(!cached.exists(), "a cancelled download is not in the cache");
     assert_eq!(h.state().form().blocks, "", "the run form is left alone");
 }
+
+#[test]
+fn a_failed_run_stops_its_clock_and_opening_a_project_clears_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let boundary = dir.path().join("not-geojson.geojson");
+    std::fs::write(&boundary, "this is not GeoJSON").expect("write");
+    let mut app = BnaApp::new(options(dir.path(), None));
+    let mut req = demo::dc_request(&data_dir(), dir.path().join("failed.bna"));
+    req.boundary = boundary;
+    *app.form_mut() = RunForm::from_request(&req);
+    let mut h = harness(app);
+    h.get_by_label("Run analysis").click();
+    h.run();
+    h.get_by_label("Run").click();
+    h.step();
+    step_until(&mut h, "the run to fail", |a| !a.is_busy());
+    let Status::Failed(reason) = h.state().status().clone() else {
+        panic!("expected a failure, got {:?}", h.state().status());
+    };
+    assert!(reason.contains("not-geojson.geojson"), "{reason}");
+    h.get_by_label(&format!("Error: {reason}"));
+    let rows = h.state().run_stages();
+    assert!(
+        rows.iter().any(|r| r.state != StageState::Pending),
+        "the failed run's stages are still listed: {rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| !matches!(r.state, StageState::Running { .. })),
+        "no stage of a failed run keeps running: {rows:?}"
+    );
+    // The stopped stage shows a fixed time, not a clock.
+    let before = h.state().run_stages();
+    std::thread::sleep(Duration::from_millis(150));
+    h.run_steps(2);
+    assert_eq!(before, h.state().run_stages());
+
+    h.state_mut()
+        .start(jobs::JobKind::Open(demo_project().to_path_buf()));
+    step_until(&mut h, "the demo to open", |a| {
+        !a.is_busy() && a.project().is_some()
+    });
+    assert!(
+        matches!(h.state().status(), Status::Done(_)),
+        "{:?}",
+        h.state().status()
+    );
+    assert!(h.state().run_stages().is_empty());
+    assert!(h.query_by_label(&format!("Error: {reason}")).is_none());
+}
+
+#[test]
+fn each_category_explains_what_it_measures_and_its_dash_or_zero() {
+    use bna::analysis::score_text;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = opened_demo(dir.path());
+    // The legend under the scores says what – and 0 mean.
+    h.get_by_label_contains(score_text::DASH_MEANS);
+    for id in panels::CATEGORIES {
+        let text = score_text::find(id).expect("a text for every category");
+        let tip = panels::category_tooltip(&h.state().project().expect("open").data, id);
+        assert!(tip.starts_with(text.measures), "{id}: {tip}");
+        assert!(
+            h.query_by_label(&tip).is_none(),
+            "{id}: no tooltip before hovering"
+        );
+        h.query_all_by_label(text.label)
+            .next()
+            .unwrap_or_else(|| panic!("a {} label", text.label))
+            .hover();
+        h.run_steps(8);
+        h.get_by_label(&tip);
+    }
+    let data = &h.state().project().expect("open").data;
+    // The DC demo has no core services (shown "–") and no retail (scored 0): each tooltip
+    // says there is nothing to reach, where a plain 0 would read as "none reachable".
+    let core = panels::category_tooltip(data, "core_services");
+    let retail = panels::category_tooltip(data, "retail");
+    assert_eq!(panels::score(data, "core_services"), None);
+    assert!(core.ends_with(score_text::DASH_MEANS), "{core}");
+    let retail_places = data
+        .destinations
+        .iter()
+        .filter(|d| d.category == bna::model::DestinationCategory::Retail)
+        .count();
+    assert_eq!(retail_places, 0);
+    assert!(retail.contains("no destinations of this kind"), "{retail}");
+    let schools = panels::category_tooltip(data, "opportunity");
+    assert!(
+        schools.contains("destinations of this kind are in the project"),
+        "{schools}"
+    );
+}

@@ -276,15 +276,16 @@ fn every_golden_case_reproduces_its_expected_tables() {
 
 #[test]
 fn the_comparison_finds_what_differs() {
-    let t = |rows: &[&[&str]]| Table {
+    let t = |rows: Rows| Table {
         columns: vec!["id".into(), "v".into()],
         rows: rows
             .iter()
             .map(|r| r.iter().map(|s| s.to_string()).collect())
             .collect(),
     };
+    type Rows<'a> = &'a [&'a [&'a str]];
     let key = vec!["id".to_string()];
-    let cases: [(&[&[&str]], &[&[&str]], usize); 6] = [
+    let cases: [(Rows, Rows, usize); 6] = [
         (&[&["a", "1.0"]], &[&["a", "1.0004"]], 0),
         (&[&["a", "1.0"]], &[&["a", "1.01"]], 1),
         (&[&["a", ""]], &[&["a", "0"]], 1),
@@ -300,7 +301,7 @@ fn the_comparison_finds_what_differs() {
         );
     }
     // Multisets: order does not matter, counts do; 3.0 equals 3.
-    let multiset: [(&[&[&str]], &[&[&str]], usize); 3] = [
+    let multiset: [(Rows, Rows, usize); 3] = [
         (
             &[&["a", "3"], &["a", "3"]],
             &[&["a", "3.0"], &["a", "3"]],

@@ -234,14 +234,16 @@ fn gains_are_ranked_and_the_top_one_matches_an_explicit_apply() {
     let a = dc();
     let g = scenario::biggest_gains(
         &a.project,
-        Candidates::ProtectedTracks { limit: 4 },
+        Candidates::ProtectedTracks { limit: 48 },
         3,
         &obs(),
     )
     .unwrap();
-    assert_eq!(g.evaluated, 4);
-    assert!(g.eligible >= 4);
-    assert_eq!(g.ranked.len(), 3);
+    // Most single segments gain nothing on their own; 48 (the CLI's default) hold a gain.
+    assert_eq!(g.evaluated, 48);
+    assert!(g.eligible >= 48);
+    assert_eq!(g.ranked.len(), 3.min(g.evaluated - g.without_gain));
+    assert!(!g.ranked.is_empty(), "the best prefiltered track gains");
     assert!(g.ranked.windows(2).all(|w| w[0].delta >= w[1].delta));
     let top = &g.ranked[0];
     assert!(top.delta >= 0.0);
@@ -424,4 +426,67 @@ fn corridor_candidates_are_contiguous_runs_of_one_street_and_rank_like_an_apply(
     let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(cli["ranked"][0]["candidate"]["label"], top.candidate.label);
     assert_eq!(cli["evaluated"], 2.min(eligible));
+    let km = cli["ranked"][0]["length_km"].as_f64().expect("length_km");
+    assert!((km - top.length_km).abs() < 1e-9 && km > 0.0, "{km}");
+    assert_eq!(
+        cli["ranked"][0]["people_gaining_per_km"].as_f64(),
+        Some(top.people_gaining_per_km)
+    );
+    assert!(cli["without_gain"].is_u64());
+    let text = Command::new(env!("CARGO_BIN_EXE_bna"))
+        .args(["scenario", "gains"])
+        .arg(&a.project)
+        .args(["--corridors", "--candidates", "2", "--top", "1"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("gained nothing"), "{text}");
+    assert!(text.contains("people/km"), "{text}");
+    assert!(text.contains(&format!("{:.2}", top.length_km)), "{text}");
+}
+
+#[test]
+fn gains_leave_out_candidates_that_gain_nothing_and_corridors_stay_in_the_study_area() {
+    let a = dc();
+    let g = scenario::biggest_gains(
+        &a.project,
+        Candidates::ProtectedTracks { limit: 12 },
+        12,
+        &obs(),
+    )
+    .unwrap();
+    assert_eq!(g.evaluated, 12);
+    assert_eq!(g.ranked.len() + g.without_gain, g.evaluated);
+    for x in &g.ranked {
+        assert!(x.delta > 0.0, "{} gains nothing", x.candidate.label);
+        assert!(x.length_km > 0.0, "{}", x.candidate.label);
+        let per_km = x.people_gaining / x.length_km;
+        assert!((x.people_gaining_per_km - per_km).abs() < 1e-9);
+    }
+
+    let buffer = bna::params::SCENARIO_CORRIDOR_BOUNDARY_BUFFER_M;
+    let area = scenario::StudyArea::of(&a.stored);
+    let (corridors, eligible) = scenario::corridor_candidates(&a.stored, usize::MAX);
+    assert!(eligible > 0);
+    for c in &corridors {
+        for road in c.edits.iter().filter_map(Edit::road_id) {
+            let seg = &a.stored.segments[road as usize];
+            for p in seg.geom.points() {
+                let d = area.distance_m(p);
+                assert!(
+                    d <= buffer,
+                    "{}: road {road} runs {d:.0} m outside the boundary",
+                    c.label
+                );
+            }
+        }
+    }
+    // The rule removes something: the network reaches 2680 m past the boundary.
+    let outside = a
+        .stored
+        .segments
+        .iter()
+        .filter(|s| s.geom.points().any(|p| area.distance_m(p) > buffer))
+        .count();
+    assert!(outside > 0, "the DC extract has roads beyond the buffer");
 }

@@ -422,4 +422,73 @@ fn web_page_draws_the_network_and_shows_the_overall_score_in_headless_chromium()
     let table = &dom[dom.find("id=\"scores\"").unwrap()..];
     let table = &table[..table.find("</table>").unwrap()];
     assert_eq!(table.matches("<tr").count() as i64, rows + 1);
+    score_table_reads_in_order_with_labels(&proj, table);
+}
+
+/// One row of the page's score table: class, score id, label, value text.
+fn score_rows(table: &str) -> Vec<(String, String, String, String)> {
+    table
+        .split("<tr")
+        .filter(|r| r.contains("data-score-id="))
+        .map(|r| {
+            let cells: Vec<&str> = r
+                .split("<td")
+                .skip(1)
+                .map(|c| &c[c.find('>').unwrap() + 1..c.find("</td>").unwrap()])
+                .collect();
+            (
+                attr(r, "class").unwrap_or_default(),
+                attr(r, "data-score-id").expect("score id"),
+                cells[0].to_owned(),
+                cells[1].to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Every group is followed by its own members, indented; each row has its human label and a
+/// value with two decimals equal to the project's.
+fn score_table_reads_in_order_with_labels(proj: &Connection, table: &str) {
+    use bna::analysis::score_text;
+    let rows = score_rows(table);
+    assert_eq!(rows[0].1, "overall_score", "the overall score comes first");
+    let mut group: Option<String> = None;
+    for (class, id, label, value) in &rows {
+        let text = score_text::find(id).unwrap_or_else(|| panic!("{id} has a text"));
+        assert_eq!(label, text.label, "{id}");
+        assert!(!label.contains('_'), "{label}");
+        match text.parent {
+            Some(parent) => {
+                assert_eq!(class, "sub", "{id} is indented");
+                assert_eq!(
+                    group.as_deref(),
+                    Some(parent),
+                    "{id} follows its group {parent}, not another"
+                );
+            }
+            None => {
+                assert_eq!(class, "", "{id} is not indented");
+                group = Some(id.clone());
+            }
+        }
+        let want: Option<f64> = proj
+            .query_row(
+                "SELECT coalesce(score_normalized, score_original) FROM neighborhood_overall_scores
+                 WHERE score_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        match want {
+            Some(v) => assert_eq!(value, &format!("{v:.2}"), "{id}"),
+            None => assert_eq!(value, "–", "{id}"),
+        }
+    }
+    // Each group's members come right after it: no member before its group.
+    let position = |id: &str| rows.iter().position(|r| r.1 == id).unwrap();
+    for r in &rows {
+        if let Some(parent) = score_text::find(&r.1).and_then(|t| t.parent) {
+            assert!(position(parent) < position(&r.1), "{} before {parent}", r.1);
+        }
+    }
 }

@@ -48,16 +48,14 @@
   if (overallValue !== null) scoreEl.setAttribute("data-score", String(overallValue));
 
   var table = document.getElementById("scores");
-  var TOP = ["overall_score", "people", "opportunity", "core_services", "retail", "recreation", "transit"];
   var rows = ['<tr class="head"><td>score</td><td class="v">value</td></tr>'];
-  // The overall score first, then the table's own order (as `bna scores` prints it).
-  var ordered = data.scores.filter(function (r) { return r.score_id === "overall_score"; })
-    .concat(data.scores.filter(function (r) { return r.score_id !== "overall_score"; }));
-  ordered.forEach(function (r) {
+  // bna writes the rows in reading order, each group before its members, with human labels.
+  data.scores.forEach(function (r) {
     var v = r.score_normalized !== null ? r.score_normalized : r.score_original;
-    var cls = TOP.indexOf(r.score_id) >= 0 ? "" : "sub";
-    rows.push('<tr class="' + cls + '" title="' + esc(r.human_explanation || "") + '"><td>' +
-              esc(r.score_id) + '</td><td class="v">' + fmt(v) + "</td></tr>");
+    var cls = r.parent ? "sub" : "";
+    rows.push('<tr class="' + cls + '" data-score-id="' + esc(r.score_id) + '" title="' +
+              esc(r.measures || r.human_explanation || "") + '"><td>' +
+              esc(r.label || r.score_id) + '</td><td class="v">' + fmt(v) + "</td></tr>");
   });
   table.innerHTML = rows.join("");
   document.getElementById("meta").textContent = data.engine + " · analysed " + data.finished_at +

@@ -77,7 +77,7 @@ scenario_shot() {
   click "${BNA_SCEN_MENU_X:-107}" "${BNA_SCEN_MENU_Y:-12}"
   click "${BNA_SCEN_PANEL_X:-134}" "${BNA_SCEN_PANEL_Y:-39}"
   sleep 3
-  click "${BNA_COMPARE_X:-948}" "${BNA_COMPARE_Y:-591}"
+  click "${BNA_COMPARE_X:-948}" "${BNA_COMPARE_Y:-614}"
   sleep 2
   # Fit the map to the narrower view, then scroll the panel to the score table.
   click "${BNA_FIT_X:-834}" "${BNA_FIT_Y:-113}"

@@ -5,4 +5,5 @@ pub mod block_roads;
 pub mod connectivity;
 pub mod destinations;
 pub mod reach;
+pub mod score_text;
 pub mod scoring;

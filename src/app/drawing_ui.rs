@@ -4,7 +4,7 @@
 //! it. Right-click a corner: delete it. Undo, Close and Cancel are on the toolbar; Ctrl+Z,
 //! Enter and Delete do the same from the keyboard.
 
-use eframe::egui::{self, Color32, Context, Pos2, Rect, Response, RichText};
+use eframe::egui::{self, Context, Pos2, Rect, Response, RichText};
 
 use super::drawing::Drawing;
 use super::state::BnaApp;
@@ -70,7 +70,7 @@ impl BnaApp {
                         ui.add(
                             egui::Label::new(
                                 RichText::new(format!("Refused: {reason}"))
-                                    .color(Color32::from_rgb(0xb0, 0x00, 0x20))
+                                    .color(super::theme::ERROR_TEXT)
                                     .strong(),
                             )
                             .wrap(),

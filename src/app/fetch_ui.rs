@@ -653,12 +653,7 @@ impl BnaApp {
         }
         match &self.fetch.outcome {
             Some(FetchOutcome::Done(text)) => {
-                ui.add(
-                    egui::Label::new(
-                        RichText::new(text).color(egui::Color32::from_rgb(0x1b, 0x7f, 0x3b)),
-                    )
-                    .wrap(),
-                );
+                ui.add(egui::Label::new(RichText::new(text).color(super::theme::GOOD_TEXT)).wrap());
             }
             Some(FetchOutcome::Cancelled) => {
                 ui.colored_label(ui.visuals().warn_fg_color, "Fetch cancelled");

@@ -80,8 +80,17 @@ impl JobKind {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StageState {
     Pending,
-    Running { since: Instant },
-    Done { seconds: f64, from_checkpoint: bool },
+    Running {
+        since: Instant,
+    },
+    Done {
+        seconds: f64,
+        from_checkpoint: bool,
+    },
+    /// The run ended (failed or cancelled) while this stage was running: its clock stops.
+    Stopped {
+        seconds: f64,
+    },
 }
 
 /// One row of the progress display.
@@ -188,6 +197,14 @@ impl JobShared {
     fn finish(&self, result: Result<Box<LoadedProject>, JobError>) {
         {
             let mut log = self.log();
+            // A stage left running by a failure would otherwise count up for ever.
+            for stage in log.stages.iter_mut() {
+                if let StageState::Running { since } = *stage {
+                    *stage = StageState::Stopped {
+                        seconds: since.elapsed().as_secs_f64(),
+                    };
+                }
+            }
             log.result = Some(result);
             log.finished = true;
         }

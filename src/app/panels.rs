@@ -1,25 +1,57 @@
 //! The side panel (scores, layers, run form, progress) and the inspector.
 
-use eframe::egui::{self, Color32, RichText, Ui};
-use egui_plot::{Bar, BarChart, GridMark, Plot};
+use eframe::egui::{self, RichText, Ui};
+use egui_plot::{AxisHints, Bar, BarChart, GridMark, Plot};
 
 use super::geometry::{score_color, StressView};
 use super::inputs::InputsState;
 use super::jobs::{JobKind, StageRow, StageState};
 use super::state::{file_name, BnaApp, PopulationMode, Selection, Status};
+use super::theme;
 use crate::analysis::reach::BlockReach;
+use crate::analysis::score_text;
 use crate::model::{Access, DestinationCategory, PopulationSource, ProjectData, Segment};
 use crate::pipeline::{BlocksSummary, BoundarySummary, JobsSummary, OsmSummary};
 
-/// The six category scores of the BNA summary, in the order the BNA site shows them.
-pub const CATEGORIES: [(&str, &str); 6] = [
-    ("People", "people"),
-    ("Opportunity", "opportunity"),
-    ("Core services", "core_services"),
-    ("Retail", "retail"),
-    ("Recreation", "recreation"),
-    ("Transit", "transit"),
+/// The six category scores of the BNA summary (`score_id`s), in the order the BNA site shows
+/// them; their labels and descriptions are in [`score_text`].
+pub const CATEGORIES: [&str; 6] = [
+    "people",
+    "opportunity",
+    "core_services",
+    "retail",
+    "recreation",
+    "transit",
 ];
+
+/// The tooltip of a category score: what it measures, then what its value here means.
+pub fn category_tooltip(data: &ProjectData, id: &str) -> String {
+    let Some(text) = score_text::find(id) else {
+        return String::new();
+    };
+    let present = data
+        .destinations
+        .iter()
+        .filter(|d| text.destinations.contains(&d.category))
+        .count();
+    let here = match score(data, id) {
+        None => score_text::DASH_MEANS.to_owned(),
+        Some(_) if text.destinations.is_empty() => String::new(),
+        Some(0.0) if present == 0 => "The project holds no destinations of this kind: there \
+                                       is nothing to reach, so the score is 0."
+            .to_owned(),
+        Some(0.0) => format!(
+            "{present} destinations of this kind are in the project, but none can be reached \
+             on low-stress roads."
+        ),
+        Some(_) => format!("{present} destinations of this kind are in the project."),
+    };
+    [text.measures, here.as_str()]
+        .into_iter()
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
 
 /// A city score (0–100) by `score_id`; `None` when the city has nothing in that category.
 pub fn score(data: &ProjectData, id: &str) -> Option<f64> {
@@ -264,10 +296,10 @@ fn scores(ui: &mut Ui, data: &ProjectData) {
     let bars: Vec<Bar> = CATEGORIES
         .iter()
         .enumerate()
-        .map(|(i, (name, id))| {
+        .map(|(i, id)| {
             let v = score(data, id).unwrap_or(0.0);
             Bar::new((CATEGORIES.len() - 1 - i) as f64, v)
-                .name(*name)
+                .name(score_text::label(id))
                 .fill(score_color(v))
                 .width(0.7)
         })
@@ -287,6 +319,8 @@ fn scores(ui: &mut Ui, data: &ProjectData) {
         .include_x(100.0)
         .include_y(-0.5)
         .include_y(CATEGORIES.len() as f64 - 0.5)
+        .custom_x_axes(vec![theme::chart_axis(AxisHints::new_x(), 20.0)])
+        .custom_y_axes(vec![theme::chart_axis(AxisHints::new_y(), 12.0)])
         .y_grid_spacer(|_| {
             (0..CATEGORIES.len())
                 .map(|i| GridMark {
@@ -300,7 +334,7 @@ fn scores(ui: &mut Ui, data: &ProjectData) {
             CATEGORIES
                 .get(i.round() as usize)
                 .filter(|_| (i - i.round()).abs() < 1e-6 && i >= 0.0)
-                .map(|c| c.0.to_owned())
+                .map(|id| score_text::label(id).to_owned())
                 .unwrap_or_default()
         })
         .y_axis_min_width(84.0)
@@ -310,12 +344,24 @@ fn scores(ui: &mut Ui, data: &ProjectData) {
         .num_columns(2)
         .striped(true)
         .show(ui, |ui| {
-            for (name, id) in CATEGORIES {
-                ui.label(name);
-                ui.label(format_score(score(data, id)));
+            for id in CATEGORIES {
+                let tip = category_tooltip(data, id);
+                ui.label(score_text::label(id)).on_hover_text(&tip);
+                ui.label(format_score(score(data, id))).on_hover_text(&tip);
                 ui.end_row();
             }
         });
+    ui.add(
+        egui::Label::new(
+            RichText::new(format!(
+                "{} {}",
+                score_text::DASH_MEANS,
+                score_text::ZERO_MEANS
+            ))
+            .weak(),
+        )
+        .wrap(),
+    );
 }
 
 fn population(ui: &mut Ui, data: &ProjectData) {
@@ -398,6 +444,9 @@ fn stage_rows(ui: &mut Ui, rows: &[StageRow]) {
                         };
                         (f, text, format!("{:.1} s", since.elapsed().as_secs_f64()))
                     }
+                    StageState::Stopped { seconds } => {
+                        (0.0, "stopped".to_owned(), format!("{seconds:.2} s"))
+                    }
                     StageState::Done {
                         seconds,
                         from_checkpoint,
@@ -432,9 +481,9 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
 
 fn stress_text(s: Option<u8>) -> RichText {
     match s {
-        Some(1) => RichText::new("1 low").color(super::geometry::LOW_STRESS_COLOR),
-        Some(v) => RichText::new(format!("{v} high")).color(super::geometry::HIGH_STRESS_COLOR),
-        None => RichText::new("no bikes").color(Color32::GRAY),
+        Some(1) => RichText::new("1 low").color(super::theme::LOW_STRESS_TEXT),
+        Some(v) => RichText::new(format!("{v} high")).color(super::theme::HIGH_STRESS_TEXT),
+        None => RichText::new("no bikes").color(super::theme::WEAK_TEXT),
     }
 }
 
@@ -659,8 +708,14 @@ fn histogram(ui: &mut Ui, data: &ProjectData) {
         .include_x(0.0)
         .include_x(100.0)
         .include_y(0.0)
-        .x_axis_label("block BNA score")
-        .y_axis_label("blocks")
+        .custom_x_axes(vec![theme::chart_axis(
+            AxisHints::new_x().label("block BNA score"),
+            24.0,
+        )])
+        .custom_y_axes(vec![theme::chart_axis(
+            AxisHints::new_y().label("blocks"),
+            12.0,
+        )])
         .show(ui, |plot| plot.bar_chart(chart));
 }
 
@@ -769,7 +824,7 @@ fn inputs_summary(ui: &mut Ui, inputs: &InputsState) {
     if let Some(c) = s.coverage {
         let text = c.describe();
         let color = match c {
-            crate::pipeline::Coverage::Full => Color32::from_rgb(0x1b, 0x7f, 0x3b),
+            crate::pipeline::Coverage::Full => super::theme::GOOD_TEXT,
             crate::pipeline::Coverage::BoundaryOnly => ui.visuals().warn_fg_color,
             _ => ui.visuals().error_fg_color,
         };

@@ -93,8 +93,8 @@ pub fn format_delta(d: Option<f64>) -> String {
 /// Colour of a printed change: green gain, purple loss, grey nothing (as the map).
 pub fn delta_text_color(d: Option<f64>, neutral: Color32) -> Color32 {
     match d {
-        Some(v) if v >= 0.005 => BETTER_COLOR,
-        Some(v) if v <= -0.005 => WORSE_COLOR,
+        Some(v) if v >= 0.005 => super::theme::GOOD_TEXT,
+        Some(v) if v <= -0.005 => super::theme::BAD_TEXT,
         _ => neutral,
     }
 }
@@ -414,8 +414,14 @@ mod tests {
         assert_eq!(format_value(Some(45.678)), "45.68");
         assert_eq!(format_value(None), "–");
         let n = Color32::GRAY;
-        assert_eq!(delta_text_color(Some(0.2), n), BETTER_COLOR);
-        assert_eq!(delta_text_color(Some(-0.2), n), WORSE_COLOR);
+        assert_eq!(
+            delta_text_color(Some(0.2), n),
+            super::super::theme::GOOD_TEXT
+        );
+        assert_eq!(
+            delta_text_color(Some(-0.2), n),
+            super::super::theme::BAD_TEXT
+        );
         assert_eq!(delta_text_color(Some(0.001), n), n);
         assert_eq!(delta_text_color(None, n), n);
     }

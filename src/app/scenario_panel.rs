@@ -7,12 +7,13 @@ use eframe::egui::{self, Context, Rect, RichText, Ui};
 use super::scenario_map::{self as smap, format_delta, format_value};
 use super::scenario_ui::{crossing_place, road_names, BlockMode, EditTool, Upgrade, CONTROLS};
 use super::state::BnaApp;
+use super::theme;
 use crate::scenario::BASE;
 
 fn message_line(ui: &mut Ui, m: &Option<Result<String, String>>) {
     match m {
         Some(Ok(s)) => {
-            ui.add(egui::Label::new(RichText::new(s).color(smap::BETTER_COLOR)).wrap());
+            ui.add(egui::Label::new(RichText::new(s).color(theme::GOOD_TEXT)).wrap());
         }
         Some(Err(s)) => {
             ui.add(egui::Label::new(RichText::new(s).color(ui.visuals().error_fg_color)).wrap());
@@ -450,7 +451,7 @@ impl BnaApp {
             "People gaining a low-stress connection: {:.0} in {} blocks",
             c.people_gaining, c.blocks_gaining
         );
-        ui.add(egui::Label::new(RichText::new(gaining).color(smap::BETTER_COLOR).strong()).wrap());
+        ui.add(egui::Label::new(RichText::new(gaining).color(theme::GOOD_TEXT).strong()).wrap());
         if c.blocks_losing > 0 {
             ui.add(
                 egui::Label::new(
@@ -458,7 +459,7 @@ impl BnaApp {
                         "People losing one: {:.0} in {} blocks",
                         c.people_losing, c.blocks_losing
                     ))
-                    .color(smap::WORSE_COLOR),
+                    .color(theme::BAD_TEXT),
                 )
                 .wrap(),
             );
@@ -564,30 +565,42 @@ impl BnaApp {
                 "Overall score of the base: {}",
                 format_value(g.base_overall)
             ));
-            egui::Grid::new("gains")
-                .num_columns(2)
-                .striped(true)
-                .show(ui, |ui| {
-                    for (i, x) in g.ranked.iter().enumerate() {
-                        let on = s.gain_roads.get(i).is_some_and(|r| {
-                            !r.is_empty() && r.iter().all(|k| s.selected.contains(k))
-                        });
-                        if ui
-                            .add(
-                                egui::Button::new(format!("{}. {}", i + 1, x.candidate.label))
-                                    .selected(on),
-                            )
-                            .on_hover_text("Select it and zoom to it; Apply makes it a scenario")
-                            .clicked()
-                        {
-                            picked = Some(i);
-                        }
-                        ui.label(RichText::new(format_delta(Some(x.delta))).color(
+            ui.add(egui::Label::new(RichText::new(gains_tally(g)).weak()).wrap());
+            // One entry per upgrade, its figures on a line below: a table of four columns
+            // would widen the panel past the map.
+            for (i, x) in g.ranked.iter().enumerate() {
+                let on = s
+                    .gain_roads
+                    .get(i)
+                    .is_some_and(|r| !r.is_empty() && r.iter().all(|k| s.selected.contains(k)));
+                if ui
+                    .add(
+                        egui::Button::new(format!("{}. {}", i + 1, x.candidate.label))
+                            .wrap_mode(egui::TextWrapMode::Wrap)
+                            .selected(on),
+                    )
+                    .on_hover_text("Select it and zoom to it; Apply makes it a scenario")
+                    .clicked()
+                {
+                    picked = Some(i);
+                }
+                ui.horizontal(|ui| {
+                    ui.add_space(16.0);
+                    ui.label(
+                        RichText::new(format!("score {}", format_delta(Some(x.delta)))).color(
                             smap::delta_text_color(Some(x.delta), ui.visuals().text_color()),
-                        ));
-                        ui.end_row();
-                    }
+                        ),
+                    );
+                    ui.weak("·");
+                    ui.label(gain_length_text(x))
+                        .on_hover_text("Length of road built on: a proxy for its cost");
+                    ui.weak("·");
+                    ui.label(gain_per_km_text(x)).on_hover_text(format!(
+                        "{:.0} people gain a low-stress connection: {:.0} per km built",
+                        x.people_gaining, x.people_gaining_per_km
+                    ));
                 });
+            }
         }
         if start {
             self.find_gains();
@@ -599,4 +612,29 @@ impl BnaApp {
             self.pick_gain(i);
         }
     }
+}
+
+/// How many candidates were re-scored and how many were left out for gaining nothing.
+pub fn gains_tally(g: &crate::scenario::Gains) -> String {
+    if g.ranked.is_empty() {
+        format!(
+            "None of the {} candidates re-scored raised the overall score.",
+            g.evaluated
+        )
+    } else {
+        format!(
+            "{} candidates re-scored; {} raised nothing and are not listed.",
+            g.evaluated, g.without_gain
+        )
+    }
+}
+
+/// The length column of the gains list.
+pub fn gain_length_text(g: &crate::scenario::Gain) -> String {
+    format!("{:.2} km", g.length_km)
+}
+
+/// The people gaining a low-stress connection per km built, in the gains list.
+pub fn gain_per_km_text(g: &crate::scenario::Gain) -> String {
+    format!("{:.0} people gaining per km", g.people_gaining_per_km)
 }

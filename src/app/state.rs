@@ -385,6 +385,18 @@ impl BnaApp {
         &mut self.map_memory
     }
 
+    /// The stage rows the side panel shows: the running analysis's, else the last finished
+    /// one's; empty once another project has been opened.
+    pub fn run_stages(&self) -> Vec<super::jobs::StageRow> {
+        self.job
+            .as_ref()
+            .filter(|j| j.is_analysis())
+            .map(|j| j.shared.clone())
+            .or_else(|| self.finished.clone())
+            .map(|s| s.stages())
+            .unwrap_or_default()
+    }
+
     /// True while a job (analysis or open) runs.
     pub fn is_busy(&self) -> bool {
         self.job.is_some() || self.pending.is_some()
@@ -438,6 +450,10 @@ impl BnaApp {
         }
         match result {
             Ok(loaded) => {
+                if !is_analysis {
+                    // The stage rows of an earlier run belong to the project that was open.
+                    self.finished = None;
+                }
                 let secs = job.shared.started.elapsed().as_secs_f64();
                 self.status = Status::Done(format!(
                     "{} {} in {secs:.1} s",
@@ -498,6 +514,7 @@ impl BnaApp {
     pub fn show(&mut self, ui: &mut Ui) {
         let t0 = Instant::now();
         let ctx = ui.ctx().clone();
+        super::theme::apply(&ctx);
         self.poll();
         self.poll_fetch(&ctx);
         self.launch(&ctx);

@@ -233,19 +233,32 @@ fn gains(project: &Path, candidates: Candidates, top: usize, json: bool) -> anyh
         return Ok(());
     }
     outln!(
-        "base overall score {}; re-scored {} of {} candidates in {:.1} s",
+        "base overall score {}; re-scored {} of {} candidates in {:.1} s; {} gained nothing \
+         and are not listed",
         fmt(g.base_overall),
         g.evaluated,
         g.eligible,
-        g.seconds
+        g.seconds,
+        g.without_gain
     );
-    outln!("{:>4} {:>9} {:>9}  upgrade", "rank", "overall", "delta");
+    outln!(
+        "{:>4} {:>9} {:>9} {:>7} {:>8} {:>9}  upgrade",
+        "rank",
+        "overall",
+        "delta",
+        "km",
+        "people",
+        "people/km"
+    );
     for (i, x) in g.ranked.iter().enumerate() {
         outln!(
-            "{:>4} {:>9} {:>9}  {}",
+            "{:>4} {:>9} {:>9} {:>7.2} {:>8.0} {:>9.0}  {}",
             i + 1,
             fmt(x.overall),
             fmt_signed(Some(x.delta)),
+            x.length_km,
+            x.people_gaining,
+            x.people_gaining_per_km,
             x.candidate.label
         );
     }

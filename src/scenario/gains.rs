@@ -5,11 +5,13 @@
 use std::path::Path;
 use std::time::Instant;
 
+use geo::{Contains, Distance, Euclidean, Length, MultiPolygon, Point};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{expand, overall_of, Edit, Facility, Quiet, ScenarioError};
+use super::{expand, low_stress_reach, overall_of, Edit, Facility, Quiet, ScenarioError};
 use crate::model::{FunctionalClass, ProjectData, Segment, HIGH_STRESS, LOW_STRESS};
+use crate::params::SCENARIO_CORRIDOR_BOUNDARY_BUFFER_M;
 use crate::pipeline::{self, Observer};
 
 /// A set of edits scored as one upgrade.
@@ -40,6 +42,13 @@ pub struct Gain {
     pub overall: Option<f64>,
     /// `overall_score` of the upgrade minus that of the base (NULL counts as 0).
     pub delta: f64,
+    /// Length of the roads it builds on, km: the cost proxy.
+    pub length_km: f64,
+    /// Population of the blocks that reach more blocks on the low-stress network than in the
+    /// base (as in `compare`).
+    pub people_gaining: f64,
+    /// `people_gaining` per km built (0 for a candidate of no length).
+    pub people_gaining_per_km: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -48,14 +57,18 @@ pub struct Gains {
     /// Candidates that qualified before the prefilter's limit, and those re-scored.
     pub eligible: usize,
     pub evaluated: usize,
-    /// Best first (ties by label), at most `top_n`.
+    /// Re-scored candidates that did not raise the overall score; they are left out of
+    /// `ranked`.
+    pub without_gain: usize,
+    /// Best first (ties by label), at most `top_n`, each raising the overall score.
     pub ranked: Vec<Gain>,
     /// Wall time of the re-scoring, all candidates.
     pub seconds: f64,
 }
 
 /// Re-scores every candidate against the project's base analysis and returns the `top_n`
-/// that raise `overall_score` most. Nothing is stored.
+/// that raise `overall_score` most; candidates that do not raise it are only counted.
+/// Nothing is stored.
 pub fn biggest_gains(
     project: &Path,
     candidates: Candidates,
@@ -72,6 +85,7 @@ pub fn biggest_gains(
         }
     };
     let base_overall = overall_of(&base.overall_scores);
+    let base_reach = low_stress_reach(&base);
     let t0 = Instant::now();
     obs.set_total(list.len() as u64);
     let quiet = Quiet(obs);
@@ -81,10 +95,19 @@ pub fn biggest_gains(
             let (segs, ints) = expand(&candidate.edits);
             let out = pipeline::rescore_loaded(&base, project, &segs, &ints, &quiet)?;
             let overall = overall_of(&out.data.overall_scores);
+            let people_gaining = people_gaining(&base, &base_reach, &out.data);
+            let length_km = length_km(&base, &candidate.edits);
             obs.inc(1);
             Ok(Gain {
                 delta: overall.unwrap_or(0.0) - base_overall.unwrap_or(0.0),
                 overall,
+                length_km,
+                people_gaining,
+                people_gaining_per_km: if length_km > 0.0 {
+                    people_gaining / length_km
+                } else {
+                    0.0
+                },
                 candidate,
             })
         })
@@ -92,6 +115,8 @@ pub fn biggest_gains(
     let mut ranked = scored.into_iter().collect::<Result<Vec<_>, _>>()?;
     let seconds = t0.elapsed().as_secs_f64();
     let evaluated = ranked.len();
+    ranked.retain(|g| g.delta > 0.0);
+    let without_gain = evaluated - ranked.len();
     ranked.sort_by(|a, b| {
         b.delta
             .total_cmp(&a.delta)
@@ -102,9 +127,64 @@ pub fn biggest_gains(
         base_overall,
         eligible,
         evaluated,
+        without_gain,
         ranked,
         seconds,
     })
+}
+
+/// Population of the blocks whose low-stress reach grew from `base_reach` to that of `after`.
+fn people_gaining(base: &ProjectData, base_reach: &[u32], after: &ProjectData) -> f64 {
+    low_stress_reach(after)
+        .iter()
+        .zip(base_reach)
+        .zip(&base.blocks)
+        .filter(|((after, before), _)| after > before)
+        .map(|(_, block)| block.population)
+        .sum()
+}
+
+/// Length of the distinct segments `edits` change, km.
+fn length_km(base: &ProjectData, edits: &[Edit]) -> f64 {
+    let mut roads: Vec<u32> = edits.iter().filter_map(Edit::road_id).collect();
+    roads.sort_unstable();
+    roads.dedup();
+    roads
+        .iter()
+        .filter_map(|&r| base.segments.get(r as usize))
+        .map(|s| Euclidean.length(&s.geom))
+        .sum::<f64>()
+        / 1000.0
+}
+
+/// The study boundary in the project's metric CRS, to test segments against.
+pub struct StudyArea {
+    boundary: MultiPolygon<f64>,
+}
+
+impl StudyArea {
+    pub fn of(base: &ProjectData) -> StudyArea {
+        StudyArea {
+            boundary: base.projection.project(&base.boundary_ll),
+        }
+    }
+
+    /// Distance (m) from `p` to the boundary's area, 0 inside it.
+    pub fn distance_m(&self, p: Point<f64>) -> f64 {
+        if self.boundary.contains(&p) {
+            0.0
+        } else {
+            Euclidean.distance(&p, &self.boundary)
+        }
+    }
+
+    /// Whether every vertex of `s` lies within boundary ⊕
+    /// [`SCENARIO_CORRIDOR_BOUNDARY_BUFFER_M`].
+    pub fn holds(&self, s: &Segment) -> bool {
+        s.geom
+            .points()
+            .all(|p| self.distance_m(p) <= SCENARIO_CORRIDOR_BOUNDARY_BUFFER_M)
+    }
 }
 
 fn is_motorway_or_trunk(c: FunctionalClass) -> bool {
@@ -164,19 +244,19 @@ pub fn protected_track_candidates(base: &ProjectData, limit: usize) -> (Vec<Cand
 }
 
 /// Protected tracks along whole stretches of a street: the segments a track can help (as for
-/// [`protected_track_candidates`]) grouped by street name and joined where they share an
-/// intersection; each group of two or more segments is one candidate, and how many there are.
+/// [`protected_track_candidates`]) that lie in the study area ([`StudyArea::holds`]), grouped
+/// by street name and joined where they share an intersection; each group of two or more
+/// segments is one candidate, and how many there are.
 /// When there are more than `limit`, keeps those that join the most intersections to the
 /// largest low-stress island they touch (the intersections of every other island they touch,
 /// counted once), ties broken by more segments and then by the lowest `road_id`.
 pub fn corridor_candidates(base: &ProjectData, limit: usize) -> (Vec<Candidate>, usize) {
     let (mut islands, size) = low_stress_islands(base);
+    let area = StudyArea::of(base);
     let mut by_name: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
-    for s in base
-        .segments
-        .iter()
-        .filter(|s| track_can_help(s) && !is_motorway_or_trunk(s.attrs.functional_class))
-    {
+    for s in base.segments.iter().filter(|s| {
+        track_can_help(s) && !is_motorway_or_trunk(s.attrs.functional_class) && area.holds(s)
+    }) {
         if let Some(name) = s.name.as_deref() {
             by_name.entry(name).or_default().push(s.road_id);
         }

@@ -26,7 +26,7 @@ use crate::store::StoreError;
 
 pub use gains::{
     biggest_gains, corridor_candidates, protected_track_candidates, Candidate, Candidates, Gain,
-    Gains,
+    Gains, StudyArea,
 };
 pub use report::{is_report, report_html};
 

@@ -7,6 +7,7 @@ use std::path::Path;
 use geo::{BoundingRect, LineString, Polygon};
 
 use super::{compare_loaded, Comparison, ScenarioError};
+use crate::analysis::score_text;
 use crate::model::ProjectData;
 use crate::pipeline;
 
@@ -262,7 +263,7 @@ Segments: <span style="background:{}"></span> fewer high-stress directions <span
             num(s.a, 4),
             num(s.b, 4),
             signed(s.delta),
-            esc(&s.human_explanation)
+            esc(score_text::find(&s.score_id).map_or(s.human_explanation.as_str(), |t| t.measures))
         );
     }
     h.push_str("</table>\n<h2>Segments</h2><table><tr><th>Road</th><th>Name</th><th>Edited</th><th>Stress before (ft/tf seg, ft/tf crossing)</th><th>Stress after</th></tr>\n");

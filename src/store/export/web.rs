@@ -10,6 +10,8 @@ use serde_json::{json, Map, Value as J};
 
 use super::io_err;
 use super::share::{read_layers, ShareLayer};
+use crate::analysis::score_text;
+use crate::model::ScoreRow;
 use crate::store::error::StoreError;
 use crate::store::project::Project;
 
@@ -34,7 +36,7 @@ pub(super) fn write(project: &Project, dir: &Path) -> Result<Vec<PathBuf>, Store
         .file_stem()
         .map_or_else(|| "bna".into(), |s| s.to_string_lossy().into_owned());
     let layers = read_layers(project)?;
-    let scores = project.overall_scores()?;
+    let scores = scores_in_reading_order(project.overall_scores()?);
     let meta = project.metadata()?;
     let mut layer_json = Map::new();
     for l in &layers {
@@ -71,6 +73,26 @@ pub(super) fn write(project: &Project, dir: &Path) -> Result<Vec<PathBuf>, Store
             let p = dir.join(name);
             std::fs::write(&p, text).map_err(io_err(&p))?;
             Ok(p)
+        })
+        .collect()
+}
+
+/// The score rows each group before its members (`score_text::SCORES`), each with its human
+/// label, its group and what it measures, as the page shows them.
+fn scores_in_reading_order(mut rows: Vec<ScoreRow>) -> Vec<J> {
+    rows.sort_by_key(|r| score_text::reading_position(&r.score_id));
+    rows.into_iter()
+        .map(|r| {
+            let text = score_text::find(&r.score_id);
+            json!({
+                "score_id": r.score_id,
+                "label": score_text::label(&r.score_id),
+                "parent": text.and_then(|t| t.parent),
+                "measures": text.map_or(r.human_explanation.as_str(), |t| t.measures),
+                "score_original": r.score_original,
+                "score_normalized": r.score_normalized,
+                "human_explanation": r.human_explanation,
+            })
         })
         .collect()
 }
