@@ -146,6 +146,22 @@ pub const PROJECT_LOCK_WAIT_S: u64 = 3;
 /// well under this; anything larger is a damaged file or a zip bomb.
 pub const MAX_ZIP_MEMBER_BYTES: u64 = 4 << 30;
 
+/// Inputs read whole into memory are refused above these sizes (bytes) before they are read,
+/// so a wrong file fails at once instead of exhausting memory. A city or county boundary
+/// GeoJSON is a few MB (a detailed state outline tens of MB); a scenario edits file holds a
+/// few hundred bytes per edit; a census block file is at most a statewide TIGER zip
+/// (`FETCH_MAX_TIGER_BYTES`) or its GeoJSON, several times larger.
+pub const MAX_BOUNDARY_FILE_BYTES: u64 = 256 << 20;
+pub const MAX_EDITS_FILE_BYTES: u64 = 64 << 20;
+pub const MAX_BLOCKS_FILE_BYTES: u64 = 8 << 30;
+/// The LODES reader streams its file; these bound what it will read. Decompressed text, bytes
+/// (the largest statewide OD file, California's, is ≈ 1.5 GB; `bna fetch` caps downloads the
+/// same way); a line (a WAC row is ≈ 200 bytes); blank lines in a row (real files have none:
+/// more is padding or damage, not a jobs table).
+pub const MAX_LODES_TEXT_BYTES: u64 = 4 << 30;
+pub const MAX_LODES_LINE_BYTES: u64 = 64 << 10;
+pub const MAX_LODES_BLANK_LINES_IN_A_ROW: u64 = 10_000;
+
 /// Widths (ft) of the facilities a scenario builds (`scenario::Facility`): typical design
 /// widths, all above `MIN_LOW_STRESS_LANE_WIDTH_FT`.
 pub const SCENARIO_BIKE_LANE_WIDTH_FT: f64 = 5.0;

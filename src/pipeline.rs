@@ -351,6 +351,19 @@ struct Validated {
 
 fn validate(req: &AnalysisRequest) -> Result<Validated, PipelineError> {
     settings::check_settings(req)?;
+    // Every input must be a regular file before anything opens it: the OSM file is hashed
+    // first, and hashing `/dev/zero` never ends (a FIFO without a writer blocks forever).
+    for p in [
+        Some(&req.osm),
+        Some(&req.boundary),
+        req.blocks.as_ref(),
+        req.jobs.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        ingest::check_input_file(p)?;
+    }
     let mut warnings = Vec::new();
     let mut inputs = Vec::new();
     let mut record = |role: &str, path: &Path| -> Result<(), IngestError> {
@@ -368,11 +381,18 @@ fn validate(req: &AnalysisRequest) -> Result<Validated, PipelineError> {
 
     let raw_blocks = match &req.blocks {
         Some(p) => {
-            let raw = ingest::census::load_blocks(p)?;
+            let table = ingest::census::load_blocks_table(p)?;
             record("blocks", p)?;
-            Some(raw)
+            Some(table)
         }
         None => None,
+    };
+    let (raw_blocks, population_warnings, no_population) = match raw_blocks {
+        Some(t) => {
+            let reason = ingest::census::no_population_reason(&t);
+            (Some(t.blocks), t.population_warnings, reason)
+        }
+        None => (None, Vec::new(), String::new()),
     };
     let population = match (req.population, &raw_blocks, &req.blocks) {
         (Some(PopulationChoice::Synthetic), _, _) | (None, None, _) => PopulationChoice::Synthetic,
@@ -383,12 +403,10 @@ fn validate(req: &AnalysisRequest) -> Result<Validated, PipelineError> {
         }
         (_, Some(raw), Some(path)) => {
             if !ingest::census::has_population(raw) {
-                return Err(IngestError::invalid(
-                    path,
-                    "the block file has no population column (POP20/POP10/population); use a TIGER2020PL block file with POP20, or pass --population synthetic",
-                )
-                .into());
+                return Err(IngestError::invalid(path, no_population).into());
             }
+            // Blocks without a value or with a fraction matter only to the census population.
+            warnings.extend(population_warnings);
             PopulationChoice::Census
         }
         (_, Some(_), None) => unreachable!("blocks parsed without a path"),

@@ -690,3 +690,55 @@ fn a_folder_is_not_a_file() {
     let e = load_blocks(dir.path()).unwrap_err();
     assert!(matches!(e, IngestError::IsFolder { .. }), "{e}");
 }
+
+/// Devices and named pipes are refused before they are opened (reading `/dev/zero` never
+/// ends; a FIFO without a writer blocks); a symlink to a regular file is an ordinary input.
+#[test]
+fn devices_and_pipes_are_not_files_but_symlinks_to_files_are() {
+    use bna::ingest::check_input_file;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let file = dir.path().join("f.csv");
+    std::fs::write(&file, "w_geocode,C000\n1,2\n").unwrap();
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&file, &link).unwrap();
+    // (path, Ok(size) or an error fragment)
+    let cases: [(&Path, Result<u64, &str>); 5] = [
+        (
+            Path::new("/dev/zero"),
+            Err("/dev/zero: is a device, not a file"),
+        ),
+        (
+            &fifo,
+            Err("is a named pipe, not a file; pass the file itself"),
+        ),
+        (dir.path(), Err("is a folder, not a file")),
+        (&file, Ok(19)),
+        (&link, Ok(19)),
+    ];
+    for (path, want) in cases {
+        match (check_input_file(path), want) {
+            (Ok(n), Ok(w)) => assert_eq!(n, w, "{path:?}"),
+            (Err(e), Err(frag)) => assert!(e.to_string().contains(frag), "{path:?}: {e}"),
+            (got, _) => panic!("{path:?}: unexpected {got:?}"),
+        }
+    }
+    // The readers use it: a FIFO as the jobs file is refused, not waited on.
+    let e = load_jobs(&fifo).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            IngestError::NotAFile {
+                kind: "named pipe",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(load_jobs(&link).unwrap().values().sum::<f64>(), 2.0);
+}

@@ -24,7 +24,14 @@ use super::IngestError;
 /// Every rejection says what is wrong and where (feature, polygon, ring, approximate lon/lat),
 /// because boundaries are drawn or exported by hand and the user has to fix them.
 pub fn load_boundary(path: &Path) -> Result<MultiPolygon<f64>, IngestError> {
-    parse_boundary(path, read_bytes(path)?)
+    parse_boundary(
+        path,
+        read_bytes(
+            path,
+            crate::params::MAX_BOUNDARY_FILE_BYTES,
+            "boundary file",
+        )?,
+    )
 }
 
 /// [`load_boundary`] on the file's bytes; `path` names the file in messages (and locates the
@@ -426,8 +433,15 @@ impl ShapefileData {
     }
 }
 
-/// Reads a whole file, mapping "not found" to `NotFound` and rejecting empty files.
-pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, IngestError> {
+/// Reads a whole file, mapping "not found" to `NotFound` and rejecting empty files, devices,
+/// pipes and files above `limit` bytes (`role` names the input in that message) before
+/// anything is read, since the whole file is held in memory.
+pub(crate) fn read_bytes(
+    path: &Path,
+    limit: u64,
+    role: &'static str,
+) -> Result<Vec<u8>, IngestError> {
+    super::error::check_input_size(path, limit, role)?;
     let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
     if bytes.is_empty() {
         return Err(IngestError::invalid(path, "the file is empty (0 bytes)"));
@@ -438,7 +452,14 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, IngestError> {
 /// Opens a GeoJSON, `.shp` or zipped shapefile, telling them apart by content (magic bytes)
 /// rather than by extension, so a misnamed file still loads.
 pub(crate) fn open_vector(path: &Path) -> Result<VectorFile, IngestError> {
-    parse_vector(path, read_bytes(path)?)
+    parse_vector(
+        path,
+        read_bytes(
+            path,
+            crate::params::MAX_BLOCKS_FILE_BYTES,
+            "shapefile or GeoJSON",
+        )?,
+    )
 }
 
 pub(crate) fn parse_vector(path: &Path, bytes: Vec<u8>) -> Result<VectorFile, IngestError> {
@@ -452,8 +473,15 @@ pub(crate) fn parse_vector(path: &Path, bytes: Vec<u8>) -> Result<VectorFile, In
         } else {
             read_shapefile_beside(path, bytes)?
         };
-        check_shp_records(&mut shp.shp)
+        let shapes = check_shp_records(&mut shp.shp)
             .map_err(|e| IngestError::invalid(path, format!("{}: {e}", shp.member)))?;
+        if let Some(dbf) = shp.dbf.as_mut() {
+            let dbf_name = Path::new(&shp.member).with_extension("dbf");
+            let records = dbf_record_count(dbf)
+                .map_err(|e| IngestError::invalid(path, format!("{}: {e}", dbf_name.display())))?;
+            check_record_counts(shapes, records, &shp.member, &dbf_name.to_string_lossy())
+                .map_err(|e| IngestError::invalid(path, e))?;
+        }
         return Ok(VectorFile::Shapefile(shp));
     }
     let text = std::str::from_utf8(&bytes)
@@ -482,7 +510,7 @@ pub(crate) fn parse_vector(path: &Path, bytes: Vec<u8>) -> Result<VectorFile, In
 /// (capacity overflow or out of memory) instead of failing. Found by the boundary fuzz target.
 pub(crate) fn check_shp_records<R: std::io::Read + std::io::Seek>(
     shp: &mut R,
-) -> Result<(), String> {
+) -> Result<u64, String> {
     use std::io::SeekFrom;
     const HEADER: u64 = 100;
     let damaged = |offset: u64, what: &str| {
@@ -493,6 +521,7 @@ pub(crate) fn check_shp_records<R: std::io::Read + std::io::Seek>(
     let be = |b: &[u8]| i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
     let le = |b: &[u8]| i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     let mut at = HEADER;
+    let mut records = 0u64;
     let mut head = [0u8; 44];
     while at + 8 <= total {
         shp.seek(SeekFrom::Start(at + 4)).map_err(unreadable)?;
@@ -535,9 +564,61 @@ pub(crate) fn check_shp_records<R: std::io::Read + std::io::Seek>(
             }
         }
         at += 8 + len;
+        records += 1;
     }
     shp.seek(SeekFrom::Start(0)).map_err(unreadable)?;
-    Ok(())
+    Ok(records)
+}
+
+/// The record count a `.dbf` header declares (bytes 4–7, little-endian), when the header is
+/// consistent enough to trust it: `None` when it is too short, declares a header or record
+/// length of 0, or more records than the file holds; the `.dbf` checks then name that damage
+/// more precisely than a count mismatch would.
+fn dbf_record_count<R: std::io::Read + std::io::Seek>(dbf: &mut R) -> Result<Option<u64>, String> {
+    use std::io::SeekFrom;
+    let unreadable = |e: std::io::Error| format!("cannot be read ({e})");
+    let size = dbf.seek(SeekFrom::End(0)).map_err(unreadable)?;
+    let mut head = [0u8; 12];
+    dbf.seek(SeekFrom::Start(0)).map_err(unreadable)?;
+    let mut got = 0;
+    while got < head.len() {
+        match dbf.read(&mut head[got..]).map_err(unreadable)? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    dbf.seek(SeekFrom::Start(0)).map_err(unreadable)?;
+    if got < head.len() {
+        return Ok(None);
+    }
+    let records = u64::from(u32::from_le_bytes([head[4], head[5], head[6], head[7]]));
+    let header_len = u64::from(u16::from_le_bytes([head[8], head[9]]));
+    let record_len = u64::from(u16::from_le_bytes([head[10], head[11]]));
+    let fits = header_len > 32
+        && record_len > 0
+        && records
+            .saturating_mul(record_len)
+            .saturating_add(header_len)
+            <= size;
+    Ok(fits.then_some(records))
+}
+
+/// A `.shp` and its `.dbf` pair shapes and records by position: with different counts the
+/// attributes (GEOID, population) of every shape after the first gap are someone else's, or
+/// missing, so the pair is refused rather than read with shifted or silently dropped rows.
+fn check_record_counts(
+    shapes: u64,
+    records: Option<u64>,
+    shp: &str,
+    dbf: &str,
+) -> Result<(), String> {
+    match records {
+        Some(records) if records != shapes => Err(format!(
+            "{shp} holds {shapes} shapes but {dbf} says it holds {records} records; each shape \
+             needs its own record, so export the shapefile again (both files from the same layer)"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Rejects a GeoJSON whose (pre-RFC 7946) `crs` member names anything but geographic
@@ -590,6 +671,10 @@ fn read_shapefile_beside(path: &Path, shp: Vec<u8>) -> Result<ShapefileData, Ing
     let sibling = |ext: &str| -> Result<Option<Vec<u8>>, IngestError> {
         for e in [ext.to_ascii_lowercase(), ext.to_ascii_uppercase()] {
             let p = path.with_extension(&e);
+            // A sibling that is a pipe or device would hang or never end, like the input.
+            if p.exists() {
+                super::error::check_input_file(&p)?;
+            }
             match std::fs::read(&p) {
                 Ok(b) => return Ok(Some(b)),
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
@@ -866,6 +951,28 @@ mod tests {
             e.to_string().contains("more parts or points than bytes"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn shp_and_dbf_counts_must_agree() {
+        // (shapes, dbf records, error fragment or None)
+        let cases: [(u64, Option<u64>, Option<&str>); 4] = [
+            (6012, Some(6012), None),
+            (0, Some(0), None),
+            (
+                6012,
+                Some(100),
+                Some("b.shp holds 6012 shapes but b.dbf says it holds 100 records"),
+            ),
+            (3, None, None),
+        ];
+        for (shapes, records, want) in cases {
+            match (check_record_counts(shapes, records, "b.shp", "b.dbf"), want) {
+                (Ok(()), None) => {}
+                (Err(e), Some(frag)) => assert!(e.contains(frag), "{e}"),
+                (got, _) => panic!("{shapes}/{records:?}: unexpected {got:?}"),
+            }
+        }
     }
 
     #[test]

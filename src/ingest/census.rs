@@ -65,17 +65,119 @@ const INTPT_COLUMNS: &[(&str, &str)] = &[
 /// of thousands): a value above it is a damaged or mislabelled column.
 pub const MAX_BLOCK_POPULATION: f64 = 1_000_000.0;
 
+/// Census blocks and what the reader noticed about their population without refusing them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BlocksTable {
+    pub blocks: Vec<RawBlock>,
+    /// The population column found (POP20, …), even when it holds no numbers.
+    pub population_column: Option<String>,
+    /// The first block without a population value (feature number, GEOID), for messages.
+    pub first_without_population: Option<(usize, String)>,
+    /// One line each, naming the file: blocks without a population value, fractional values.
+    /// They matter only when the census population is used.
+    pub population_warnings: Vec<String>,
+}
+
 /// Loads census blocks from TIGER tabblock20/tabblock10 (`.zip` or `.shp`) or GeoJSON.
 pub fn load_blocks(path: &Path) -> Result<Vec<RawBlock>, IngestError> {
-    parse_blocks(path, read_bytes(path)?)
+    Ok(load_blocks_table(path)?.blocks)
+}
+
+/// [`load_blocks`] with what was noticed about the population column.
+pub fn load_blocks_table(path: &Path) -> Result<BlocksTable, IngestError> {
+    parse_blocks_table(
+        path,
+        read_bytes(
+            path,
+            crate::params::MAX_BLOCKS_FILE_BYTES,
+            "census block file",
+        )?,
+    )
 }
 
 /// [`load_blocks`] on the file's bytes; `path` names the file in messages (and locates the
 /// `.dbf`/`.prj` beside a bare `.shp`). The entry point of the blocks fuzz target.
 pub fn parse_blocks(path: &Path, bytes: Vec<u8>) -> Result<Vec<RawBlock>, IngestError> {
-    let numbered = read_numbered_blocks(path, bytes)?;
+    Ok(parse_blocks_table(path, bytes)?.blocks)
+}
+
+fn parse_blocks_table(path: &Path, bytes: Vec<u8>) -> Result<BlocksTable, IngestError> {
+    let (numbered, population_column) = read_numbered_blocks(path, bytes)?;
     check_unique_geoids(&numbered).map_err(|reason| IngestError::invalid(path, reason))?;
-    Ok(numbered.into_iter().map(|(_, b)| b).collect())
+    let (first_without_population, notes) = match &population_column {
+        Some(col) => population_notes(col, &numbered),
+        None => (None, Vec::new()),
+    };
+    let display = path.display();
+    Ok(BlocksTable {
+        blocks: numbered.into_iter().map(|(_, b)| b).collect(),
+        population_column,
+        first_without_population,
+        population_warnings: notes
+            .into_iter()
+            .map(|n| format!("{display}: {n}"))
+            .collect(),
+    })
+}
+
+/// Why a block file gives no census population (`has_population` is false), for the refusal:
+/// a file whose population column is there but holds no numbers (blank, or dBASE overflow
+/// stars `************`) is told apart from a file without the column.
+pub fn no_population_reason(table: &BlocksTable) -> String {
+    match (&table.population_column, &table.first_without_population) {
+        (Some(col), Some((feature, geoid))) => format!(
+            "the block file has a {col} column but it holds no numbers (feature {feature}, \
+             GEOID {geoid}, is blank, as is every other); export the blocks again with their \
+             population, or pass --population synthetic"
+        ),
+        _ => "the block file has no population column (POP20/POP10/population); use a \
+              TIGER2020PL block file with POP20, or pass --population synthetic"
+            .to_string(),
+    }
+}
+
+/// The first block without a population value, and warnings about blocks with none (while
+/// others have one) or with a fraction. Blocks without a value count as 0 people, as the
+/// reference's SQL sums ignore NULL: warned, not refused, because GIS exports write null for
+/// blocks a join found no value for, and refusing would block a run the reference accepts;
+/// the warning gives the count so the user can tell a few water blocks from a broken join.
+/// A fractional population cannot be a census count (a density or a share in the wrong
+/// column?) but is used as given, so it is warned about too.
+fn population_notes(
+    col: &str,
+    blocks: &[(usize, RawBlock)],
+) -> (Option<(usize, String)>, Vec<String>) {
+    let missing: Vec<&(usize, RawBlock)> = blocks
+        .iter()
+        .filter(|(_, b)| b.population.is_none())
+        .collect();
+    let first = missing.first().map(|(i, b)| (*i, b.geoid.clone()));
+    let mut notes = Vec::new();
+    if let Some((i, b)) = missing.first() {
+        if missing.len() < blocks.len() {
+            notes.push(format!(
+                "{} of {} blocks have no {col} value (the first is feature {i}, GEOID {}); \
+                 they count as 0 people, so fill them in if they hold people",
+                missing.len(),
+                blocks.len(),
+                b.geoid
+            ));
+        }
+    }
+    let fractional: Vec<&(usize, RawBlock)> = blocks
+        .iter()
+        .filter(|(_, b)| b.population.is_some_and(|p| p.fract() != 0.0))
+        .collect();
+    if let Some((i, b)) = fractional.first() {
+        notes.push(format!(
+            "{} blocks have a fractional {col} (the first is feature {i}, GEOID {}, with {}); \
+             census counts are whole people, so check that {col} is the population",
+            fractional.len(),
+            b.geoid,
+            b.population.unwrap_or_default()
+        ));
+    }
+    (first, notes)
 }
 
 /// Each block must appear once: a repeated GEOID would count its people and jobs twice.
@@ -84,7 +186,8 @@ fn check_unique_geoids(blocks: &[(usize, RawBlock)]) -> Result<(), String> {
     for (index, b) in blocks {
         if let Some(earlier) = first.insert(b.geoid.as_str(), *index) {
             return Err(format!(
-                "feature {index} repeats GEOID {} of feature {earlier}; each census block must                  appear once, so remove the duplicate or merge both into one MultiPolygon",
+                "feature {index} repeats GEOID {} of feature {earlier}; each census block must \
+                 appear once, so remove the duplicate or merge both into one MultiPolygon",
                 b.geoid
             ));
         }
@@ -92,11 +195,10 @@ fn check_unique_geoids(blocks: &[(usize, RawBlock)]) -> Result<(), String> {
     Ok(())
 }
 
-/// Blocks with their feature (record) numbers, for messages.
-fn read_numbered_blocks(
-    path: &Path,
-    bytes: Vec<u8>,
-) -> Result<Vec<(usize, RawBlock)>, IngestError> {
+/// Blocks with their feature (record) numbers, for messages, and the population column.
+type NumberedBlocks = (Vec<(usize, RawBlock)>, Option<String>);
+
+fn read_numbered_blocks(path: &Path, bytes: Vec<u8>) -> Result<NumberedBlocks, IngestError> {
     let invalid = |reason: String| IngestError::invalid(path, reason);
     match parse_vector(path, bytes)? {
         VectorFile::GeoJson(gj) => {
@@ -122,6 +224,7 @@ fn read_numbered_blocks(
                     cols.block(i, &attrs, polygons).map(|b| (i, b))
                 })
                 .collect::<Result<Vec<_>, String>>()
+                .map(|blocks| (blocks, cols.population.clone()))
                 .map_err(invalid)
         }
         VectorFile::Shapefile(mut shp) => {
@@ -153,7 +256,7 @@ fn read_numbered_blocks(
                 let attrs = |name: &str| record.get(name).map(dbf_attr);
                 out.push((i, cols.block(i, &attrs, polygons).map_err(invalid)?));
             }
-            Ok(out)
+            Ok((out, cols.population))
         }
     }
 }
@@ -539,6 +642,52 @@ mod tests {
                 (got, _) => panic!("{p}: unexpected {got:?}"),
             }
         }
+    }
+
+    #[test]
+    fn population_notes_and_reasons() {
+        let block = |geoid: &str, population: Option<f64>| RawBlock {
+            geoid: geoid.into(),
+            geom_ll: MultiPolygon(vec![]),
+            population,
+            aland: None,
+            interior_point_ll: Point::new(0.0, 0.0),
+        };
+        // (populations, first without one, warning fragments)
+        type Row = (Vec<Option<f64>>, Option<usize>, Vec<&'static str>);
+        let rows: Vec<Row> = vec![
+            (vec![Some(3.0), Some(0.0)], None, vec![]),
+            (vec![None, None], Some(0), vec![]),
+            (
+                vec![Some(3.0), None, None],
+                Some(1),
+                vec!["2 of 3 blocks have no POP20 value (the first is feature 1, GEOID g1)"],
+            ),
+            (
+                vec![Some(3.0), Some(12.5)],
+                None,
+                vec!["1 blocks have a fractional POP20 (the first is feature 1, GEOID g1, with 12.5)"],
+            ),
+        ];
+        for (pops, first, fragments) in rows {
+            let blocks: Vec<(usize, RawBlock)> = pops
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (i, block(&format!("g{i}"), *p)))
+                .collect();
+            let (got_first, notes) = population_notes("POP20", &blocks);
+            assert_eq!(got_first.map(|(i, _)| i), first, "{pops:?}");
+            assert_eq!(notes.len(), fragments.len(), "{pops:?}: {notes:?}");
+            for (n, f) in notes.iter().zip(&fragments) {
+                assert!(n.contains(f), "{n}");
+            }
+        }
+        let mut t = BlocksTable::default();
+        assert!(no_population_reason(&t).contains("has no population column"));
+        t.population_column = Some("POP20".into());
+        t.first_without_population = Some((0, "g0".into()));
+        assert!(no_population_reason(&t)
+            .contains("has a POP20 column but it holds no numbers (feature 0, GEOID g0"));
     }
 
     #[test]

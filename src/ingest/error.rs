@@ -8,6 +8,20 @@ pub enum IngestError {
     NotFound { path: PathBuf },
     #[error("{path}: is a folder, not a file; pass the file itself")]
     IsFolder { path: PathBuf },
+    /// A device, named pipe or socket: reading one never ends (`/dev/zero`) or blocks
+    /// until a writer appears (a FIFO), so it is refused before it is opened.
+    #[error("{path}: is a {kind}, not a file; pass the file itself")]
+    NotAFile { path: PathBuf, kind: &'static str },
+    /// A file read whole into memory that is larger than any sane input of its role.
+    #[error(
+        "{path}: is {size} bytes, more than the {limit} bytes a {role} can be; pass the right file"
+    )]
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+        role: &'static str,
+    },
     #[error("{path}: cannot read ({source})")]
     Io {
         path: PathBuf,
@@ -17,6 +31,67 @@ pub enum IngestError {
     /// The file exists but its content is not what the role requires.
     #[error("{path}: {reason}")]
     Invalid { path: PathBuf, reason: String },
+}
+
+/// What kind of non-regular file `ft` is, for [`IngestError::NotAFile`]; `None` for a
+/// regular file.
+#[cfg(unix)]
+fn special_kind(ft: &std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_file() {
+        None
+    } else if ft.is_fifo() {
+        Some("named pipe")
+    } else if ft.is_char_device() || ft.is_block_device() {
+        Some("device")
+    } else if ft.is_socket() {
+        Some("socket")
+    } else {
+        Some("special file")
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(ft: &std::fs::FileType) -> Option<&'static str> {
+    (!ft.is_file()).then_some("special file")
+}
+
+/// The one check every input path passes before it is opened: it must exist and be a regular
+/// file once symlinks are followed (`stat`, which never opens it, so a FIFO cannot block
+/// here). Devices and pipes are refused because reading `/dev/zero` or `/dev/stdin` never
+/// ends and a FIFO without a writer hangs. Returns the file's size.
+pub fn check_input_file(path: &std::path::Path) -> Result<u64, IngestError> {
+    let meta = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?;
+    let ft = meta.file_type();
+    if ft.is_dir() {
+        return Err(IngestError::IsFolder { path: path.into() });
+    }
+    match special_kind(&ft) {
+        None => Ok(meta.len()),
+        Some(kind) => Err(IngestError::NotAFile {
+            path: path.into(),
+            kind,
+        }),
+    }
+}
+
+/// [`check_input_file`], then refuses a file above `limit` bytes: for inputs read whole into
+/// memory, so a wrong (huge) file fails at once instead of exhausting memory.
+pub fn check_input_size(
+    path: &std::path::Path,
+    limit: u64,
+    role: &'static str,
+) -> Result<u64, IngestError> {
+    let size = check_input_file(path)?;
+    if size > limit {
+        return Err(IngestError::TooLarge {
+            path: path.into(),
+            size,
+            limit,
+            role,
+        });
+    }
+    Ok(size)
 }
 
 impl IngestError {

@@ -8,7 +8,6 @@ use geo::{BoundingRect, Intersects};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
-use super::boundary::read_bytes;
 use super::census::RawBlock;
 pub use super::lodes::{parse_jobs, JobsTable, MAX_JOBS_PER_BLOCK};
 use super::IngestError;
@@ -22,8 +21,14 @@ pub fn load_jobs(path: &Path) -> Result<HashMap<String, f64>, IngestError> {
 }
 
 /// [`load_jobs`] with the warnings (blank lines, no jobs at all) to show the user.
+/// The file is streamed (a statewide OD file is hundreds of MB unpacked), after the check that
+/// it is a regular file: reading a device or a pipe would never end.
 pub fn load_jobs_table(path: &Path) -> Result<JobsTable, IngestError> {
-    parse_jobs(path, read_bytes(path)?)
+    if super::error::check_input_file(path)? == 0 {
+        return Err(IngestError::invalid(path, "the file is empty (0 bytes)"));
+    }
+    let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
+    super::lodes::read_jobs(path, std::io::BufReader::new(file))
 }
 
 /// How a jobs table matched the blocks, for the run report.

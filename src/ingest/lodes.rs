@@ -6,11 +6,13 @@ use std::cell::RefCell;
 use std::collections::hash_map::{DefaultHasher, Entry};
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::Path;
 use std::rc::Rc;
 
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::MultiGzDecoder;
+
+use crate::params::{MAX_LODES_BLANK_LINES_IN_A_ROW, MAX_LODES_LINE_BYTES, MAX_LODES_TEXT_BYTES};
 
 use super::IngestError;
 
@@ -34,11 +36,26 @@ pub struct JobsTable {
 /// - OD (`w_geocode`, `h_geocode`, `S000`): Σ S000 by `w_geocode`, as the reference's
 ///   `census_block_jobs.sql` does, one row per (workplace, home) pair.
 pub fn parse_jobs(path: &Path, bytes: Vec<u8>) -> Result<JobsTable, IngestError> {
+    read_jobs(path, std::io::Cursor::new(bytes))
+}
+
+/// [`parse_jobs`] on a stream: the file is never held whole. Memory stays bounded whatever the
+/// content: decompressed text is capped at [`MAX_LODES_TEXT_BYTES`], a line at
+/// [`MAX_LODES_LINE_BYTES`], blank lines in a row at [`MAX_LODES_BLANK_LINES_IN_A_ROW`], and a
+/// NUL byte stops the reading at once (see [`TextGuard`]).
+pub(crate) fn read_jobs<R: BufRead + 'static>(
+    path: &Path,
+    mut input: R,
+) -> Result<JobsTable, IngestError> {
     let invalid = |reason: String| IngestError::invalid(path, reason);
-    let text: Box<dyn Read> = if bytes.starts_with(&[0x1f, 0x8b]) {
-        Box::new(MultiGzDecoder::new(std::io::Cursor::new(bytes)))
+    let gzip = input
+        .fill_buf()
+        .map_err(|e| IngestError::io(path, e))?
+        .starts_with(&[0x1f, 0x8b]);
+    let text: Box<dyn Read> = if gzip {
+        Box::new(MultiGzDecoder::new(input))
     } else {
-        Box::new(std::io::Cursor::new(bytes))
+        Box::new(input)
     };
     let blank_lines = Rc::new(RefCell::new(BlankLines::default()));
     let counted = BlankLineCounter {
@@ -50,10 +67,11 @@ pub fn parse_jobs(path: &Path, bytes: Vec<u8>) -> Result<JobsTable, IngestError>
         .from_reader(counted);
     let headers = csv
         .headers()
-        .map_err(|e| {
-            invalid(format!(
+        .map_err(|e| match blank_lines.borrow_mut().refused.take() {
+            Some(reason) => invalid(reason),
+            None => invalid(format!(
                 "cannot read the CSV header ({e}); download the file again"
-            ))
+            )),
         })?
         .clone();
     let find = |name: &str| {
@@ -103,9 +121,10 @@ pub fn parse_jobs(path: &Path, bytes: Vec<u8>) -> Result<JobsTable, IngestError>
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                return Err(invalid(format!(
-                    "malformed CSV ({e}); download the file again"
-                )))
+                return Err(match blank_lines.borrow_mut().refused.take() {
+                    Some(reason) => invalid(reason),
+                    None => invalid(format!("malformed CSV ({e}); download the file again")),
+                })
             }
         }
         let csv_line = record.position().map(|p| p.line()).unwrap_or(0);
@@ -188,6 +207,12 @@ pub(crate) fn job_count(raw: &str) -> Result<f64, String> {
             "is {raw}, more than the {MAX_JOBS_PER_BLOCK} jobs any block holds; fix the row"
         ));
     }
+    // LODES counts jobs, always whole numbers: a fraction is a shifted or edited column.
+    if n.fract() != 0.0 {
+        return Err(format!(
+            "is {raw}; LODES job counts are whole numbers, fix the row"
+        ));
+    }
     Ok(n)
 }
 
@@ -215,6 +240,15 @@ pub(crate) fn normalise_geocode(code: &str) -> String {
 struct BlankLines {
     newlines: u64,
     blank: u64,
+    /// Decompressed bytes read, bytes of the current line, blank lines in a row: the bounds
+    /// that keep memory and time finite on content that is no CSV (a gigabyte of newlines
+    /// would otherwise queue a gigabyte of entries in `ahead`).
+    total: u64,
+    line_bytes: u64,
+    blank_run: u64,
+    /// Why the reading stopped, when this guard stopped it: the I/O error the CSV reader sees
+    /// carries no file name, so the reason is taken from here.
+    refused: Option<String>,
     last_two: [u8; 2],
     /// (lines before it that are not blank, its line number) of each blank line not yet
     /// passed by a record; the reader's look-ahead bounds its length.
@@ -230,15 +264,59 @@ impl<R: Read> Read for BlankLineCounter<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let mut seen = self.seen.borrow_mut();
-        for &b in &buf[..n] {
+        let refuse = |seen: &mut BlankLines, reason: String| {
+            seen.refused = Some(reason.clone());
+            std::io::Error::new(std::io::ErrorKind::InvalidData, reason)
+        };
+        seen.total += n as u64;
+        if seen.total > MAX_LODES_TEXT_BYTES {
+            let reason = format!(
+                "unpacks to more than {MAX_LODES_TEXT_BYTES} bytes, more than any LODES table; \
+                 pass the state's WAC or OD .csv.gz"
+            );
+            return Err(refuse(&mut seen, reason));
+        }
+        for (i, &b) in buf[..n].iter().enumerate() {
+            if b == 0 {
+                let at = seen.total - n as u64 + i as u64;
+                let reason = format!(
+                    "is not a CSV text file (it holds a NUL byte at byte {at} of its text); pass \
+                     the LODES WAC or OD .csv or .csv.gz"
+                );
+                return Err(refuse(&mut seen, reason));
+            }
             if b == b'\n' {
                 let [before, last] = seen.last_two;
                 if last == b'\n' || (last == b'\r' && before == b'\n') {
                     let at = (seen.newlines - seen.blank, seen.newlines + 1);
                     seen.ahead.push_back(at);
                     seen.blank += 1;
+                    seen.blank_run += 1;
+                    if seen.blank_run > MAX_LODES_BLANK_LINES_IN_A_ROW {
+                        let first = seen.newlines + 2 - seen.blank_run;
+                        let reason = format!(
+                            "has more than {MAX_LODES_BLANK_LINES_IN_A_ROW} blank lines in a \
+                             row from line {first}, so it is damaged or padded, not a jobs \
+                             table; download the LODES file again"
+                        );
+                        return Err(refuse(&mut seen, reason));
+                    }
+                } else {
+                    seen.blank_run = 0;
                 }
                 seen.newlines += 1;
+                seen.line_bytes = 0;
+            } else {
+                seen.line_bytes += 1;
+                if seen.line_bytes > MAX_LODES_LINE_BYTES {
+                    let line = seen.newlines + 1;
+                    let reason = format!(
+                        "line {line} is longer than {MAX_LODES_LINE_BYTES} bytes, so this is not \
+                         a LODES table (its rows are a few hundred bytes); pass the LODES WAC or \
+                         OD .csv or .csv.gz"
+                    );
+                    return Err(refuse(&mut seen, reason));
+                }
             }
             seen.last_two = [seen.last_two[1], b];
         }
@@ -274,10 +352,11 @@ mod tests {
     #[test]
     fn job_counts() {
         // (raw, Ok(n) or an error fragment)
-        let cases: [(&str, Result<f64, &str>); 9] = [
+        let cases: [(&str, Result<f64, &str>); 10] = [
             ("0", Ok(0.0)),
             ("17", Ok(17.0)),
-            ("2.5", Ok(2.5)),
+            ("2.5", Err("whole numbers")),
+            ("12.0", Ok(12.0)),
             ("1000000", Ok(1e6)),
             ("-3", Err("cannot be negative")),
             ("1e22", Err("more than the 1000000")),
@@ -386,6 +465,37 @@ mod tests {
                 "binary",
                 "\0\u{1}PK\n".to_string(),
                 Err("is not a CSV text file"),
+            ),
+            (
+                "fractional count",
+                format!("{WAC}1,5\n2,12.5\n"),
+                Err("line 3: C000 is 12.5; LODES job counts are whole numbers"),
+            ),
+            (
+                "NUL after the header",
+                format!("{WAC}1,5\n\0\0"),
+                Err("is not a CSV text file (it holds a NUL byte at byte 19"),
+            ),
+            (
+                "blank lines past the bound",
+                format!(
+                    "{WAC}1,5\n{}",
+                    "\n".repeat(MAX_LODES_BLANK_LINES_IN_A_ROW as usize + 1)
+                ),
+                Err("blank lines in a row from line 3"),
+            ),
+            (
+                "blank lines up to the bound",
+                format!(
+                    "{WAC}1,5\n{}2,7\n",
+                    "\n".repeat(MAX_LODES_BLANK_LINES_IN_A_ROW as usize)
+                ),
+                Ok((12.0, Some("10000 blank lines between rows were skipped"))),
+            ),
+            (
+                "a line past the bound",
+                format!("{WAC}1,{}\n", "7".repeat(MAX_LODES_LINE_BYTES as usize)),
+                Err("line 2 is longer than"),
             ),
         ];
         for (name, text, want) in rows {

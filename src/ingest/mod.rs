@@ -14,4 +14,4 @@ mod zipped;
 
 mod error;
 
-pub use error::IngestError;
+pub use error::{check_input_file, check_input_size, IngestError};

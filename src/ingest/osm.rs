@@ -329,8 +329,9 @@ fn decode_block(blob: &osmpbf::Blob) -> Result<Decoded, osmpbf::Error> {
 /// the long-lived allocations out of the worker threads' malloc arenas (where they raised the
 /// peak memory by a quarter).
 pub fn read_osm(path: &Path, progress: &dyn StageProgress) -> Result<OsmExtract, OsmReadError> {
-    let meta = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?;
-    progress.set_total(meta.len());
+    // A device or pipe would never end (or never start): refused before it is opened.
+    let size = super::check_input_file(path)?;
+    progress.set_total(size);
     let format = check_pbf_magic(path)?;
     if let Format::Xml { gzip } = format {
         // Overpass API answers (what `bna fetch` downloads) are OSM XML; brokenspoke-analyzer
@@ -344,7 +345,7 @@ pub fn read_osm(path: &Path, progress: &dyn StageProgress) -> Result<OsmExtract,
             }
             super::osm_xml::XmlElement::Bounds(b) => asm.declared = Some(b),
         })?;
-        progress.inc(meta.len());
+        progress.inc(size);
         return asm.finish(path);
     }
     let mut blobs = BlobReader::from_path(path).map_err(|e| IngestError::io(path, io_err(e)))?;
@@ -381,7 +382,7 @@ pub fn read_osm(path: &Path, progress: &dyn StageProgress) -> Result<OsmExtract,
             }
         }
     }
-    progress.inc(meta.len());
+    progress.inc(size);
     asm.finish(path)
 }
 

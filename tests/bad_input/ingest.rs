@@ -444,6 +444,57 @@ fn refusals() -> Vec<Refusal> {
             ["no rows of jobs"]
         ),
     ];
+    // Issue 18, second attack (F7, F8, F11).
+    rows.push(blocks_row!(
+        "a .dbf declaring 1 record beside 2 shapes",
+        "counts.zip",
+        zipped_blocks(&patched(good_dbf.clone(), 4, &1u32.to_le_bytes())),
+        ["2 shapes", "1 records", "export the shapefile again"]
+    ));
+    let census = |file: &'static str| {
+        move |dir: &Path| Inputs {
+            synthetic: true,
+            settings: vec![
+                "--blocks".into(),
+                s(&dir.join(file)),
+                "--population".into(),
+                "census".into(),
+            ],
+            ..Inputs::default()
+        }
+    };
+    rows.push(Refusal {
+        name: "POP20 null in every feature",
+        files: vec![(
+            "null-pop.geojson",
+            geojson_blocks(&[("110010031001000", "null"), ("110010031001001", "null")]),
+        )],
+        inputs: Box::new(census("null-pop.geojson")),
+        must_mention: vec![
+            "null-pop.geojson",
+            "POP20 column but it holds no numbers",
+            "feature 0",
+        ],
+    });
+    let stars = |geoid: &str| format!("{geoid}*********").into_bytes();
+    rows.push(Refusal {
+        name: "POP20 all dBASE overflow stars",
+        files: vec![(
+            "stars.zip",
+            zipped_blocks(&dbf(
+                &[("GEOID20", b'C', 15), ("POP20", b'N', 9)],
+                &[stars("110010031001000"), stars("110010031001001")],
+            )),
+        )],
+        inputs: Box::new(census("stars.zip")),
+        must_mention: vec!["stars.zip", "POP20 column but it holds no numbers"],
+    });
+    rows.push(jobs_row!(
+        "a fractional job count",
+        "fractional.csv",
+        format!("{wac}110010031001000,12.5\n").into_bytes(),
+        ["line 2", "12.5", "whole numbers"]
+    ));
     rows.push(Refusal {
         name: "a bare .shp whose .dbf is 64 zeroed bytes",
         files: vec![("bare.shp", shp(2)), ("bare.dbf", zeroed_dbf)],
@@ -507,6 +558,9 @@ fn nonsense_inputs_are_refused_with_one_line_naming_the_file() {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let o = bna(&analyze_args(&inputs, &out));
             assert_one_line_failure(&o, 2, &row.must_mention);
+            // A `\` line continuation written wrong keeps the next line's indentation.
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(!err.contains("   "), "a run of spaces in: {err}");
             assert!(!out.exists(), "a project was left behind");
         }));
         if let Err(e) = result {
@@ -625,6 +679,22 @@ fn doubtful_jobs_warn_and_bad_scenarios_are_refused() {
         0,
         "{listed}"
     );
+    // An edits file saved with a UTF-8 byte-order mark (Windows editors) is accepted.
+    let o = bna(&[
+        "scenario",
+        "apply",
+        &s(&project),
+        &s(&edits(&format!("\u{feff}{good}"))),
+        "--name",
+        "bom",
+        "--quiet",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // A sane edit under a plain name is still accepted.
     let o = bna(&[
         "scenario",
@@ -641,6 +711,118 @@ fn doubtful_jobs_warn_and_bad_scenarios_are_refused() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// `bna` under a shell with `ulimit -v` (KiB of address space) and a time limit: a reader
+/// that buffers what it should stream is killed (137) or times out (124) instead of refusing.
+fn bna_bounded(args: &[String], kib: u64) -> (std::process::Output, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let o = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v {kib}; exec timeout 120 \"$0\" \"$@\" </dev/zero"
+        ))
+        .arg(bin())
+        .args(args)
+        .output()
+        .expect("run bna under bash");
+    (o, started.elapsed())
+}
+
+/// Issue 18, second attack (F3, F4): inputs that never end, or hold gigabytes of nothing, are
+/// refused at once with bounded memory, and devices and pipes before they are opened.
+#[test]
+fn endless_and_padded_inputs_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // 64 MiB of newlines or NULs after the real WAC header (≈ 64 KB gzipped each): before
+    // the fix a gigabyte of newlines took 16.8 GB and 36 s.
+    let header = dc_wac_text().lines().next().unwrap().to_string() + "\n";
+    let gz = |name: &str, fill: u8| {
+        let p = dir.path().join(name);
+        let mut w = flate2::write::GzEncoder::new(
+            std::fs::File::create(&p).unwrap(),
+            flate2::Compression::best(),
+        );
+        w.write_all(header.as_bytes()).unwrap();
+        let chunk = vec![fill; 1 << 20];
+        for _ in 0..64 {
+            w.write_all(&chunk).unwrap();
+        }
+        w.finish().unwrap();
+        p
+    };
+    let newlines = gz("newlines.csv.gz", b'\n');
+    let nuls = gz("nuls.csv.gz", 0);
+    for (file, words) in [
+        (
+            &newlines,
+            vec!["newlines.csv.gz", "blank lines in a row from line 2"],
+        ),
+        (&nuls, vec!["nuls.csv.gz", "is not a CSV text file", "NUL"]),
+    ] {
+        let inputs = Inputs {
+            jobs: Some(file.clone()),
+            ..Inputs::default()
+        };
+        let (o, took) = bna_bounded(&analyze_args(&inputs, &dir.path().join("o.bna")), 1_500_000);
+        assert_one_line_failure(&o, 2, &words);
+        assert!(took.as_secs() < 30, "{file:?} took {took:?}");
+    }
+
+    // Devices and a named pipe without a writer, as each input: refused before opening.
+    let fifo = dir.path().join("pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let fifo = s(&fifo);
+    let out = s(&dir.path().join("o.bna"));
+    let (boundary, osm) = (s(&data(DC_BOUNDARY)), s(&data(DC_OSM)));
+    let (blocks, jobs) = (s(&data(DC_BLOCKS)), s(&data(DC_JOBS)));
+    for (flag, path, kind) in [
+        ("--boundary", "/dev/zero", "is a device, not a file"),
+        ("--boundary", fifo.as_str(), "is a named pipe, not a file"),
+        ("--osm", "/dev/zero", "is a device, not a file"),
+        ("--osm", fifo.as_str(), "is a named pipe, not a file"),
+        ("--blocks", "/dev/zero", "is a device, not a file"),
+        ("--blocks", fifo.as_str(), "is a named pipe, not a file"),
+        ("--jobs", "/dev/stdin", "is a device, not a file"),
+        ("--jobs", fifo.as_str(), "is a named pipe, not a file"),
+    ] {
+        let mut args: Vec<String> = ["analyze", "--quiet", "--out", out.as_str()]
+            .map(String::from)
+            .to_vec();
+        for (f, default) in [
+            ("--boundary", &boundary),
+            ("--osm", &osm),
+            ("--blocks", &blocks),
+            ("--jobs", &jobs),
+        ] {
+            args.extend([
+                f.to_string(),
+                if f == flag { path } else { default }.to_string(),
+            ]);
+        }
+        args.extend(["--population".into(), "synthetic".into()]);
+        let (o, took) = bna_bounded(&args, 4_000_000);
+        assert_one_line_failure(&o, 2, &[path, kind, "pass the file itself"]);
+        assert!(took.as_secs() < 30, "{flag} {path} took {took:?}");
+    }
+    // The scenario edits file: checked before the project is even opened.
+    let args: Vec<String> = [
+        "scenario",
+        "apply",
+        &out,
+        "/dev/zero",
+        "--name",
+        "x",
+        "--quiet",
+    ]
+    .map(String::from)
+    .to_vec();
+    let (o, _) = bna_bounded(&args, 4_000_000);
+    assert_one_line_failure(&o, 2, &["/dev/zero", "is a device, not a file"]);
 }
 
 /// `bna batch submit` checks the same settings before it uploads anything or queues a job.
