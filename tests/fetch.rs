@@ -408,6 +408,24 @@ fn place_search_by_name_and_fips_with_county_subdivision_fallback() {
         "{gj}"
     );
 
+    // Again into the same folder: the earlier boundary.geojson is ours and replaced.
+    let again = search(Area::Place("burlington, Vermont".into()), "a").unwrap();
+    assert_eq!(again.boundary, got.boundary);
+    // A boundary.geojson of the user's own (or a link) is left alone, named.
+    let own = tmp.path().join("f/boundary.geojson");
+    std::fs::create_dir_all(own.parent().unwrap()).unwrap();
+    std::fs::write(&own, "{\"type\":\"FeatureCollection\",\"features\":[]}").unwrap();
+    let err = search(Area::Place("burlington, Vermont".into()), "f").unwrap_err();
+    assert!(err.is_bad_input(), "{err}");
+    assert!(
+        err.to_string()
+            .contains("boundary.geojson is a file bna fetch did not write"),
+        "{err}"
+    );
+    assert!(std::fs::read_to_string(&own)
+        .unwrap()
+        .contains("\"features\":[]"));
+
     let got = search(Area::Fips("5066175".into()), "b").unwrap();
     assert_eq!(got.place_name.as_deref(), Some("South Burlington city"));
 

@@ -46,6 +46,10 @@ pub struct FetchArgs {
     /// Overpass API interpreter URL.
     #[arg(long, default_value = fetch::sources::DEFAULT_OVERPASS_URL)]
     base_url_overpass: String,
+    /// Replace files in --dir that bna did not write (a symbolic link is replaced itself,
+    /// never written through).
+    #[arg(long)]
+    force: bool,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
@@ -76,6 +80,7 @@ pub fn run(a: FetchArgs) -> anyhow::Result<()> {
             overpass: a.base_url_overpass,
         },
         timeouts: fetch::Timeouts::from_env(),
+        force: a.force,
     };
     let obs = Bars::new(a.quiet);
     let got = fetch::fetch_inputs(&req, &obs)?;

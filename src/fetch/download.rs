@@ -11,6 +11,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -203,6 +204,7 @@ pub fn exists(url: &str, timeouts: &Timeouts) -> Result<bool, FetchError> {
         s => Err(FetchError::Http {
             url: url.to_owned(),
             status: s,
+            retry_after: retry_after(&answer.response),
         }),
     }
 }
@@ -290,6 +292,10 @@ fn discard(file: &Path) -> Result<(), FetchError> {
 fn rejected(entry: &Entry, file: &Path, r: Rejection) -> FetchError {
     match r {
         Rejection::OverpassGaveUp(remark) => FetchError::OverpassGaveUp { remark },
+        // `fetch_inputs` names the area's box; here only the URL is known.
+        Rejection::NoData => FetchError::NoOsmData {
+            area: redact::url(&entry.url),
+        },
         Rejection::Io(e) => FetchError::io(part_path(file), e),
         Rejection::NotTheFile(reason) => FetchError::NotTheFile {
             what: entry.what.clone(),
@@ -338,9 +344,19 @@ fn transfer(
                 });
             }
             Attempt::Retry(e) => {
+                let asked = match &e {
+                    FetchError::Http { retry_after, .. } => *retry_after,
+                    _ => None,
+                };
+                let wait = retry_wait(&opts.timeouts, attempt, asked);
+                let Some(wait) = wait.filter(|_| attempt < params::FETCH_MAX_ATTEMPTS) else {
+                    // The last attempt, or a server asking for a longer wait than a run
+                    // should sit through: the message says to run again later.
+                    return Err(e);
+                };
                 obs.message(&format!("{}: {e}; retrying", entry.what));
                 last = Some(e);
-                std::thread::sleep(opts.timeouts.retry_backoff * attempt);
+                std::thread::sleep(wait);
             }
             Attempt::Stalled(stall, received) => {
                 let e = FetchError::Stalled {
@@ -360,6 +376,24 @@ fn transfer(
         }
     }
     Err(last.expect("at least one attempt"))
+}
+
+/// How long to wait before attempt `attempt + 1` after a busy or failing server: the usual
+/// growing backoff, or the server's `Retry-After` when it asks for longer. A Retry-After
+/// beyond the idle bound (60 s; a test's shortened bound) is not sat through silently: `None`,
+/// give up now and say when to come back.
+pub fn retry_wait(t: &Timeouts, attempt: u32, retry_after: Option<u64>) -> Option<Duration> {
+    let backoff = t.retry_backoff * attempt;
+    match retry_after.map(Duration::from_secs) {
+        None => Some(backoff),
+        Some(asked) if asked <= t.idle => Some(asked.max(backoff)),
+        Some(_) => None,
+    }
+}
+
+/// `Retry-After` in seconds; the HTTP-date form is ignored (the backoff applies).
+fn retry_after(resp: &ureq::http::Response<ureq::Body>) -> Option<u64> {
+    header_u64(resp, "retry-after")
 }
 
 fn header_u64(resp: &ureq::http::Response<ureq::Body>, name: &str) -> Option<u64> {
@@ -420,12 +454,14 @@ fn one_request(
             return Ok(Attempt::Retry(FetchError::Http {
                 url: url.clone(),
                 status,
+                retry_after: retry_after(&resp),
             }))
         }
         _ => {
             return Err(FetchError::Http {
                 url: url.clone(),
                 status,
+                retry_after: None,
             })
         }
     };
@@ -496,5 +532,29 @@ fn one_request(
             })
         }
         _ => Ok(Attempt::Done(done)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_server_is_given_its_retry_after_up_to_the_idle_bound() {
+        let t = Timeouts::default(); // backoff 1 s × attempt (params), idle 60 s
+        let b = t.retry_backoff;
+        let cases = [
+            // (attempt, Retry-After, expected wait)
+            (1, None, Some(b)),
+            (3, None, Some(b * 3)),
+            (1, Some(0), Some(b)),
+            (1, Some(30), Some(Duration::from_secs(30).max(b))),
+            (2, Some(60), Some(Duration::from_secs(60))),
+            (1, Some(61), None),
+            (1, Some(86_400), None),
+        ];
+        for (attempt, asked, want) in cases {
+            assert_eq!(retry_wait(&t, attempt, asked), want, "{attempt} {asked:?}");
+        }
     }
 }

@@ -7,6 +7,7 @@
 //! never fetched twice; with `offline` (or no network) nothing needs the network when the
 //! files are cached or given, and a missing file is named with the place to put it.
 
+pub mod dir;
 pub mod download;
 pub mod http;
 pub mod overpass;
@@ -80,6 +81,9 @@ pub struct FetchRequest {
     pub sources: Sources,
     /// Connect, idle and per-attempt bounds of every download.
     pub timeouts: Timeouts,
+    /// Replace files in `dir` that bna did not write (and symbolic links, themselves): the
+    /// user's explicit `--force`. Folders and special files are never replaced.
+    pub force: bool,
 }
 
 impl FetchRequest {
@@ -94,6 +98,7 @@ impl FetchRequest {
             osm: None,
             sources: Sources::default(),
             timeouts: Timeouts::from_env(),
+            force: false,
         }
     }
 }
@@ -204,8 +209,16 @@ pub enum FetchError {
     OverpassGaveUp { remark: String },
     #[error("{}: network error ({})", redact::url(url), redact::in_text(reason))]
     Network { url: String, reason: String },
-    #[error("{}: the server answered HTTP {status}", redact::url(url))]
-    Http { url: String, status: u16 },
+    #[error(
+        "{}: the server answered HTTP {status}; {}",
+        redact::url(url), http_fix(*status, *retry_after)
+    )]
+    Http {
+        url: String,
+        status: u16,
+        /// Seconds the server asked to wait (`Retry-After`), when it said.
+        retry_after: Option<u64>,
+    },
     #[error(
         "{}: not on the server (HTTP 404); check the base URL or the year",
         redact::url(url)
@@ -239,12 +252,35 @@ pub enum FetchError {
         to: String,
         reason: String,
     },
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {}", path.display(), io_words(source))]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
+    /// Something already at a destination in `--dir` that is not bna's to replace.
+    #[error("{} {problem}, so it was left alone; {fix}", path.display())]
+    WontReplace {
+        path: PathBuf,
+        problem: String,
+        fix: String,
+    },
+    /// A folder the user named (`--dir`, `--cache-dir`) that cannot be written.
+    #[error("{}: {problem}; {fix}", path.display())]
+    Unusable {
+        path: PathBuf,
+        problem: String,
+        fix: String,
+        bad_input: bool,
+    },
+    /// The Overpass API answered with no OpenStreetMap data at all for the area.
+    #[error(
+        "the Overpass API has no OpenStreetMap data at all in the area's box ({}), so there is \
+         no extract to analyse; check that the boundary is the area you mean (longitude/latitude \
+         in WGS 84), or give a local extract with --osm",
+        redact::in_text(area)
+    )]
+    NoOsmData { area: String },
     #[error(transparent)]
     Ingest(#[from] IngestError),
     /// The request itself is wrong (unknown state, malformed FIPS, place not found).
@@ -283,8 +319,141 @@ impl FetchError {
                 | FetchError::Ingest(_)
                 | FetchError::BadUrl { .. }
                 | FetchError::BadRedirect { .. }
+                | FetchError::WontReplace { .. }
+                | FetchError::NoOsmData { .. }
+                | FetchError::Unusable {
+                    bad_input: true,
+                    ..
+                }
         )
     }
+
+    /// An I/O failure inside a folder the user named (`flag`: `--dir`, `--cache-dir`) that
+    /// no retry can help (read-only, not allowed, a file where a folder must be) becomes one
+    /// sentence naming the folder and the setting to change; others stay as they are.
+    pub fn in_folder(self, flag: &str, root: &Path) -> FetchError {
+        let FetchError::Io { path, source } = self else {
+            return self;
+        };
+        if !path.starts_with(root) {
+            return FetchError::Io { path, source };
+        }
+        match folder_problem(source.kind(), flag) {
+            Some((at_root, problem, fix)) => FetchError::Unusable {
+                path: if at_root {
+                    root.to_path_buf()
+                } else {
+                    file_in_the_way(&path)
+                },
+                problem,
+                fix,
+                bad_input: true,
+            },
+            None => FetchError::Io { path, source },
+        }
+    }
+}
+
+/// The first entry down to `path` that exists and is not a folder (what made a "not a
+/// directory" failure; it may lie above the folder given), else `path` itself.
+fn file_in_the_way(path: &Path) -> PathBuf {
+    let mut chain: Vec<&Path> = path
+        .ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .collect();
+    chain.reverse();
+    chain
+        .into_iter()
+        .find(|a| std::fs::metadata(a).is_ok_and(|m| !m.is_dir()))
+        .unwrap_or(path)
+        .to_path_buf()
+}
+
+/// What an I/O error kind means for a folder the user named, and its fix: `(the problem is
+/// the folder's rather than one file's, problem, fix)`; `None` for kinds a retry may cure.
+fn folder_problem(kind: std::io::ErrorKind, flag: &str) -> Option<(bool, String, String)> {
+    use std::io::ErrorKind as K;
+    let (at_root, problem, fix) = match kind {
+        K::ReadOnlyFilesystem => (
+            true,
+            format!("the {flag} folder is on a read-only file system"),
+            format!("give {flag} a folder on a writable disk"),
+        ),
+        K::PermissionDenied => (
+            true,
+            format!("this user may not write in the {flag} folder (permission denied)"),
+            format!("give {flag} a folder you can write to, or change its permissions"),
+        ),
+        K::NotADirectory | K::AlreadyExists => (
+            false,
+            format!("a file stands where the {flag} folder needs a folder"),
+            format!("give {flag} a folder, or move the file away"),
+        ),
+        _ => return None,
+    };
+    Some((at_root, problem, fix))
+}
+
+/// An I/O error as words, with what to do where that is clear, and without the raw
+/// "(os error N)" suffix.
+pub fn io_words(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::ReadOnlyFilesystem => {
+            "the file system is read-only; choose a folder on a writable disk".into()
+        }
+        K::PermissionDenied => "permission denied; choose a folder you can write to".into(),
+        K::StorageFull => "the disk is full; free some space and run again".into(),
+        K::NotADirectory => "a part of this path is a file, not a folder; check the path".into(),
+        K::NotFound => "not found; check the path".into(),
+        K::AlreadyExists => {
+            "something is already there; move it away or choose another path".into()
+        }
+        _ => {
+            let text = e.to_string();
+            match text.find(" (os error ") {
+                Some(i) => text[..i].to_owned(),
+                None => text,
+            }
+        }
+    }
+}
+
+/// What to do about an HTTP status that is neither success nor "not found", by class.
+fn http_fix(status: u16, retry_after: Option<u64>) -> String {
+    match status {
+        401 | 403 => "check the base URL and any credentials in it, and that the source still \
+                      serves this file"
+            .into(),
+        407 => "log in to the proxy, or check the proxy settings".into(),
+        429 | 503 | 504 => match retry_after {
+            Some(s) => format!("the server is busy and asks to wait {s} s; run again later"),
+            None => "the server is busy; run again later".into(),
+        },
+        500..=599 => "the server failed; run again later".into(),
+        400..=499 => "check the base URL".into(),
+        _ => "check the base URL, or run again later".into(),
+    }
+}
+
+/// The first and last LODES 8 year a request may ask for: 2002 to this year (later years are
+/// not published yet, earlier ones never were).
+pub fn check_lodes_year(year: u16, this_year: u16) -> Result<(), FetchError> {
+    let first = params::LODES_FIRST_YEAR;
+    if (first..=this_year.max(first)).contains(&year) {
+        return Ok(());
+    }
+    Err(FetchError::Input(format!(
+        "--lodes-year {year}: LODES 8 covers the years {first} to {this_year}; give a year in \
+         that range, or leave --lodes-year out for the latest"
+    )))
+}
+
+/// This year (UTC), from the clock.
+fn current_year() -> u16 {
+    humantime::format_rfc3339(std::time::SystemTime::now()).to_string()[..4]
+        .parse::<u16>()
+        .unwrap_or(params::LODES_FIRST_YEAR)
 }
 
 /// Gets every input for `req` into `req.dir` (boundary GeoJSON, links to the cached
@@ -293,13 +462,26 @@ pub fn fetch_inputs(
     req: &FetchRequest,
     obs: &dyn FetchObserver,
 ) -> Result<FetchedInputs, FetchError> {
-    std::fs::create_dir_all(&req.dir).map_err(|e| FetchError::io(&req.dir, e))?;
+    // Before anything is downloaded: the request and where it goes must be usable.
+    if let Some(y) = req.lodes_year {
+        check_lodes_year(y, current_year())?;
+    }
+    prepare_dir(&req.dir)?;
+    let in_dir = |e: FetchError| e.in_folder("--dir", &req.dir);
+    let list = req.dir.join("inputs.json");
+    let earlier = dir::Earlier::read(&list);
+    dir::check_dest(&list, req.force, |_| earlier.is_some())?;
+    let earlier = earlier.unwrap_or_default();
+
     let cache = &req.cache_dir;
     let opts = download::Options {
         offline: req.offline,
         timeouts: req.timeouts,
     };
-    let get = |entry: &download::Entry| download::fetch(cache, entry, &opts, obs);
+    let get = |entry: &download::Entry| {
+        download::fetch(cache, entry, &opts, obs).map_err(|e| e.in_folder("--cache-dir", cache))
+    };
+    let link = |file: &Path| link_into(file, &req.dir, &earlier, req.force).map_err(in_dir);
 
     // 1. The boundary, and the state it lies in.
     let (boundary, state, city_fips, place_name) = match &req.area {
@@ -324,8 +506,15 @@ pub fn fetch_inputs(
             let found = find_place(req, &query, &get)?;
             let path = req.dir.join("boundary.geojson");
             let source = format!("TIGER/Line 2020 {}", found.1);
-            std::fs::write(&path, place::boundary_geojson(&found.0, &source))
-                .map_err(|e| FetchError::io(&path, e))?;
+            let text = place::boundary_geojson(&found.0, &source);
+            // An earlier fetch's boundary names its TIGER source; a user's does not.
+            dir::check_dest(&path, req.force, |p| {
+                earlier.lists(p)
+                    || verify::head_of(p).is_ok_and(|h| {
+                        String::from_utf8_lossy(&h).contains("\"source\":\"TIGER/Line 2020 ")
+                    })
+            })?;
+            dir::put(&path, |tmp| dir::write_new(tmp, text.as_bytes())).map_err(in_dir)?;
             // What we wrote must be a boundary the analysis accepts.
             ingest::boundary::load_boundary(&path)?;
             obs.finished("boundary", &path, Origin::Network);
@@ -340,10 +529,10 @@ pub fn fetch_inputs(
     let mut lodes_year = None;
     if let Some(st) = &state {
         let b = get(&req.sources.tiger(TigerLayer::Blocks, st))?;
-        blocks = Some(link_into(&b, &req.dir)?);
+        blocks = Some(link(&b)?);
         let year = lodes_year_for(req, st)?;
         let j = get(&req.sources.lodes_wac(st, year))?;
-        jobs = Some(link_into(&j, &req.dir)?);
+        jobs = Some(link(&j)?);
         lodes_year = Some(year);
     }
 
@@ -361,9 +550,15 @@ pub fn fetch_inputs(
                 FetchError::Input(format!("{}: empty boundary", boundary.display()))
             })?;
             let entry = overpass::entry(&req.sources.overpass, &overpass::query(&bbox));
-            // A failed answer (an Overpass error remark) is refused before it is cached.
-            let file = get(&entry)?;
-            link_into(&file, &req.dir)?
+            // A failed or empty answer (an Overpass error remark, no nodes at all) is refused
+            // before it is cached.
+            let file = get(&entry).map_err(|e| match e {
+                FetchError::NoOsmData { .. } => FetchError::NoOsmData {
+                    area: overpass::describe_bbox(&bbox),
+                },
+                other => other,
+            })?;
+            link(&file)?
         }
     };
 
@@ -377,10 +572,29 @@ pub fn fetch_inputs(
         place_name,
         lodes_year,
     };
-    let list = req.dir.join("inputs.json");
-    let json = serde_json::to_vec_pretty(&out).expect("inputs serialise");
-    std::fs::write(&list, json).map_err(|e| FetchError::io(&list, e))?;
+    let json = serde_json::to_vec_pretty(&out)
+        .map_err(|e| FetchError::io(&list, std::io::Error::other(e)))?;
+    // Checked again: the run may have taken minutes.
+    dir::check_dest(&list, req.force, |_| dir::Earlier::read(&list).is_some())?;
+    dir::put(&list, |tmp| dir::write_new(tmp, &json)).map_err(in_dir)?;
     Ok(out)
+}
+
+/// `--dir` must be a folder (created when missing): a file there is named at once rather than
+/// left to fail as "File exists".
+fn prepare_dir(dir: &Path) -> Result<(), FetchError> {
+    match std::fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => {
+            return Err(FetchError::Unusable {
+                path: dir.to_path_buf(),
+                problem: "--dir is a file, not a folder".into(),
+                fix: "give --dir a folder (it is created when missing)".into(),
+                bad_input: true,
+            })
+        }
+        _ => {}
+    }
+    std::fs::create_dir_all(dir).map_err(|e| FetchError::io(dir, e).in_folder("--dir", dir))
 }
 
 /// The place in the state's TIGER place file, else in its county subdivisions.
@@ -422,15 +636,14 @@ fn find_place(
 /// The LODES year: asked for, else the latest already cached (no request), else the latest
 /// the server has (tried downwards from this year).
 fn lodes_year_for(req: &FetchRequest, st: &State) -> Result<u16, FetchError> {
+    let this_year = current_year();
     if let Some(y) = req.lodes_year {
+        check_lodes_year(y, this_year)?;
         return Ok(y);
     }
     if let Some(y) = latest_cached_lodes(&req.cache_dir, &req.sources, st) {
         return Ok(y);
     }
-    let this_year = humantime::format_rfc3339(std::time::SystemTime::now()).to_string()[..4]
-        .parse::<u16>()
-        .unwrap_or(params::LODES_FIRST_YEAR);
     let pattern = req.sources.lodes_wac(st, 0);
     let where_ = req.cache_dir.join(&pattern.rel);
     let where_ = where_
@@ -507,6 +720,11 @@ fn refuse_failed_overpass_answer(path: &Path) -> Result<(), FetchError> {
             path.display(),
             overpass_failure(&remark)
         ))),
+        Err(verify::Rejection::NoData) => Err(FetchError::Input(format!(
+            "{}: this OSM XML holds not a single node, so there is nothing to analyse; check \
+             the area it was downloaded for, or give another extract with --osm",
+            path.display()
+        ))),
         _ => Ok(()),
     }
 }
@@ -518,15 +736,164 @@ fn absolute(p: &Path) -> Result<PathBuf, FetchError> {
 }
 
 /// Puts a cached file into the project folder: a hard link (no copy of big files) where the
-/// file system allows, a copy otherwise.
-fn link_into(file: &Path, dir: &Path) -> Result<PathBuf, FetchError> {
-    let name = file.file_name().expect("cache files have names");
+/// file system allows, a copy otherwise, under a temporary name renamed into place. A file
+/// already there is replaced only when an earlier fetch put it there (the same file as the
+/// cache's, the same bytes, or listed in our earlier `inputs.json`), or with `force`.
+fn link_into(
+    file: &Path,
+    dir: &Path,
+    earlier: &dir::Earlier,
+    force: bool,
+) -> Result<PathBuf, FetchError> {
+    let name = file.file_name().ok_or_else(|| {
+        FetchError::io(
+            file,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name"),
+        )
+    })?;
     let dest = dir.join(name);
-    if dest.exists() {
-        std::fs::remove_file(&dest).map_err(|e| FetchError::io(&dest, e))?;
+    let is_link_to_cache = matches!(
+        crate::store::PathKind::of(&dest),
+        Ok(crate::store::PathKind::File { .. })
+    ) && dir::same_file(&dest, file);
+    if is_link_to_cache {
+        return Ok(dest); // already there, as an earlier fetch linked it
     }
-    if std::fs::hard_link(file, &dest).is_err() {
-        std::fs::copy(file, &dest).map_err(|e| FetchError::io(&dest, e))?;
-    }
+    dir::check_dest(&dest, force, |d| {
+        earlier.lists(d) || dir::same_content(d, file)
+    })?;
+    dir::put(&dest, |tmp| {
+        std::fs::hard_link(file, tmp).or_else(|_| dir::copy_new(file, tmp))
+    })?;
     Ok(dest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error, ErrorKind as K};
+
+    #[test]
+    fn http_failures_say_what_to_do_by_class() {
+        let cases = [
+            // (status, Retry-After, words of the message, bad input)
+            (403, None, "check the base URL and any credentials"),
+            (401, None, "still serves this file"),
+            (407, None, "log in to the proxy"),
+            (429, None, "busy; run again later"),
+            (503, Some(120), "asks to wait 120 s; run again later"),
+            (504, None, "busy"),
+            (500, None, "the server failed; run again later"),
+            (502, None, "the server failed"),
+            (418, None, "check the base URL"),
+        ];
+        for (status, retry_after, words) in cases {
+            let e = FetchError::Http {
+                url: "https://u:secret@x/f.zip".into(),
+                status,
+                retry_after,
+            };
+            let msg = e.to_string();
+            assert!(msg.contains(words), "{status}: {msg}");
+            assert!(msg.contains(&format!("HTTP {status}")), "{msg}");
+            assert!(!msg.contains("secret"), "{msg}");
+            assert!(
+                !e.is_bad_input(),
+                "{status}: a server's answer is not the user's input"
+            );
+        }
+    }
+
+    #[test]
+    fn io_errors_read_as_words_without_os_error_numbers() {
+        let cases = [
+            (
+                Error::from(K::ReadOnlyFilesystem),
+                "read-only; choose a folder",
+            ),
+            (Error::from(K::PermissionDenied), "permission denied"),
+            (Error::from(K::StorageFull), "disk is full"),
+            (Error::from(K::NotADirectory), "is a file, not a folder"),
+            (Error::from_raw_os_error(17), "already there"),
+            (Error::from_raw_os_error(5), "Input/output error"),
+        ];
+        for (e, words) in cases {
+            let w = io_words(&e);
+            assert!(w.contains(words), "{e}: {w}");
+            assert!(!w.contains("os error"), "{w}");
+        }
+    }
+
+    #[test]
+    fn folder_failures_name_the_folder_and_the_setting() {
+        let root = Path::new("/mnt/ro/cache");
+        let cases = [
+            // (path of the failure, kind, shown path, words, becomes bad input)
+            (
+                "/mnt/ro/cache/osm/x.part",
+                K::ReadOnlyFilesystem,
+                "/mnt/ro/cache",
+                "give --cache-dir a folder on a writable disk",
+                true,
+            ),
+            (
+                "/mnt/ro/cache",
+                K::PermissionDenied,
+                "/mnt/ro/cache",
+                "give --cache-dir a folder you can write to",
+                true,
+            ),
+            (
+                "/mnt/ro/cache/osm",
+                K::NotADirectory,
+                "/mnt/ro/cache/osm",
+                "a file stands where",
+                true,
+            ),
+            (
+                "/mnt/ro/cache/osm/x.part",
+                K::StorageFull,
+                "/mnt/ro/cache/osm/x.part",
+                "disk is full",
+                false,
+            ),
+            (
+                "/elsewhere/x",
+                K::ReadOnlyFilesystem,
+                "/elsewhere/x",
+                "read-only",
+                false,
+            ),
+        ];
+        for (path, kind, shown, words, bad) in cases {
+            let e = FetchError::io(path, Error::from(kind)).in_folder("--cache-dir", root);
+            let msg = e.to_string();
+            assert!(msg.starts_with(&format!("{shown}: ")), "{msg}");
+            assert!(msg.contains(words), "{msg}");
+            assert!(!msg.contains("os error"), "{msg}");
+            assert_eq!(e.is_bad_input(), bad, "{msg}");
+        }
+    }
+
+    #[test]
+    fn only_lodes_8_years_are_asked_for() {
+        let cases = [
+            (0, false),
+            (1900, false),
+            (2001, false),
+            (2002, true),
+            (2021, true),
+            (2026, true),
+            (2027, false),
+            (u16::MAX, false),
+        ];
+        for (year, ok) in cases {
+            let got = check_lodes_year(year, 2026);
+            assert_eq!(got.is_ok(), ok, "{year}");
+            if let Err(e) = got {
+                assert!(e.is_bad_input());
+                assert!(e.to_string().contains("2002 to 2026"), "{e}");
+            }
+        }
+    }
 }

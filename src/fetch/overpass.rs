@@ -86,6 +86,9 @@ pub fn check_answer(path: &Path, head: &[u8]) -> Result<(), Rejection> {
     let mut depth = 0usize;
     let mut root_seen = false;
     let mut remark: Option<String> = None;
+    // Elements of the answer: an answer without a single node holds no roads, no
+    // destinations, nothing the analysis can use (an area with no OSM data, a wrong box).
+    let mut nodes = 0u64;
     loop {
         let event = xml.read_event_into(&mut buf).map_err(|e| match e {
             quick_xml::Error::Io(io) => {
@@ -96,6 +99,13 @@ pub fn check_answer(path: &Path, head: &[u8]) -> Result<(), Rejection> {
             )),
             _ => not_osm(super::verify::describe_start(head)),
         })?;
+        if depth == 1 {
+            if let Event::Start(e) | Event::Empty(e) = &event {
+                if e.name().as_ref() == b"node" {
+                    nodes += 1;
+                }
+            }
+        }
         match event {
             Event::Start(_) | Event::Empty(_) if depth == 0 && root_seen => {
                 return Err(not_osm("more than one root element".into()));
@@ -166,7 +176,21 @@ pub fn check_answer(path: &Path, head: &[u8]) -> Result<(), Rejection> {
                 .into(),
         ));
     }
+    if nodes == 0 {
+        return Err(Rejection::NoData);
+    }
     Ok(())
+}
+
+/// The box of a query in words, for a message: south, west, north, east.
+pub fn describe_bbox(bbox: &Rect<f64>) -> String {
+    format!(
+        "latitude {:.4} to {:.4}, longitude {:.4} to {:.4}",
+        bbox.min().y,
+        bbox.max().y,
+        bbox.min().x,
+        bbox.max().x
+    )
 }
 
 /// The remark of a query Overpass gave up on (its "runtime error"), tidied for a message;

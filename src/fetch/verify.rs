@@ -26,6 +26,8 @@ pub enum Rejection {
     NotTheFile(String),
     /// The Overpass API answered but gave up on the query: its remark.
     OverpassGaveUp(String),
+    /// Valid OSM XML without a single node: nothing to analyse.
+    NoData,
     Io(std::io::Error),
 }
 
@@ -34,6 +36,7 @@ impl std::fmt::Display for Rejection {
         match self {
             Rejection::NotTheFile(r) => f.write_str(r),
             Rejection::OverpassGaveUp(r) => write!(f, "the Overpass API gave up: {r}"),
+            Rejection::NoData => f.write_str("OSM XML without a single node, no data at all"),
             Rejection::Io(e) => write!(f, "cannot read it: {e}"),
         }
     }
@@ -212,6 +215,12 @@ mod tests {
                 Some("Query timed out")),
             ("Overpass info remark is fine", Content::OverpassXml,
                 b"<osm><node id=\"1\" lat=\"0\" lon=\"0\"/><remark>runtime remark: nothing</remark></osm>".to_vec(), None),
+            ("Overpass answer with no data", Content::OverpassXml,
+                b"<osm version=\"0.6\" generator=\"Overpass API\">\n</osm>".to_vec(), Some("without a single node")),
+            ("Overpass answer with only a meta element", Content::OverpassXml,
+                b"<?xml version=\"1.0\"?>\n<osm version=\"0.6\"><meta osm_base=\"x\"/><note>n</note></osm>\n".to_vec(), Some("no data at all")),
+            ("a nested node does not count", Content::OverpassXml,
+                b"<osm><way id=\"1\"><node id=\"2\"/></way></osm>".to_vec(), Some("without a single node")),
         ];
         let tmp = tempfile::tempdir().unwrap();
         for (case, content, bytes, want) in cases {

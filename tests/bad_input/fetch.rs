@@ -23,6 +23,9 @@ const OVERPASS_PATH: &str = "/api/interpreter";
 /// What the Overpass API answers (200 OK) when the query runs out of time.
 const TIMED_OUT: &[u8] = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<osm version=\"0.6\" generator=\"Overpass API\">\n<meta osm_base=\"2024-05-07T12:00:00Z\"/>\n\n  <remark> runtime error: Query timed out in \"query\" at line 3 after 2 seconds. </remark>\n\n</osm>\n";
 
+/// What the Overpass API answers (200 OK) for a box without any OpenStreetMap data.
+const EMPTY_ANSWER: &[u8] = b"<osm version=\"0.6\" generator=\"Overpass API\">\n</osm>";
+
 /// Not an argument of `bna`: tells `fetch_from` to leave out `--lodes-year`, so that the
 /// latest year is looked for on the server.
 const PROBE_LODES_YEAR: &str = "(probe the LODES year)";
@@ -97,6 +100,7 @@ fn rows() -> Vec<Row> {
     };
     let timed_out = TIMED_OUT.to_vec();
     let stalled: &[&str] = &["stalled", "check the connection and run again"];
+    let status = |code, retry_after| Fault::Status { code, retry_after };
     let not_the_file: &[&str] = &["is not the file", "was not kept", "log in to the network"];
     vec![
         Row {
@@ -226,6 +230,59 @@ fn rows() -> Vec<Row> {
                 "Overpass API timed out",
                 "Query timed out",
                 "smaller area",
+                "--osm",
+            ],
+        },
+        // A server that refuses or fails says so with what to do about it, by class.
+        Row {
+            case: "blocks HTTP 403",
+            target: Target::Blocks,
+            fault: status(403, None),
+            code: 1,
+            words: &[
+                "tl_2020_11_tabblock20.zip",
+                "HTTP 403",
+                "check the base URL and any credentials",
+            ],
+        },
+        Row {
+            case: "jobs HTTP 500",
+            target: Target::Jobs,
+            fault: status(500, None),
+            code: 1,
+            words: &["HTTP 500", "the server failed; run again later"],
+        },
+        Row {
+            case: "overpass HTTP 429, Retry-After 1 s (honoured)",
+            target: Target::Osm,
+            fault: status(429, Some(1)),
+            code: 1,
+            words: &["HTTP 429", "busy and asks to wait 1 s; run again later"],
+        },
+        Row {
+            case: "overpass HTTP 504",
+            target: Target::Osm,
+            fault: status(504, None),
+            code: 1,
+            words: &["HTTP 504", "the server is busy; run again later"],
+        },
+        Row {
+            // Not sat through (the BOUND checks it): said, so the user comes back later.
+            case: "blocks HTTP 503, Retry-After an hour",
+            target: Target::Blocks,
+            fault: status(503, Some(3600)),
+            code: 1,
+            words: &["HTTP 503", "asks to wait 3600 s; run again later"],
+        },
+        Row {
+            case: "overpass answer without a single node",
+            target: Target::Osm,
+            fault: Fault::Body(EMPTY_ANSWER.to_vec()),
+            code: 2,
+            words: &[
+                "no OpenStreetMap data at all",
+                "latitude",
+                "check that the boundary is the area you mean",
                 "--osm",
             ],
         },
@@ -547,4 +604,291 @@ fn a_given_overpass_answer_that_timed_out_is_named() {
         ],
     );
     assert!(!stderr(&out).contains("no nodes"), "{}", stderr(&out));
+}
+
+/// What `--dir` (and `--cache-dir`) may hold before a run, and what the run must do with it:
+/// never write through a symbolic link, replace only what an earlier fetch wrote (or with
+/// `--force`), and name a folder that cannot be used with the setting to change.
+struct DirRow {
+    case: &'static str,
+    /// Prepares `tmp` (the run uses `tmp/project` and `tmp/cache`) before the run.
+    setup: fn(&Path, &Server),
+    extra: &'static [&'static str],
+    code: i32,
+    /// Words of the one error line (none when the run succeeds).
+    words: &'static [&'static str],
+    /// What must hold afterwards.
+    after: fn(&Path),
+}
+
+const VICTIM: &[u8] = b"the user's own file\n";
+
+fn project(tmp: &Path) -> PathBuf {
+    tmp.join("project")
+}
+
+fn blocks_in(tmp: &Path) -> PathBuf {
+    project(tmp).join("tl_2020_11_tabblock20.zip")
+}
+
+/// `tmp/victim.txt`, and a link to it at `link`.
+fn victim_behind(tmp: &Path, link: &Path) {
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::fs::write(tmp.join("victim.txt"), VICTIM).unwrap();
+    std::os::unix::fs::symlink(tmp.join("victim.txt"), link).unwrap();
+}
+
+fn victim_intact(tmp: &Path) {
+    assert_eq!(std::fs::read(tmp.join("victim.txt")).unwrap(), VICTIM);
+}
+
+fn own_file(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, VICTIM).unwrap();
+}
+
+fn inputs_listed(tmp: &Path) {
+    let list = project(tmp).join("inputs.json");
+    assert!(std::fs::symlink_metadata(&list).unwrap().is_file());
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(list).unwrap()).unwrap();
+    assert!(v["osm"].is_string(), "{v}");
+}
+
+fn no_temporary_files(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(project(tmp)) else {
+        return;
+    };
+    for e in entries {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.starts_with(".bna-tmp"), "left {name}");
+    }
+}
+
+fn dir_rows() -> Vec<DirRow> {
+    vec![
+        DirRow {
+            case: "inputs.json is a link to the user's file",
+            setup: |t, _| victim_behind(t, &project(t).join("inputs.json")),
+            extra: &[],
+            code: 2,
+            words: &[
+                "project/inputs.json is a symbolic link",
+                "never writes through",
+                "--force",
+            ],
+            after: |t| {
+                victim_intact(t);
+                assert!(std::fs::symlink_metadata(project(t).join("inputs.json"))
+                    .unwrap()
+                    .is_symlink());
+            },
+        },
+        DirRow {
+            case: "inputs.json a link, --force: the link itself is replaced",
+            setup: |t, _| victim_behind(t, &project(t).join("inputs.json")),
+            extra: &["--force"],
+            code: 0,
+            words: &[],
+            after: |t| {
+                victim_intact(t);
+                inputs_listed(t);
+            },
+        },
+        DirRow {
+            case: "the user's own inputs.json",
+            setup: |t, _| own_file(&project(t).join("inputs.json")),
+            extra: &[],
+            code: 2,
+            words: &[
+                "project/inputs.json is a file bna fetch did not write",
+                "--force",
+            ],
+            after: |t| {
+                assert_eq!(
+                    std::fs::read(project(t).join("inputs.json")).unwrap(),
+                    VICTIM
+                )
+            },
+        },
+        DirRow {
+            case: "the user's own block zip",
+            setup: |t, _| own_file(&blocks_in(t)),
+            extra: &[],
+            code: 2,
+            words: &[
+                "tl_2020_11_tabblock20.zip is a file bna fetch did not write",
+                "--force",
+            ],
+            after: |t| assert_eq!(std::fs::read(blocks_in(t)).unwrap(), VICTIM),
+        },
+        DirRow {
+            case: "the user's own block zip, --force",
+            setup: |t, _| own_file(&blocks_in(t)),
+            extra: &["--force"],
+            code: 0,
+            words: &[],
+            after: |t| {
+                assert_eq!(std::fs::read(blocks_in(t)).unwrap(), Target::Blocks.real());
+                inputs_listed(t);
+            },
+        },
+        DirRow {
+            case: "the block zip is a link to the user's file",
+            setup: |t, _| victim_behind(t, &blocks_in(t)),
+            extra: &[],
+            code: 2,
+            words: &["tl_2020_11_tabblock20.zip is a symbolic link"],
+            after: victim_intact,
+        },
+        DirRow {
+            case: "inputs.json is a folder, even with --force",
+            setup: |t, _| std::fs::create_dir_all(project(t).join("inputs.json")).unwrap(),
+            extra: &["--force"],
+            code: 2,
+            words: &["inputs.json is a folder", "another --dir"],
+            after: |t| assert!(project(t).join("inputs.json").is_dir()),
+        },
+        DirRow {
+            // A re-run replaces what the earlier one wrote, hard links or copies alike.
+            case: "an earlier fetch's output, one file copied rather than linked",
+            setup: |t, server| {
+                let (out, _) = fetch(server, t, false, &["--quiet"]);
+                assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+                let zip = std::fs::read(blocks_in(t)).unwrap();
+                std::fs::remove_file(blocks_in(t)).unwrap();
+                std::fs::write(blocks_in(t), zip).unwrap();
+            },
+            extra: &[],
+            code: 0,
+            words: &[],
+            after: inputs_listed,
+        },
+        DirRow {
+            case: "--dir is an existing file",
+            setup: |t, _| std::fs::write(project(t), VICTIM).unwrap(),
+            extra: &[],
+            code: 2,
+            words: &[
+                "project: --dir is a file, not a folder",
+                "give --dir a folder",
+            ],
+            after: |t| assert_eq!(std::fs::read(project(t)).unwrap(), VICTIM),
+        },
+        DirRow {
+            case: "--cache-dir is an existing file",
+            setup: |t, _| std::fs::write(t.join("cache"), VICTIM).unwrap(),
+            extra: &[],
+            code: 2,
+            words: &["cache: a file stands where the --cache-dir folder needs a folder"],
+            after: |t| assert_eq!(std::fs::read(t.join("cache")).unwrap(), VICTIM),
+        },
+        DirRow {
+            case: "--lodes-year 0",
+            setup: |_, _| {},
+            extra: &[PROBE_LODES_YEAR, "--lodes-year", "0"],
+            code: 2,
+            words: &["--lodes-year 0", "2002 to"],
+            after: |t| assert!(!t.join("cache").exists(), "nothing fetched"),
+        },
+        DirRow {
+            case: "--lodes-year 1900",
+            setup: |_, _| {},
+            extra: &[PROBE_LODES_YEAR, "--lodes-year", "1900"],
+            code: 2,
+            words: &["--lodes-year 1900", "2002 to"],
+            after: |t| assert!(!t.join("cache").exists(), "nothing fetched"),
+        },
+        DirRow {
+            case: "--lodes-year 9999",
+            setup: |_, _| {},
+            extra: &[PROBE_LODES_YEAR, "--lodes-year", "9999"],
+            code: 2,
+            words: &["--lodes-year 9999", "2002 to"],
+            after: |t| assert!(!t.join("cache").exists(), "nothing fetched"),
+        },
+    ]
+}
+
+#[test]
+fn dir_holds_the_users_files_and_links_that_are_never_replaced() {
+    for row in dir_rows() {
+        let server = Server::start(dc_routes(osm_xml()));
+        let tmp = tempfile::tempdir().unwrap();
+        (row.setup)(tmp.path(), &server);
+        let mut extra = vec!["--quiet"];
+        extra.extend(row.extra);
+        let (out, _) = fetch(&server, tmp.path(), false, &extra);
+        let case = row.case;
+        if row.code == 0 {
+            assert_eq!(out.status.code(), Some(0), "{case}: {}", stderr(&out));
+        } else {
+            assert_one_line_failure(&out, row.code, row.words);
+            assert!(
+                !stderr(&out).contains("os error"),
+                "{case}: {}",
+                stderr(&out)
+            );
+        }
+        (row.after)(tmp.path());
+        no_temporary_files(tmp.path());
+    }
+}
+
+/// An empty Overpass answer cached by an older bna (its manifest vouching for it) is not an
+/// extract: online it is fetched again, offline it is named as damaged.
+#[test]
+fn an_empty_overpass_answer_in_the_cache_is_fetched_again() {
+    let server = Server::start(dc_routes(osm_xml()));
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, _) = fetch(&server, tmp.path(), true, &["--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let cached = Target::Osm
+        .adopted(&tmp.path().join("cache"))
+        .into_iter()
+        .find(|p| !p.to_string_lossy().ends_with(".manifest.json"))
+        .unwrap();
+    std::fs::remove_file(&cached).unwrap(); // the project's hard link keeps the old bytes
+    std::fs::write(&cached, EMPTY_ANSWER).unwrap();
+    let manifest = serde_json::json!({
+        "url": server.url(OVERPASS_PATH),
+        "size": EMPTY_ANSWER.len(),
+        "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(EMPTY_ANSWER)),
+        "fetched": "2026-01-01T00:00:00Z",
+    });
+    let mpath = bna::fetch::download::manifest_path(&cached);
+    std::fs::write(&mpath, manifest.to_string()).unwrap();
+
+    let (out, _) = fetch(&server, tmp.path(), true, &["--quiet", "--offline"]);
+    assert_one_line_failure(&out, 1, &["damaged", "without a single node"]);
+
+    let asked = server.hits_on(OVERPASS_PATH);
+    let (out, _) = fetch(&server, tmp.path(), true, &["--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(server.hits_on(OVERPASS_PATH), asked + 1, "fetched again");
+    assert_eq!(std::fs::read(&cached).unwrap(), osm_xml());
+}
+
+/// A given OSM XML without a single node is named at once, not left for the analysis.
+#[test]
+fn a_given_extract_without_nodes_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let answer = tmp.path().join("empty.osm");
+    std::fs::write(&answer, EMPTY_ANSWER).unwrap();
+    let args = [
+        "fetch".to_owned(),
+        "--boundary".into(),
+        data("us-dc/boundary-columbia-heights.geojson")
+            .display()
+            .to_string(),
+        "--osm".into(),
+        answer.display().to_string(),
+        "--dir".into(),
+        tmp.path().join("project").display().to_string(),
+        "--cache-dir".into(),
+        tmp.path().join("cache").display().to_string(),
+        "--offline".into(),
+        "--quiet".into(),
+    ];
+    let out = bna_env(&args, &[]);
+    assert_one_line_failure(&out, 2, &["empty.osm", "not a single node", "--osm"]);
 }

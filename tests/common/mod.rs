@@ -57,6 +57,9 @@ pub enum Fault {
     Redirect(String),
     /// `200 OK` with this body (with its true length) instead of the file.
     Body(Vec<u8>),
+    /// This status (403, 429, 500, 503 …) with an empty body, and a `Retry-After: <seconds>`
+    /// header when given.
+    Status { code: u16, retry_after: Option<u64> },
 }
 
 /// How long a held connection (a stall, a silence) stays open at most.
@@ -307,6 +310,15 @@ fn serve_fault(
         Fault::Redirect(to) => {
             let answer = format!(
                 "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            c.write_all(answer.as_bytes())?;
+            c.flush()?;
+            c.shutdown(std::net::Shutdown::Both)?;
+        }
+        Fault::Status { code, retry_after } => {
+            let wait = retry_after.map_or(String::new(), |s| format!("Retry-After: {s}\r\n"));
+            let answer = format!(
+                "HTTP/1.1 {code} Status {code}\r\n{wait}Content-Length: 0\r\nConnection: close\r\n\r\n"
             );
             c.write_all(answer.as_bytes())?;
             c.flush()?;
