@@ -141,7 +141,18 @@ impl Ctx {
     }
 
     fn submit(&self, boundary: &Path, osm: &Path, project: &Path) -> (String, String) {
-        let out = self.bna_ok(&[
+        self.submit_with(boundary, osm, project, &[])
+    }
+
+    /// `submit` with more `bna batch submit` arguments (`--jobs …`).
+    fn submit_with(
+        &self,
+        boundary: &Path,
+        osm: &Path,
+        project: &Path,
+        extra: &[&str],
+    ) -> (String, String) {
+        let mut args = vec![
             "batch",
             "submit",
             "--boundary",
@@ -152,7 +163,9 @@ impl Ctx {
             "synthetic",
             "--out",
             project.to_str().unwrap(),
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        let out = self.bna_ok(&args);
         let id = out
             .lines()
             .find_map(|l| l.strip_prefix("submitted job "))
@@ -162,8 +175,10 @@ impl Ctx {
         (id, out)
     }
 
+    /// `status --wait --json`; its exit code follows the job: 0 succeeded, 2 the worker
+    /// refused the input, 1 any other failure.
     fn wait(&self, project: &Path, job: &str) -> serde_json::Value {
-        let out = self.bna_ok(&[
+        let o = self.bna(&[
             "batch",
             "status",
             project.to_str().unwrap(),
@@ -176,7 +191,21 @@ impl Ctx {
             "240",
             "--json",
         ]);
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+        let out = String::from_utf8_lossy(&o.stdout);
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        let want = match (v["state"].as_str(), v["progress"]["error"]["kind"].as_str()) {
+            (Some("SUCCEEDED"), _) => 0,
+            (_, Some("bad_input")) => 2,
+            _ if v["exit_code"] == 2 => 2,
+            _ => 1,
+        };
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(want), "{v:#}\n{e}");
+        if want != 0 {
+            assert!(e.contains(&format!("error: job {job} FAILED")), "{e}");
+        }
+        v
     }
 }
 
@@ -187,9 +216,14 @@ fn scores_json(ctx_bna: impl Fn(&[&str]) -> String, project: &Path) -> serde_jso
 }
 
 fn local_scores(ctx: &Ctx) -> serde_json::Value {
+    local_scores_with(ctx, &[])
+}
+
+/// The scores of `bna analyze` on Helsinki with `extra` arguments.
+fn local_scores_with(ctx: &Ctx, extra: &[&str]) -> serde_json::Value {
     let (b, o) = helsinki();
     let local = ctx.path("local.bna");
-    ctx.bna_ok(&[
+    let mut args = vec![
         "analyze",
         "--quiet",
         "--boundary",
@@ -200,8 +234,19 @@ fn local_scores(ctx: &Ctx) -> serde_json::Value {
         "synthetic",
         "--out",
         local.to_str().unwrap(),
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    ctx.bna_ok(&args);
     scores_json(|a| ctx.bna_ok(a), &local)
+}
+
+/// A census block file and a LODES file (DC's: none of their blocks is in Helsinki, which
+/// the run says in jobs_source) so that a job records a jobs source.
+fn jobs_args() -> (PathBuf, PathBuf) {
+    (
+        repo("data/us-dc/tl_2021_11_tabblock20.zip"),
+        repo("data/us-dc/lodes8/dc_wac_S000_JT00_2021.csv.gz"),
+    )
 }
 
 #[test]
@@ -209,7 +254,14 @@ fn end_to_end_submit_run_fetch_matches_local_scores() {
     let ctx = Ctx::new("E2E Org");
     let (b, o) = helsinki();
     let project = ctx.path("cloud.bna");
-    let (job, _) = ctx.submit(&b, &o, &project);
+    let (blocks, jobs_file) = jobs_args();
+    let extra = [
+        "--blocks",
+        blocks.to_str().unwrap(),
+        "--jobs",
+        jobs_file.to_str().unwrap(),
+    ];
+    let (job, _) = ctx.submit_with(&b, &o, &project, &extra);
 
     let st = ctx.wait(&project, &job);
     assert_eq!(st["state"], "SUCCEEDED", "{st:#}");
@@ -261,10 +313,32 @@ fn end_to_end_submit_run_fetch_matches_local_scores() {
     );
     let cloud = scores_json(|a| ctx.bna_ok(a), &project);
     assert!(cloud.as_array().is_some_and(|a| !a.is_empty()), "{cloud}");
-    assert_eq!(cloud, local_scores(&ctx), "cloud and local scores differ");
+    assert_eq!(
+        cloud,
+        local_scores_with(&ctx, &extra),
+        "cloud and local scores differ"
+    );
 
-    // Provenance names the files the user gave, not the worker's scratch copies.
+    // Provenance names the files the user gave, not the worker's scratch copies: in the
+    // scores, their JSON and the run's record.
+    let human = ctx.bna_ok(&["scores", project.to_str().unwrap()]);
+    let meta: serde_json::Value =
+        serde_json::from_str(&ctx.bna_ok(&["scores", "--json", project.to_str().unwrap()]))
+            .unwrap();
+    let jobs_source = meta["metadata"]["jobs_source"].as_str().unwrap_or_default();
+    assert!(
+        jobs_source.starts_with("dc_wac_S000_JT00_2021.csv.gz ("),
+        "{meta:#}"
+    );
+    assert!(
+        !human.contains("in-jobs") && !human.contains("jobs-dc_wac"),
+        "{human}"
+    );
     let conn = rusqlite::Connection::open(&project).unwrap();
+    let run_source: String = conn
+        .query_row("SELECT jobs_source FROM bna_runs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(run_source, jobs_source);
     let mut stmt = conn
         .prepare("SELECT role, path FROM bna_inputs ORDER BY role")
         .unwrap();
@@ -276,7 +350,9 @@ fn end_to_end_submit_run_fetch_matches_local_scores() {
     assert_eq!(
         inputs,
         [
+            ("blocks".to_string(), blocks.display().to_string()),
             ("boundary".to_string(), b.display().to_string()),
+            ("jobs".to_string(), jobs_file.display().to_string()),
             ("osm".to_string(), o.display().to_string())
         ]
     );
@@ -594,6 +670,11 @@ fn credential_problems_are_one_sentence_naming_the_fix() {
         ("AWS_CONFIG_FILE", "/nonexistent/config"),
         ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
     ];
+    // A credentials file that is no profile file at all; kept for the whole test.
+    let bad_dir = tempfile::tempdir().unwrap();
+    let bad_path = bad_dir.path().join("credentials");
+    std::fs::write(&bad_path, "this is not a profile file\n").unwrap();
+    let bad_credentials: &'static str = Box::leak(bad_path.display().to_string().into_boxed_str());
     type Route = Box<dyn Fn(&Request) -> Option<Response> + Send + Sync>;
     struct Case {
         name: &'static str,
@@ -614,6 +695,24 @@ fn credential_problems_are_one_sentence_naming_the_fix() {
             settings_profile: None,
             route: Box::new(|_| None),
             needles: vec!["no AWS credentials found", "AWS_ACCESS_KEY_ID", "--profile"],
+        },
+        Case {
+            name: "an access key without its secret",
+            command: "status",
+            keys: false,
+            extra_env: vec![("AWS_ACCESS_KEY_ID", "AKIAONLY")],
+            settings_profile: None,
+            route: Box::new(|_| None),
+            needles: vec!["AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"],
+        },
+        Case {
+            name: "an unparsable credentials file",
+            command: "status",
+            keys: false,
+            extra_env: vec![("AWS_SHARED_CREDENTIALS_FILE", bad_credentials)],
+            settings_profile: None,
+            route: Box::new(|_| None),
+            needles: vec![bad_credentials, "line 1", "AWS_SHARED_CREDENTIALS_FILE"],
         },
         Case {
             name: "missing profile given with --profile",
@@ -915,11 +1014,222 @@ fn a_missing_project_and_a_project_without_a_job_are_both_bad_input() {
             (&missing, "no such project"),
             (&empty, "no cloud job recorded in this project"),
         ] {
-            let o = ctx.bna(&["batch", command, project.to_str().unwrap()]);
-            let e = one_line_error(&o, 2);
-            assert!(e.contains(needle), "{command} {}: {e}", project.display());
+            // The project is judged before credentials: the same answer without any.
+            for keys in [true, false] {
+                let mut cmd = ctx.command(&["batch", command, project.to_str().unwrap()]);
+                if !keys {
+                    cmd.env_remove("AWS_ACCESS_KEY_ID")
+                        .env_remove("AWS_SECRET_ACCESS_KEY")
+                        .env("HOME", "/nonexistent-home");
+                }
+                let e = one_line_error(&cmd.output().unwrap(), 2);
+                assert!(
+                    e.contains(needle),
+                    "{command} {} keys={keys}: {e}",
+                    project.display()
+                );
+            }
         }
         assert!(!missing.exists(), "{command} created the missing project");
     }
     assert!(fake.requests.lock().unwrap().is_empty());
+}
+
+#[test]
+fn an_endpoint_answering_web_pages_is_the_environment() {
+    let fake = FakeAws::start(|_| {
+        Some(Response {
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/html".into())],
+            body: "<!DOCTYPE html><html><body>Welcome to nginx!</body></html>".into(),
+        })
+    });
+    let ctx = Ctx::at("Html Org", &fake.endpoint);
+    let project = ctx.project_with_job("h.bna", "job-1");
+    let o = ctx.bna(&["batch", "status", project.to_str().unwrap()]);
+    let e = one_line_error(&o, 1);
+    assert!(
+        e.contains("did not answer like S3") && e.contains("endpoint_url"),
+        "{e}"
+    );
+}
+
+#[test]
+fn configure_refuses_each_malformed_setting_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("cloud.json");
+    // (option, value, words of the refusal)
+    let cases = [
+        (
+            "--endpoint-url",
+            "notaurl",
+            "not an http:// or https:// URL",
+        ),
+        (
+            "--endpoint-url",
+            "ftp://x",
+            "not an http:// or https:// URL",
+        ),
+        (
+            "--endpoint-url",
+            "http://user:pw@127.0.0.1:5000",
+            "holds credentials",
+        ),
+        ("--region", "us east 1", "not an AWS region"),
+        ("--bucket", "Bad Bucket", "not an S3 bucket name"),
+        ("--organization", "a/b", "must not contain"),
+        ("--organization", "../../etc", "must not contain"),
+        ("--prefix", "../..", "not a key prefix"),
+        ("--log-group", "", "not a log group name"),
+    ];
+    for (option, value, needle) in cases {
+        let o = Command::new(bna_bin())
+            .args(["batch", "configure", option, value])
+            .env("BNA_CLOUD_CONFIG", &config)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let e = one_line_error(&o, 2);
+        assert!(
+            e.starts_with(&format!("error: {option}")) && e.contains(needle),
+            "{option} {value:?}: {e}"
+        );
+        assert!(!e.contains("pw@"), "the password is printed: {e}");
+        assert!(!config.exists(), "{option} {value:?} was saved");
+    }
+    // A valid set is saved.
+    let o = Command::new(bna_bin())
+        .args([
+            "batch",
+            "configure",
+            "--region",
+            "us-east-1",
+            "--bucket",
+            "bna-test",
+            "--endpoint-url",
+            "http://127.0.0.1:5000",
+            "--organization",
+            "City of Example",
+        ])
+        .env("BNA_CLOUD_CONFIG", &config)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn fetched_exports_are_written_like_bna_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = Ctx {
+        config: dir.path().join("no-cloud.json"),
+        endpoint: String::new(),
+        dir,
+    };
+    let (b, o) = helsinki();
+    let submit = |out: &Path| {
+        ctx.bna(&[
+            "batch",
+            "submit",
+            "--local",
+            "--boundary",
+            b.to_str().unwrap(),
+            "--osm",
+            o.to_str().unwrap(),
+            "--population",
+            "synthetic",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    // --out is checked as `bna analyze` checks it: a link is refused, not followed.
+    std::fs::write(ctx.path("target.bna"), b"").unwrap();
+    let link = ctx.path("lsym.bna");
+    std::os::unix::fs::symlink(ctx.path("target.bna"), &link).unwrap();
+    let e = one_line_error(&submit(&link), 2);
+    assert!(e.contains("symbolic link"), "{e}");
+    assert_eq!(std::fs::read(ctx.path("target.bna")).unwrap(), b"");
+
+    let project = ctx.path("m.bna");
+    let out = submit(&project);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p = project.to_str().unwrap();
+    let fetch = |exports: &Path, force: bool| {
+        let mut args = vec!["batch", "fetch", p, "--exports", exports.to_str().unwrap()];
+        if force {
+            args.push("--force");
+        }
+        ctx.bna(&args)
+    };
+
+    // A fresh folder, then the same folder again: bna's own files are replaced.
+    let fresh = ctx.path("fresh");
+    for round in 0..2 {
+        let o = fetch(&fresh, false);
+        assert!(
+            o.status.success(),
+            "round {round}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(fresh.join("neighborhood_ways.geojson").is_file());
+    }
+
+    let victim = ctx.path("victim.txt");
+    std::fs::write(&victim, b"victim").unwrap();
+    let mine = b"my own ways" as &[u8];
+    // (what is in the way, --force, exit code, words of the refusal)
+    type Setup = fn(&Path, &Path);
+    let own_file: Setup =
+        |d, _| std::fs::write(d.join("neighborhood_ways.geojson"), b"my own ways").unwrap();
+    let link_out: Setup = |d, victim| {
+        std::os::unix::fs::symlink(victim, d.join("neighborhood_boundary.geojson")).unwrap()
+    };
+    let cases: [(&str, Setup, bool, i32, &str); 4] = [
+        ("own file", own_file, false, 2, "not written by bna"),
+        ("own file forced", own_file, true, 0, ""),
+        ("link", link_out, false, 2, "symbolic link"),
+        ("link forced", link_out, true, 2, "symbolic link"),
+    ];
+    for (name, setup, force, code, needle) in cases {
+        let d = ctx.path(&format!("exports-{}", name.replace(' ', "-")));
+        std::fs::create_dir_all(&d).unwrap();
+        setup(&d, &victim);
+        let o = fetch(&d, force);
+        if code == 0 {
+            assert!(
+                o.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert_ne!(
+                std::fs::read(d.join("neighborhood_ways.geojson")).unwrap(),
+                mine
+            );
+        } else {
+            let e = one_line_error(&o, code);
+            assert!(e.contains(needle), "{name}: {e}");
+            if name.starts_with("own") {
+                assert_eq!(
+                    std::fs::read(d.join("neighborhood_ways.geojson")).unwrap(),
+                    mine
+                );
+            }
+            // Nothing was exported: a refusal leaves the folder as it was.
+            assert!(
+                !d.join("neighborhood_overall_scores.geojson").exists(),
+                "{name}"
+            );
+        }
+        assert_eq!(std::fs::read(&victim).unwrap(), b"victim", "{name}");
+    }
+
+    // --exports naming a file (the project itself): refused in one sentence, exit 2.
+    let before = std::fs::read(&project).unwrap();
+    let e = one_line_error(&fetch(&project, false), 2);
+    assert!(e.contains("--exports is not a folder"), "{e}");
+    assert_eq!(std::fs::read(&project).unwrap(), before);
 }

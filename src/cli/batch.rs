@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bna::cloud::bundle::{Download, DownloadArea, DownloadSources, JobInputs};
-use bna::cloud::{self, record, Backend, CloudClient, CloudError, CloudSettings, JobStatus};
+use bna::cloud::jobs::{self, WaitEnd};
+use bna::cloud::{self, Backend, CloudClient, CloudError, CloudSettings, ExportsTo, JobStatus};
 use bna::pipeline;
 use bna::store::Project;
 use clap::Subcommand;
@@ -55,7 +56,9 @@ pub enum BatchCommand {
         project: PathBuf,
         #[arg(long)]
         job: Option<String>,
-        /// Poll until the job succeeds or fails.
+        /// Poll until the job succeeds or fails. Exits 0 only when it succeeded, so scripts
+        /// can rely on it: 2 when the worker refused the job's input (fix it and submit
+        /// again), 1 when the job failed otherwise (cancelled, superseded, crashed).
         #[arg(long)]
         wait: bool,
         /// With --wait: give up after this many seconds, however slow AWS is to answer.
@@ -93,8 +96,12 @@ pub enum BatchCommand {
         project: PathBuf,
         #[arg(long)]
         job: Option<String>,
+        /// Folder for the GeoJSON exports, written like `bna export --format geojson`.
         #[arg(long)]
         exports: Option<PathBuf>,
+        /// With --exports: replace files in the way that bna did not write (never the project).
+        #[arg(long, requires = "exports")]
+        force: bool,
         #[command(flatten)]
         aws: AwsArgs,
     },
@@ -228,12 +235,17 @@ pub fn run(cmd: BatchCommand) -> anyhow::Result<()> {
             project,
             job,
             exports,
+            force,
             aws,
         } => {
+            let exports_to = exports.as_deref().map(|dir| ExportsTo {
+                dir,
+                overwrite: super::overwrite(force),
+            });
             let f = client_for(&project, job.as_deref(), aws)?.fetch_results(
                 &project,
                 job.as_deref(),
-                exports.as_deref(),
+                exports_to,
             )?;
             outln!(
                 "imported the results of job {} into {}",
@@ -280,6 +292,8 @@ fn configure(a: ConfigureArgs) -> anyhow::Result<()> {
     if a.endpoint_url.is_some() {
         s.endpoint_url = a.endpoint_url.filter(|p| !p.is_empty());
     }
+    // Checked before saving: a bad value would otherwise surface only at the first AWS call.
+    s.check_values()?;
     let path = s.save()?;
     outln!("saved {}", path.display());
     if let Err(e) = s.check_complete() {
@@ -295,6 +309,9 @@ fn submit(
     organization: Option<String>,
     aws: AwsArgs,
 ) -> anyhow::Result<()> {
+    // The project is checked as `bna analyze` checks it (never through a link, never over
+    // a non-project), before anything is uploaded or run.
+    bna::store::ProjectClaim::check(&a.out)?;
     // The worker would refuse these too, but only after the upload and a queued job.
     let p = a.parameters();
     let checks = [
@@ -376,13 +393,12 @@ fn client_for(project: &Path, job: Option<&str>, aws: AwsArgs) -> anyhow::Result
         ))
         .into());
     }
+    // A project without the job is the user's mistake whatever the credentials: say so
+    // before AWS is set up, so the answer does not depend on the environment.
     let p = Project::create_or_open(project)?;
-    let rec = match job {
-        Some(id) => record::find(&p, id)?,
-        None => record::latest(&p)?,
-    };
+    let rec = cloud::client::find_record(&p, job)?;
     drop(p);
-    if rec.is_some_and(|r| r.backend == Backend::Local) {
+    if rec.backend == Backend::Local {
         return Ok(CloudClient::local());
     }
     Ok(CloudClient::connect_as(
@@ -426,7 +442,11 @@ fn status(project: &Path, job: Option<&str>, poll: Poll, aws: AwsArgs) -> anyhow
             } else {
                 print_status(&s);
             }
-            return Ok(());
+            return if poll.wait {
+                wait_result(project, &s)
+            } else {
+                Ok(())
+            };
         }
         let left = deadline.map_or(Duration::MAX, |d| {
             d.saturating_duration_since(Instant::now())
@@ -436,6 +456,27 @@ fn status(project: &Path, job: Option<&str>, poll: Poll, aws: AwsArgs) -> anyhow
         }
         last = Some(s);
         std::thread::sleep(Duration::from_secs(poll.interval.max(1)).min(left));
+    }
+}
+
+/// The end of `status --wait` (see `jobs::wait_end`): a failed job is an error, after its
+/// status has been printed.
+fn wait_result(project: &Path, s: &JobStatus) -> anyhow::Result<()> {
+    let kind = s
+        .progress
+        .as_ref()
+        .and_then(|p| p.error.as_ref())
+        .map(|e| e.kind.as_str());
+    let why = s.status_reason.as_deref().unwrap_or("no reason given");
+    let logs = format!("see `bna batch logs {}`", project.display());
+    match jobs::wait_end(s.state, s.exit_code, kind) {
+        WaitEnd::Succeeded => Ok(()),
+        WaitEnd::InputRefused => Err(CloudError::BadInput(format!(
+            "job {} FAILED: the worker refused its input ({why}); fix the input and submit again, {logs}",
+            s.job_id
+        ))
+        .into()),
+        WaitEnd::Failed => Err(anyhow::anyhow!("job {} FAILED ({why}); {logs}", s.job_id)),
     }
 }
 

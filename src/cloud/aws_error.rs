@@ -152,6 +152,54 @@ fn aws_file(var: &str, default: &str) -> (String, String) {
     }
 }
 
+/// The sentence for environment keys given by halves: the SDK then skips them and blames
+/// the next provider (the instance metadata service), which hides the real fix.
+pub fn env_keys_problem(id: Option<&str>, secret: Option<&str>) -> Option<String> {
+    let set = |v: Option<&str>| v.is_some_and(|v| !v.is_empty());
+    match (set(id), set(secret)) {
+        (true, false) => Some(
+            "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not; set both (and AWS_SESSION_TOKEN for temporary keys), or unset AWS_ACCESS_KEY_ID to use a profile".into(),
+        ),
+        (false, true) => Some(
+            "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not; set both, or unset AWS_SECRET_ACCESS_KEY to use a profile".into(),
+        ),
+        _ => None,
+    }
+}
+
+fn env_keys_from_process() -> Option<String> {
+    env_keys_problem(
+        std::env::var("AWS_ACCESS_KEY_ID").ok().as_deref(),
+        std::env::var("AWS_SECRET_ACCESS_KEY").ok().as_deref(),
+    )
+}
+
+/// The first line (1-based) an AWS profile file parser refuses: text before the first
+/// `[section]`, or a line that is neither a section, `key = value`, an indented
+/// continuation nor a comment. The SDK's own error names neither the file nor the line.
+pub fn profile_syntax_error(text: &str) -> Option<usize> {
+    let mut in_section = false;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+            continue;
+        }
+        if t.starts_with('[') {
+            if !t.ends_with(']') {
+                return Some(i + 1);
+            }
+            in_section = true;
+            continue;
+        }
+        let continuation = line.starts_with([' ', '\t']);
+        let key_value = t.split_once('=').is_some_and(|(k, _)| !k.trim().is_empty());
+        if !in_section || !(key_value || continuation) {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
 impl CallContext {
     pub fn new(
         profile: Option<NamedProfile>,
@@ -205,8 +253,33 @@ impl CallContext {
         }
     }
 
+    /// The sentence for a profile file the SDK could not parse, naming the file (and line
+    /// when bna's reading finds it) instead of the SDK's "ProfileFile provider" text.
+    fn profile_file_error(&self, e: &(dyn Error + 'static)) -> Option<CloudError> {
+        if !(chain_mentions(e, "profilefile") || chain_mentions(e, "profile file")) {
+            return None;
+        }
+        let files = [
+            aws_file("AWS_CONFIG_FILE", "~/.aws/config"),
+            aws_file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+        ];
+        let located = files
+            .iter()
+            .find_map(|(name, text)| Some(format!("{name}, line {}", profile_syntax_error(text)?)));
+        let place = located.unwrap_or_else(|| format!("{} or {}", files[0].0, files[1].0));
+        Some(CloudError::Access(format!(
+            "the AWS profile file {place} cannot be read; fix its syntax (`[profile NAME]` sections of `key = value` lines) or point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at a valid file"
+        )))
+    }
+
     /// Credentials could not be found (`e` is the SDK's reason, when it gave one).
     pub fn no_credentials(&self, e: Option<&(dyn Error + 'static)>) -> CloudError {
+        if let Some(why) = env_keys_from_process() {
+            return CloudError::Access(why);
+        }
+        if let Some(err) = e.and_then(|e| self.profile_file_error(e)) {
+            return err;
+        }
         let keys_in_env = std::env::var_os("AWS_ACCESS_KEY_ID").is_some_and(|v| !v.is_empty());
         let (config_name, config) = aws_file("AWS_CONFIG_FILE", "~/.aws/config");
         let (creds_name, creds) = aws_file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials");
@@ -250,6 +323,12 @@ impl CallContext {
                 "{what}: {endpoint} did not answer in time; check {check}, then try again"
             )),
             SdkError::DispatchFailure(d) if !d.is_io() && chain_mentions(e, "credential") => {
+                if let Some(why) = env_keys_from_process() {
+                    return CloudError::Access(format!("{what}: {why}"));
+                }
+                if let Some(err) = self.profile_file_error(e) {
+                    return err;
+                }
                 CloudError::Access(format!(
                     "{what}: cannot get AWS credentials from {} ({}); renew them (`aws configure`, `aws sso login`) or choose others with --profile",
                     self.credential_source(),
@@ -388,5 +467,52 @@ mod tests {
         assert_eq!(one_line(&e), "Connection refused (os error 111)");
         let long = std::io::Error::other("x".repeat(500));
         assert_eq!(one_line(&long).chars().count(), 200);
+    }
+
+    #[test]
+    fn half_given_keys_name_the_missing_one() {
+        let cases = [
+            (
+                Some("AKIAONLY"),
+                None,
+                Some("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"),
+            ),
+            (
+                Some("AKIAONLY"),
+                Some(""),
+                Some("AWS_SECRET_ACCESS_KEY is not"),
+            ),
+            (None, Some("secret"), Some("AWS_ACCESS_KEY_ID is not")),
+            (Some("AKIA"), Some("secret"), None),
+            (None, None, None),
+        ];
+        for (id, secret, want) in cases {
+            let got = env_keys_problem(id, secret);
+            match want {
+                None => assert_eq!(got, None, "{id:?} {secret:?}"),
+                Some(w) => {
+                    let got = got.unwrap_or_default();
+                    assert!(got.contains(w), "{id:?} {secret:?}: {got}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn profile_file_syntax_errors_are_located() {
+        let cases = [
+            ("[default]\naws_access_key_id = x\n", None),
+            (
+                "# comment\n\n[profile a]\nregion=eu-west-1\ns3 =\n  max_concurrent_requests = 2\n",
+                None,
+            ),
+            ("not a profile file\n", Some(1)),
+            ("[default]\nregion = x\njust words\n", Some(3)),
+            ("[default\n", Some(1)),
+            ("key = before any section\n[default]\n", Some(1)),
+        ];
+        for (text, want) in cases {
+            assert_eq!(profile_syntax_error(text), want, "{text:?}");
+        }
     }
 }

@@ -336,6 +336,66 @@ pub fn restore_input_names(recorded: &mut [crate::model::InputFile], inputs: &Bu
     }
 }
 
+/// The worker's local names for a reference's files (main, then companions): the user's file
+/// name from `source` when it is a plain name, else the uploaded object's; companions take
+/// the main file's stem, as a Shapefile reader looks for them.
+fn scratch_names(r: &FileRef) -> Vec<String> {
+    let base = |reference: &str| {
+        reference
+            .rsplit('/')
+            .next()
+            .unwrap_or(reference)
+            .to_string()
+    };
+    let plain = |n: &str| !(n.is_empty() || n == "." || n == ".." || n.contains(['/', '\\']));
+    let user = r
+        .source
+        .as_deref()
+        .and_then(|s| Path::new(s).file_name())
+        .and_then(|n| n.to_str())
+        .filter(|n| plain(n))
+        .map(String::from);
+    let main = user.clone().unwrap_or_else(|| base(&r.file));
+    let mut names = vec![main.clone()];
+    for c in &r.companions {
+        let c = base(c);
+        names.push(match (&user, Path::new(&c).extension()) {
+            (Some(_), Some(ext)) => Path::new(&main)
+                .with_extension(ext)
+                .to_string_lossy()
+                .into_owned(),
+            _ => c,
+        });
+    }
+    names
+}
+
+/// `text` (a warning of the run) with each worker-side input path replaced by the name the
+/// user gave; `scratch` pairs the request's local path with the bundle's `source`.
+pub fn with_user_names(text: &str, scratch: &[(PathBuf, String)]) -> String {
+    scratch.iter().fold(text.to_string(), |t, (local, source)| {
+        t.replace(&local.display().to_string(), source)
+    })
+}
+
+/// (the worker's local path, the user's name) of every uploaded input of `req` with a source.
+pub fn scratch_paths(req: &AnalysisRequest, inputs: &BundleInputs) -> Vec<(PathBuf, String)> {
+    inputs
+        .sources()
+        .into_iter()
+        .filter_map(|(role, source)| {
+            let local = match role {
+                "boundary" => Some(&req.boundary),
+                "osm" => Some(&req.osm),
+                "blocks" => req.blocks.as_ref(),
+                "jobs" => req.jobs.as_ref(),
+                _ => None,
+            }?;
+            Some((local.clone(), source.to_string()))
+        })
+        .collect()
+}
+
 fn resolve(prefix: &Location, reference: &str) -> Result<Location, CloudError> {
     if reference.contains("://") {
         return Location::parse(reference);
@@ -371,13 +431,16 @@ pub fn materialize(
     std::fs::create_dir_all(workdir).map_err(|e| CloudError::io(workdir, e))?;
     let get = |r: &FileRef, role: &str| -> Result<PathBuf, CloudError> {
         let mut main = None;
-        for (i, reference) in std::iter::once(&r.file).chain(&r.companions).enumerate() {
+        // A folder per role keeps roles apart, so each file can keep the user's own name:
+        // the run records and prints it (jobs_source, warnings), not a scratch name.
+        let folder = workdir.join(role);
+        std::fs::create_dir_all(&folder).map_err(|e| CloudError::io(&folder, e))?;
+        let names = scratch_names(r);
+        for (reference, name) in std::iter::once(&r.file).chain(&r.companions).zip(&names) {
             let loc = resolve(prefix, reference)?;
-            let base = reference.rsplit('/').next().unwrap_or(reference);
-            // Companions must keep the main file's stem; the role prefix keeps roles apart.
-            let local = workdir.join(format!("in-{role}-{base}"));
+            let local = folder.join(name);
             download_location(aws, &loc, &local)?;
-            if i == 0 {
+            if main.is_none() {
                 main = Some(local);
             }
         }
@@ -653,6 +716,51 @@ mod tests {
                 "/root/.cache/bna/tabblock.zip",
                 "/home/u/dc_wac.csv.gz"
             ]
+        );
+    }
+
+    #[test]
+    fn the_worker_names_its_copies_like_the_users_files() {
+        let file = |name: &str, companions: &[&str], source: Option<&str>| FileRef {
+            file: name.into(),
+            companions: companions.iter().map(|c| c.to_string()).collect(),
+            source: source.map(String::from),
+        };
+        let cases = [
+            (
+                file("jobs-dc_wac.csv.gz", &[], Some("/home/u/dc_wac.csv.gz")),
+                vec!["dc_wac.csv.gz"],
+            ),
+            (
+                file(
+                    "blocks-tab.shp",
+                    &["blocks-tab.dbf", "blocks-tab.shx"],
+                    Some("in/Tab Blocks.shp"),
+                ),
+                vec!["Tab Blocks.shp", "Tab Blocks.dbf", "Tab Blocks.shx"],
+            ),
+            // No source (an older bundle, a shared s3:// file): the object's own name.
+            (
+                file("s3://shared/x/dc.osm.pbf", &[], None),
+                vec!["dc.osm.pbf"],
+            ),
+            // A source that is no plain file name is not used as one.
+            (file("osm-a.pbf", &[], Some("..")), vec!["osm-a.pbf"]),
+            (file("osm-a.pbf", &[], Some("/")), vec!["osm-a.pbf"]),
+        ];
+        for (r, want) in cases {
+            assert_eq!(scratch_names(&r), want, "{r:?}");
+        }
+        let scratch = [(
+            PathBuf::from("/tmp/bna-worker-1/in/jobs/dc_wac.csv.gz"),
+            "/home/u/dc_wac.csv.gz".to_string(),
+        )];
+        assert_eq!(
+            with_user_names(
+                "/tmp/bna-worker-1/in/jobs/dc_wac.csv.gz: 3 workplace blocks are not counted",
+                &scratch
+            ),
+            "/home/u/dc_wac.csv.gz: 3 workplace blocks are not counted"
         );
     }
 }

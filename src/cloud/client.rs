@@ -16,11 +16,11 @@ use super::logs::{self, LogAbsence};
 use super::record::{self, Backend, JobRecord};
 use super::settings::{settings_path, CloudSettings};
 use super::uri::{file_uri, Location};
-use super::worker::{self, Progress, RunState, EXPORTS_DIR, PROGRESS_FILE, RESULT_FILE};
+use super::worker::{self, Progress, RunState, PROGRESS_FILE, RESULT_FILE};
 use super::CloudError;
 use crate::model::ScoreRow;
 use crate::pipeline::AnalysisRequest;
-use crate::store::Project;
+use crate::store::{self, ExportFormat, Overwrite, Project};
 
 /// A job the new submission terminated (one active job per organization).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +64,28 @@ pub struct LogChunk {
     /// Why there are no lines, when the log itself is missing (not just quiet).
     #[serde(default)]
     pub absent: Option<LogAbsence>,
+}
+
+/// Where `fetch_results` writes the GeoJSON exports, and whether files bna did not write may
+/// be replaced there (`--force`), as `bna export` does.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportsTo<'a> {
+    pub dir: &'a Path,
+    pub overwrite: Overwrite,
+}
+
+/// Refuses an `--exports` path that is not a folder (a file, the project itself) before
+/// anything is downloaded: `bna export` refuses the same, and the staging folder the export
+/// is written in could not be made inside it.
+fn check_exports_dir(dir: &Path) -> Result<(), CloudError> {
+    let not_folder = std::fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) && !dir.is_dir();
+    if not_folder {
+        return Err(CloudError::BadInput(format!(
+            "{}: --exports is not a folder; give a folder for the exports (it is created when missing)",
+            dir.display()
+        )));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -452,7 +474,22 @@ impl CloudClient {
         let loc = Location::parse(&rec.output_uri)?.join(PROGRESS_FILE);
         match read_location(self.aws.as_ref(), &loc) {
             Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                CloudError::BadInput(format!("{loc}: unreadable progress record: {e}"))
+                // The worker writes JSON; a page of markup came from something that is not
+                // S3 (a proxy, a web server at endpoint_url): the environment, not the job.
+                if bytes.trim_ascii_start().starts_with(b"<") {
+                    CloudError::Transient(format!(
+                        "{loc}: {} did not answer like S3 (it sent a web page instead of the job's progress record); check the endpoint_url setting in {}",
+                        self.settings
+                            .as_ref()
+                            .and_then(|s| s.endpoint_url.as_deref())
+                            .unwrap_or("the S3 endpoint"),
+                        settings_path()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_else(|_| "the cloud settings".into())
+                    ))
+                } else {
+                    CloudError::BadInput(format!("{loc}: unreadable progress record: {e}"))
+                }
             }),
             Err(CloudError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
@@ -578,8 +615,11 @@ impl CloudClient {
         &self,
         project_path: &Path,
         job_id: Option<&str>,
-        exports_dir: Option<&Path>,
+        exports_to: Option<ExportsTo>,
     ) -> Result<Fetched, CloudError> {
+        if let Some(e) = &exports_to {
+            check_exports_dir(e.dir)?;
+        }
         let mut project = open_existing_project(project_path)?;
         let mut rec = find_record(&project, job_id)?;
         if let Some(newer) = &rec.superseded_by {
@@ -589,8 +629,8 @@ impl CloudClient {
             )));
         }
         let output = Location::parse(&rec.output_uri)?;
-        let progress = match self.read_progress(&rec)? {
-            Some(p) if p.state == RunState::Succeeded => p,
+        match self.read_progress(&rec)? {
+            Some(p) if p.state == RunState::Succeeded => {}
             Some(p) if p.state == RunState::Failed => {
                 return Err(CloudError::BadInput(format!(
                     "job {} failed: {}; nothing to fetch",
@@ -642,26 +682,34 @@ impl CloudClient {
             bundle::restore_input_names(&mut data.metadata.inputs, &b.inputs);
         }
         project.write_results(&data)?;
-
-        let mut exports = Vec::new();
-        if let Some(dir) = exports_dir {
-            std::fs::create_dir_all(dir).map_err(|e| CloudError::io(dir, e))?;
-            for name in progress
-                .outputs
-                .iter()
-                .filter(|n| n.starts_with(EXPORTS_DIR))
-            {
-                let rel = name.trim_start_matches(EXPORTS_DIR).trim_start_matches('/');
-                let dest = dir.join(rel);
-                if let Some(d) = dest.parent() {
-                    std::fs::create_dir_all(d).map_err(|e| CloudError::io(d, e))?;
-                }
-                download_location(self.aws.as_ref(), &output.join(name), &dest)?;
-                exports.push(dest);
-            }
-        }
+        // Recorded before the exports: the import happened even when an export is refused.
         rec.fetched_at = Some(now_rfc3339());
         record::save(&project, &rec)?;
+
+        // The exports are written from the imported project by the store's export, as
+        // `bna export` writes them: staged and renamed into place, never through a link or
+        // over a file bna did not write (unless forced), so the user's folder is safe.
+        let exports = match exports_to {
+            None => Vec::new(),
+            Some(e) => {
+                std::fs::create_dir_all(e.dir).map_err(|err| CloudError::io(e.dir, err))?;
+                store::export_with(&project, ExportFormat::GeoJson, e.dir, e.overwrite).map_err(
+                    |err| {
+                        let suffix = format!(
+                            " (the results are imported into {}; nothing was exported)",
+                            project_path.display()
+                        );
+                        // A refused file is the user's to move (or --force); the rest is
+                        // the environment's.
+                        if err.is_bad_input() {
+                            CloudError::BadInput(format!("{err}{suffix}"))
+                        } else {
+                            CloudError::Store(err).with_suffix(&suffix)
+                        }
+                    },
+                )?
+            }
+        };
         Ok(Fetched {
             job_id: rec.job_id,
             overall_scores: data.overall_scores,
@@ -670,7 +718,8 @@ impl CloudClient {
     }
 }
 
-fn find_record(project: &Project, job_id: Option<&str>) -> Result<JobRecord, CloudError> {
+/// The job `job_id` (else the latest) recorded in `project`, or `NotFound` saying how to submit.
+pub fn find_record(project: &Project, job_id: Option<&str>) -> Result<JobRecord, CloudError> {
     let rec = match job_id {
         Some(id) => record::find(project, id)?,
         None => record::latest(project)?,

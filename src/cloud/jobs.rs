@@ -198,6 +198,36 @@ pub fn worker_exit_code(bad_input: bool) -> i32 {
     }
 }
 
+/// How `bna batch status --wait` ends for a job that reached `state`: a script that waits
+/// must see a failed job, so only success exits 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitEnd {
+    /// Exit 0.
+    Succeeded,
+    /// Exit 2: the worker refused the job's input (its exit code, or its recorded error, says
+    /// bad input), as `bna analyze` would exit on the same files.
+    InputRefused,
+    /// Exit 1: cancelled, superseded, crashed or out of retries.
+    Failed,
+}
+
+pub fn wait_end(
+    state: JobState,
+    exit_code: Option<i32>,
+    worker_error_kind: Option<&str>,
+) -> WaitEnd {
+    match state {
+        JobState::Failed
+            if exit_code == Some(params::WORKER_EXIT_BAD_INPUT)
+                || worker_error_kind == Some("bad_input") =>
+        {
+            WaitEnd::InputRefused
+        }
+        JobState::Failed => WaitEnd::Failed,
+        _ => WaitEnd::Succeeded,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,6 +389,41 @@ mod tests {
         for s in [JobState::Succeeded, JobState::Failed] {
             let m = cancel_refusal("j", s).unwrap();
             assert!(m.contains("already ended") && m.contains(s.as_str()), "{m}");
+        }
+    }
+
+    #[test]
+    fn waiting_ends_with_the_jobs_outcome() {
+        let cases = [
+            (JobState::Succeeded, Some(0), None, WaitEnd::Succeeded),
+            (
+                JobState::Failed,
+                Some(2),
+                Some("bad_input"),
+                WaitEnd::InputRefused,
+            ),
+            (
+                JobState::Failed,
+                None,
+                Some("bad_input"),
+                WaitEnd::InputRefused,
+            ),
+            (JobState::Failed, Some(2), None, WaitEnd::InputRefused),
+            (
+                JobState::Failed,
+                Some(75),
+                Some("transient"),
+                WaitEnd::Failed,
+            ),
+            (JobState::Failed, Some(137), None, WaitEnd::Failed),
+            (JobState::Failed, None, None, WaitEnd::Failed),
+        ];
+        for (state, code, kind, want) in cases {
+            assert_eq!(
+                wait_end(state, code, kind),
+                want,
+                "{state} {code:?} {kind:?}"
+            );
         }
     }
 }

@@ -25,7 +25,8 @@ pub mod worker;
 
 pub use aws_error::NamedProfile;
 pub use client::{
-    submit_local, CloudClient, Fetched, JobStatus, LogChunk, LogLine, Submitted, SupersededJob,
+    submit_local, CloudClient, ExportsTo, Fetched, JobStatus, LogChunk, LogLine, Submitted,
+    SupersededJob,
 };
 pub use error::CloudError;
 pub use jobs::{JobState, TimelineEntry};

@@ -5,7 +5,7 @@
 //! A bundle with a `download` section gets one more stage first, `download`: fetching the
 //! inputs it does not supply.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -123,6 +123,9 @@ struct ProgressWriter<'a> {
     doc: Mutex<Progress>,
     done: AtomicU64,
     total: AtomicU64,
+    /// The worker's local input paths and the user's names for them, once the bundle is
+    /// materialized: warnings show the user's names, not scratch paths.
+    scratch: std::sync::OnceLock<Vec<(PathBuf, String)>>,
 }
 
 impl ProgressWriter<'_> {
@@ -224,9 +227,13 @@ impl Observer for ProgressWriter<'_> {
     }
 
     fn warning(&self, message: &str) {
+        let message = match self.scratch.get() {
+            Some(scratch) => bundle::with_user_names(message, scratch),
+            None => message.to_string(),
+        };
         eprintln!("bna worker: warning: {message}");
         if let Ok(mut d) = self.doc.lock() {
-            d.warnings.push(message.into());
+            d.warnings.push(message);
         }
     }
 }
@@ -297,6 +304,7 @@ fn execute(aws: Option<&Aws>, input: &Location, output: &Location) -> Result<Pro
         doc: Mutex::new(Progress::new()),
         done: AtomicU64::new(0),
         total: AtomicU64::new(0),
+        scratch: std::sync::OnceLock::new(),
     };
     writer.publish();
     eprintln!("bna worker: reading the bundle at {input}");
@@ -317,6 +325,10 @@ fn execute(aws: Option<&Aws>, input: &Location, output: &Location) -> Result<Pro
     if downloads {
         writer.end(DOWNLOAD_STAGE, started.elapsed().as_secs_f64(), false);
     }
+    // Set once, here; a second set cannot happen, so its refusal is ignored.
+    let _ = writer
+        .scratch
+        .set(bundle::scratch_paths(&req, &bundle.inputs));
     eprintln!(
         "bna worker: analysing for {} (bundle made by {})",
         bundle.organization, bundle.created_by
