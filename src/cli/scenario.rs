@@ -52,11 +52,13 @@ enum ScenarioCommand {
         /// Candidates are contiguous runs of segments with the same street name.
         #[arg(long)]
         corridors: bool,
-        #[arg(long, default_value_t = 10)]
-        top: usize,
-        /// How many candidates to re-score (the most promising by a cheap prefilter).
-        #[arg(long, default_value_t = params::SCENARIO_GAINS_DEFAULT_CANDIDATES)]
-        candidates: usize,
+        /// How many of the best to list (at least 1).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+        top: u32,
+        /// How many candidates to re-score (the most promising by a cheap prefilter; at least 1).
+        #[arg(long, default_value_t = params::SCENARIO_GAINS_DEFAULT_CANDIDATES as u32,
+              value_parser = clap::value_parser!(u32).range(1..))]
+        candidates: u32,
         #[arg(long)]
         json: bool,
     },
@@ -98,11 +100,15 @@ pub fn run(a: ScenarioArgs) -> anyhow::Result<()> {
             json,
         } => {
             let c = if corridors {
-                Candidates::Corridors { limit: candidates }
+                Candidates::Corridors {
+                    limit: candidates as usize,
+                }
             } else {
-                Candidates::ProtectedTracks { limit: candidates }
+                Candidates::ProtectedTracks {
+                    limit: candidates as usize,
+                }
             };
-            gains(&project, c, top, json)
+            gains(&project, c, top as usize, json)
         }
         ScenarioCommand::Report {
             project,
@@ -116,9 +122,15 @@ pub fn run(a: ScenarioArgs) -> anyhow::Result<()> {
 }
 
 fn apply(project: &Path, edits: &Path, name: &str, quiet: bool) -> anyhow::Result<()> {
+    // The same input check as the analysis inputs: a device or pipe never ends, and the file
+    // is read whole, so its size is capped.
+    bna::ingest::check_input_size(edits, params::MAX_EDITS_FILE_BYTES, "scenario edits file")
+        .map_err(|e| scenario::ScenarioError::Input(e.to_string()))?;
     let text = std::fs::read_to_string(edits)
         .with_context(|| format!("{}: cannot read the edits file", edits.display()))?;
-    let edits: Vec<Edit> = serde_json::from_str(&text).map_err(|e| {
+    // Windows editors save UTF-8 with a byte-order mark, which serde_json refuses.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let edits: Vec<Edit> = serde_json::from_str(text).map_err(|e| {
         scenario::ScenarioError::Input(format!(
             "{}: not a JSON array of edits ({e}); see README \"Scenarios\" for the format",
             edits.display()

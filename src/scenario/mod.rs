@@ -10,7 +10,7 @@ mod gains;
 mod report;
 mod store;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -113,11 +113,6 @@ pub enum ScenarioError {
     Pipeline(#[from] PipelineError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{path}: scenario tables: {source}")]
-    Sql {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
     #[error("{0}")]
     Input(String),
 }
@@ -304,6 +299,13 @@ pub fn list(project: &Path) -> Result<Vec<ScenarioSummary>, ScenarioError> {
 
 /// Removes scenario `name`; an input error if there is none.
 pub fn delete(project: &Path, name: &str) -> Result<(), ScenarioError> {
+    if name == BASE {
+        return Err(ScenarioError::Input(format!(
+            "{}: \"{BASE}\" is the analysis itself, not a scenario, and cannot be deleted; \
+             `bna scenario list` shows the scenarios",
+            project.display()
+        )));
+    }
     check_name(project, name)?;
     store::Db::open(project)?.delete(name)
 }

@@ -63,9 +63,8 @@ trait At<T> {
 
 impl<T> At<T> for Result<T, rusqlite::Error> {
     fn at(self, path: &Path) -> Result<T, ScenarioError> {
-        self.map_err(|source| ScenarioError::Sql {
-            path: path.to_path_buf(),
-            source,
+        self.map_err(|source| {
+            ScenarioError::Store(crate::store::StoreError::from_sql(path, source))
         })
     }
 }

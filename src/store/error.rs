@@ -37,6 +37,15 @@ pub enum StoreError {
     #[error("{path} has an unreadable bna_meta schema_version {value:?}: the file is damaged")]
     BadSchemaVersion { path: PathBuf, value: String },
 
+    #[error(
+        "{path} is damaged ({source}): restore it from a backup, or analyse again into a new --out"
+    )]
+    Damaged {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+
     #[error("database error in {path}: {source}")]
     Sqlite {
         path: PathBuf,
@@ -74,7 +83,7 @@ pub enum StoreError {
     #[error("inconsistent analysis data, not written: {0}")]
     InconsistentData(String),
 
-    #[error("cannot write {path}: {source}; check that its folder exists, is writable and has free space")]
+    #[error("cannot write {path}: {}", io_reason_and_fix(.source))]
     Io {
         path: PathBuf,
         #[source]
@@ -175,6 +184,7 @@ impl StoreError {
                 | StoreError::EmptyProject { .. }
                 | StoreError::NoProject { .. }
                 | StoreError::ForeignLockFile { .. }
+                | StoreError::Damaged { .. }
         )
     }
 
@@ -188,6 +198,7 @@ impl StoreError {
             | StoreError::NewerSchema { path, .. }
             | StoreError::BadSchemaVersion { path, .. }
             | StoreError::Sqlite { path, .. }
+            | StoreError::Damaged { path, .. }
             | StoreError::SpatialiteCall { path, .. }
             | StoreError::ResultsDecode { path, .. }
             | StoreError::ResultsEncode { path, .. }
@@ -222,19 +233,65 @@ pub(crate) trait SqlContext<T> {
 
 impl<T> SqlContext<T> for Result<T, rusqlite::Error> {
     fn at(self, path: &std::path::Path) -> Result<T, StoreError> {
-        self.map_err(|source| {
-            let path = path.to_path_buf();
-            // The environment's failures get their own messages: they are the user's to fix.
-            match source.sqlite_error_code() {
-                Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull { path, source },
-                Some(
-                    rusqlite::ErrorCode::ReadOnly
-                    | rusqlite::ErrorCode::CannotOpen
-                    | rusqlite::ErrorCode::PermissionDenied,
-                ) => StoreError::ReadOnly { path, source },
-                _ => StoreError::Sqlite { path, source },
+        self.map_err(|source| StoreError::from_sql(path, source))
+    }
+}
+
+impl StoreError {
+    /// An SQLite error on the project at `path`. The environment's failures (full disk,
+    /// read-only) and a damaged file get their own messages: they are the user's to fix.
+    pub(crate) fn from_sql(path: &std::path::Path, source: rusqlite::Error) -> StoreError {
+        let path = path.to_path_buf();
+        match source.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull { path, source },
+            Some(
+                rusqlite::ErrorCode::ReadOnly
+                | rusqlite::ErrorCode::CannotOpen
+                | rusqlite::ErrorCode::PermissionDenied,
+            ) => StoreError::ReadOnly { path, source },
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+                StoreError::Damaged { path, source }
             }
-        })
+            _ => StoreError::Sqlite { path, source },
+        }
+    }
+}
+
+/// What went wrong writing a file, and what to do, in words: without Rust's "(os error N)"
+/// and the "at path …" of a temporary file the user never named.
+fn io_reason_and_fix(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    let (reason, fix) = match e.kind() {
+        K::ReadOnlyFilesystem => (
+            "the file system is read-only".to_string(),
+            "write to another folder",
+        ),
+        K::StorageFull => (
+            "the disk is full".to_string(),
+            "free some space or write somewhere else (what was there before is unchanged)",
+        ),
+        K::PermissionDenied => (
+            "permission denied".to_string(),
+            "make the folder writable or write somewhere else",
+        ),
+        K::NotFound => (
+            "its folder does not exist".to_string(),
+            "create the folder or choose another",
+        ),
+        _ => (
+            plain_io_text(e),
+            "check that its folder exists, is writable and has free space",
+        ),
+    };
+    format!("{reason}; {fix}")
+}
+
+fn plain_io_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    let s = s.split(" at path ").next().unwrap_or(&s);
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s.to_string(),
     }
 }
 
@@ -243,6 +300,30 @@ mod tests {
     use super::*;
 
     fn assert_send_sync<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn io_errors_read_as_a_reason_and_a_fix() {
+        use std::io::{Error, ErrorKind};
+        let cases = [
+            (Error::from_raw_os_error(30), "read-only"),
+            (Error::from_raw_os_error(28), "disk is full"),
+            (
+                Error::from(ErrorKind::PermissionDenied),
+                "permission denied",
+            ),
+            (Error::from(ErrorKind::NotFound), "does not exist"),
+            (Error::other("boom at path \"/tmp/.bna-export-x\""), "boom;"),
+        ];
+        for (e, words) in cases {
+            let m = StoreError::Io {
+                path: "out/x.csv".into(),
+                source: e,
+            }
+            .to_string();
+            assert!(m.contains(words), "{m}");
+            assert!(!m.contains("os error") && !m.contains(".bna-export"), "{m}");
+        }
+    }
 
     #[test]
     fn errors_can_cross_threads() {

@@ -209,8 +209,19 @@ impl Staging {
     /// returns those. Every check must have passed before: a rename replaces what is there.
     pub fn commit(self, staged: &[PathBuf]) -> Result<Vec<PathBuf>, StoreError> {
         let placed: Vec<PathBuf> = staged.iter().map(|f| self.destination(f)).collect();
-        // Folders first, so that one in the way fails before any file has moved.
+        // Folders first, so that one in the way fails before any file has moved. A folder that is
+        // a symbolic link (`leaflet/ -> elsewhere`) would take the files somewhere the user did
+        // not name, so it is refused like a linked file.
         for parent in placed.iter().filter_map(|p| p.parent()) {
+            for inner in parent
+                .ancestors()
+                .take_while(|a| a.starts_with(&self.dest) && *a != self.dest)
+            {
+                let kind = PathKind::of(inner).map_err(io_err(inner))?;
+                if kind != PathKind::Directory {
+                    kind.refuse_unless_file(inner)?;
+                }
+            }
             fs::create_dir_all(parent).map_err(io_err(parent))?;
         }
         for (from, to) in staged.iter().zip(&placed) {

@@ -49,10 +49,7 @@ pub(crate) fn open_database(path: &Path) -> Result<Connection, StoreError> {
             Some(ErrorCode::NotADatabase) => StoreError::NotSqlite {
                 path: path.to_path_buf(),
             },
-            _ => StoreError::Sqlite {
-                path: path.to_path_buf(),
-                source: e,
-            },
+            _ => StoreError::from_sql(path, e),
         });
     }
     Ok(conn)

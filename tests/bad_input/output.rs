@@ -358,6 +358,55 @@ fn an_export_folder_that_is_a_file_or_device_is_refused() {
     assert_tree_unchanged("--dir is a file", dir.path(), &before);
 }
 
+#[test]
+fn a_linked_folder_inside_the_export_is_refused() {
+    // `leaflet/` (the web page's assets) linked to another folder: writing through it would put
+    // files where the user never said.
+    let dir = tempfile::tempdir().unwrap();
+    let project = copy_project(&dir.path().join("p.bna"));
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let out = dir.path().join("web");
+    std::fs::create_dir(&out).unwrap();
+    symlink(&elsewhere, &out.join("leaflet"));
+    let before = tree(dir.path());
+    for force in [false, true] {
+        let o = run(&export_args(&project, "web", &out, force));
+        assert_one_line_failure(&o, 2, &["leaflet", "symbolic link"]);
+        assert_tree_unchanged("linked leaflet/", dir.path(), &before);
+    }
+}
+
+#[test]
+fn a_damaged_project_and_nonsense_scenario_requests_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = copy_project(&dir.path().join("p.bna"));
+    let bytes = std::fs::read(&project).unwrap();
+    let damaged = dir.path().join("damaged.bna");
+    // The header and the first pages survive; the rest of the file is gone.
+    std::fs::write(&damaged, &bytes[..bytes.len().min(50 * 1024)]).unwrap();
+    let p = s(&project);
+    let cases: Vec<(Vec<String>, &[&str])> = vec![
+        (
+            args(&["scores", &s(&damaged)]),
+            &["damaged.bna is damaged", "backup"],
+        ),
+        (
+            args(&["scenario", "delete", &p, "base"]),
+            &["\"base\" is the analysis itself"],
+        ),
+        (args(&["scenario", "gains", &p, "--top", "0"]), &["--top"]),
+        (
+            args(&["scenario", "gains", &p, "--candidates", "0"]),
+            &["--candidates"],
+        ),
+    ];
+    for (a, mentions) in cases {
+        let o = run(&a);
+        assert_one_line_failure(&o, 2, mentions);
+    }
+}
+
 fn export_args(project: &Path, format: &str, dir: &Path, force: bool) -> Vec<String> {
     let mut a = args(&["export", &s(project), "--format", format, "--dir", &s(dir)]);
     if force {
