@@ -570,40 +570,51 @@ fn a_silent_server_while_finding_the_lodes_year_fails_fast() {
     );
 }
 
-/// An Overpass answer saved by hand from a query that timed out holds no extract: given with
-/// `--osm` it is named as such at once, not left for the analysis to find "no nodes".
+/// An OSM XML given with `--osm` that holds no extract — an Overpass answer saved from a query
+/// that timed out, or one without a single node — is named at once, not left for the analysis
+/// to find "no nodes".
 #[test]
-fn a_given_overpass_answer_that_timed_out_is_named() {
-    let tmp = tempfile::tempdir().unwrap();
-    let answer = tmp.path().join("answer.osm");
-    std::fs::write(&answer, TIMED_OUT).unwrap();
-    let args = [
-        "fetch".to_owned(),
-        "--boundary".into(),
-        data("us-dc/boundary-columbia-heights.geojson")
-            .display()
-            .to_string(),
-        "--osm".into(),
-        answer.display().to_string(),
-        "--dir".into(),
-        tmp.path().join("project").display().to_string(),
-        "--cache-dir".into(),
-        tmp.path().join("cache").display().to_string(),
-        "--offline".into(),
-        "--quiet".into(),
-    ];
-    let out = bna_env(&args, &[]);
-    assert_one_line_failure(
-        &out,
-        2,
-        &[
+fn a_given_osm_answer_without_an_extract_is_named() {
+    let rows: [(&str, &[u8], &[&str]); 2] = [
+        (
             "answer.osm",
-            "Overpass answer to a query that timed out",
-            "Query timed out",
-            "smaller area",
-        ],
-    );
-    assert!(!stderr(&out).contains("no nodes"), "{}", stderr(&out));
+            TIMED_OUT,
+            &[
+                "answer.osm",
+                "Overpass answer to a query that timed out",
+                "Query timed out",
+                "smaller area",
+            ],
+        ),
+        (
+            "empty.osm",
+            EMPTY_ANSWER,
+            &["empty.osm", "not a single node", "--osm"],
+        ),
+    ];
+    for (name, content, words) in rows {
+        let tmp = tempfile::tempdir().unwrap();
+        let answer = tmp.path().join(name);
+        std::fs::write(&answer, content).unwrap();
+        let args = [
+            "fetch".to_owned(),
+            "--boundary".into(),
+            data("us-dc/boundary-columbia-heights.geojson")
+                .display()
+                .to_string(),
+            "--osm".into(),
+            answer.display().to_string(),
+            "--dir".into(),
+            tmp.path().join("project").display().to_string(),
+            "--cache-dir".into(),
+            tmp.path().join("cache").display().to_string(),
+            "--offline".into(),
+            "--quiet".into(),
+        ];
+        let out = bna_env(&args, &[]);
+        assert_one_line_failure(&out, 2, words);
+        assert!(!stderr(&out).contains("no nodes"), "{}", stderr(&out));
+    }
 }
 
 /// What `--dir` (and `--cache-dir`) may hold before a run, and what the run must do with it:
@@ -866,29 +877,4 @@ fn an_empty_overpass_answer_in_the_cache_is_fetched_again() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(server.hits_on(OVERPASS_PATH), asked + 1, "fetched again");
     assert_eq!(std::fs::read(&cached).unwrap(), osm_xml());
-}
-
-/// A given OSM XML without a single node is named at once, not left for the analysis.
-#[test]
-fn a_given_extract_without_nodes_is_named() {
-    let tmp = tempfile::tempdir().unwrap();
-    let answer = tmp.path().join("empty.osm");
-    std::fs::write(&answer, EMPTY_ANSWER).unwrap();
-    let args = [
-        "fetch".to_owned(),
-        "--boundary".into(),
-        data("us-dc/boundary-columbia-heights.geojson")
-            .display()
-            .to_string(),
-        "--osm".into(),
-        answer.display().to_string(),
-        "--dir".into(),
-        tmp.path().join("project").display().to_string(),
-        "--cache-dir".into(),
-        tmp.path().join("cache").display().to_string(),
-        "--offline".into(),
-        "--quiet".into(),
-    ];
-    let out = bna_env(&args, &[]);
-    assert_one_line_failure(&out, 2, &["empty.osm", "not a single node", "--osm"]);
 }
