@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod app;
 pub mod cloud;
 pub mod fetch;
+pub mod files;
 pub mod ingest;
 pub mod model;
 pub mod network;

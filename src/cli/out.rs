@@ -49,7 +49,7 @@ pub fn write_failure(e: &io::Error) -> (i32, Option<String>) {
             1,
             Some(format!(
                 "error: cannot write the output to standard output ({}); check the file or disk it is redirected to",
-                plain_io_message(e)
+                bna::files::plain_io_text(e)
             )),
         ),
     }
@@ -61,15 +61,6 @@ fn exit_on_write_error(e: &io::Error) -> ! {
         write_stderr(format_args!("{m}\n"));
     }
     std::process::exit(code)
-}
-
-/// The OS's sentence without Rust's " (os error 28)" suffix.
-fn plain_io_message(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
 }
 
 #[cfg(test)]

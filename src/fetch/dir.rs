@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Deserialize;
 
 use super::FetchError;
-use crate::store::PathKind;
+use crate::files::PathKind;
 
 /// Whether a file already at a destination may be replaced. A pure rule: `ours` says whether
 /// the file is recognisably bna's (an earlier fetch wrote it), `force` whether the user allows

@@ -409,13 +409,7 @@ pub fn io_words(e: &std::io::Error) -> String {
         K::AlreadyExists => {
             "something is already there; move it away or choose another path".into()
         }
-        _ => {
-            let text = e.to_string();
-            match text.find(" (os error ") {
-                Some(i) => text[..i].to_owned(),
-                None => text,
-            }
-        }
+        _ => crate::files::plain_io_text(e),
     }
 }
 
@@ -753,8 +747,8 @@ fn link_into(
     })?;
     let dest = dir.join(name);
     let is_link_to_cache = matches!(
-        crate::store::PathKind::of(&dest),
-        Ok(crate::store::PathKind::File { .. })
+        crate::files::PathKind::of(&dest),
+        Ok(crate::files::PathKind::File { .. })
     ) && dir::same_file(&dest, file);
     if is_link_to_cache {
         return Ok(dest); // already there, as an earlier fetch linked it

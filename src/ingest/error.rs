@@ -33,45 +33,27 @@ pub enum IngestError {
     Invalid { path: PathBuf, reason: String },
 }
 
-/// What kind of non-regular file `ft` is, for [`IngestError::NotAFile`]; `None` for a
-/// regular file.
-#[cfg(unix)]
-fn special_kind(ft: &std::fs::FileType) -> Option<&'static str> {
-    use std::os::unix::fs::FileTypeExt;
-    if ft.is_file() {
-        None
-    } else if ft.is_fifo() {
-        Some("named pipe")
-    } else if ft.is_char_device() || ft.is_block_device() {
-        Some("device")
-    } else if ft.is_socket() {
-        Some("socket")
-    } else {
-        Some("special file")
-    }
-}
-
-#[cfg(not(unix))]
-fn special_kind(ft: &std::fs::FileType) -> Option<&'static str> {
-    (!ft.is_file()).then_some("special file")
-}
-
 /// The one check every input path passes before it is opened: it must exist and be a regular
 /// file once symlinks are followed (`stat`, which never opens it, so a FIFO cannot block
 /// here). Devices and pipes are refused because reading `/dev/zero` or `/dev/stdin` never
 /// ends and a FIFO without a writer hangs. Returns the file's size.
 pub fn check_input_file(path: &std::path::Path) -> Result<u64, IngestError> {
-    let meta = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?;
-    let ft = meta.file_type();
-    if ft.is_dir() {
-        return Err(IngestError::IsFolder { path: path.into() });
-    }
-    match special_kind(&ft) {
-        None => Ok(meta.len()),
-        Some(kind) => Err(IngestError::NotAFile {
+    use crate::files::PathKind;
+    let not_a_file = |kind| {
+        Err(IngestError::NotAFile {
             path: path.into(),
             kind,
-        }),
+        })
+    };
+    match PathKind::of_followed(path).map_err(|e| IngestError::io(path, e))? {
+        PathKind::File { len } => Ok(len),
+        PathKind::Missing => Err(IngestError::NotFound { path: path.into() }),
+        PathKind::Directory => Err(IngestError::IsFolder { path: path.into() }),
+        PathKind::Fifo => not_a_file("named pipe"),
+        PathKind::Device => not_a_file("device"),
+        PathKind::Socket => not_a_file("socket"),
+        // `stat` follows links, so this is never a link; a loop fails above as an I/O error.
+        PathKind::Symlink => not_a_file("special file"),
     }
 }
 

@@ -279,20 +279,11 @@ fn io_reason_and_fix(e: &std::io::Error) -> String {
             "create the folder or choose another",
         ),
         _ => (
-            plain_io_text(e),
+            crate::files::plain_io_text(e),
             "check that its folder exists, is writable and has free space",
         ),
     };
     format!("{reason}; {fix}")
-}
-
-fn plain_io_text(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    let s = s.split(" at path ").next().unwrap_or(&s);
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 use std::fs;
 #[cfg(unix)]
 use std::fs::Permissions;
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
@@ -26,51 +26,9 @@ pub enum Overwrite {
     AnyFile,
 }
 
-/// What is at a path, looked at without following a symbolic link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PathKind {
-    Missing,
-    File { len: u64 },
-    Symlink,
-    Directory,
-    Fifo,
-    Device,
-    Socket,
-}
+pub use crate::files::PathKind;
 
 impl PathKind {
-    pub fn of(path: &Path) -> io::Result<PathKind> {
-        let meta = match fs::symlink_metadata(path) {
-            Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(PathKind::Missing),
-            Err(e) => return Err(e),
-        };
-        Ok(Self::of_type(meta.file_type(), meta.len()))
-    }
-
-    fn of_type(ty: fs::FileType, len: u64) -> PathKind {
-        if ty.is_symlink() {
-            return PathKind::Symlink;
-        }
-        if ty.is_dir() {
-            return PathKind::Directory;
-        }
-        if ty.is_file() {
-            return PathKind::File { len };
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::FileTypeExt;
-            if ty.is_fifo() {
-                return PathKind::Fifo;
-            }
-            if ty.is_socket() {
-                return PathKind::Socket;
-            }
-        }
-        PathKind::Device
-    }
-
     /// The refusal for anything but a regular file or a missing path: opening a FIFO blocks,
     /// writing a device or through a link damages what is behind it.
     pub fn refuse_unless_file(self, path: &Path) -> Result<(), StoreError> {
