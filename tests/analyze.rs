@@ -269,7 +269,7 @@ fn open_names_a_missing_project_file() {
 fn helsinki_basemap_water_is_stored_and_read_back() {
     use geo::{BoundingRect, Intersects};
     let hel = helsinki();
-    let project = bna::store::Project::create_or_open(&hel.project).unwrap();
+    let project = bna_engine::store::Project::create_or_open(&hel.project).unwrap();
     let water = project.basemap_water().unwrap();
     assert!(!water.is_empty(), "Helsinki centre has water areas");
     let results = project.read_results().unwrap().unwrap();

@@ -13,7 +13,7 @@ mod fake_aws;
 use aws_emulator::{
     bna_bin, emulator, helsinki, http_get, http_put, repo, BUCKET, JOB_DEFINITION, QUEUE,
 };
-use bna::cloud::{record, Backend, JobRecord, JobState};
+use bna_cloud::{record, Backend, JobRecord, JobState};
 use fake_aws::{FakeAws, Request, Response};
 
 /// A scratch folder with a cloud settings file for `organization`.
@@ -101,7 +101,7 @@ impl Ctx {
     /// A project holding one recorded AWS job, as `bna batch submit` leaves it.
     fn project_with_job(&self, name: &str, job_id: &str) -> PathBuf {
         let path = self.path(name);
-        let project = bna::store::Project::create_or_open(&path).unwrap();
+        let project = bna_engine::store::Project::create_or_open(&path).unwrap();
         let base = format!("s3://{BUCKET}/bna/test/bna--test--1");
         record::save(
             &project,
@@ -1024,7 +1024,7 @@ fn a_missing_project_and_a_project_without_a_job_are_both_bad_input() {
     });
     let ctx = Ctx::at("Nothing Org", &fake.endpoint);
     let empty = ctx.path("empty.bna");
-    drop(bna::store::Project::create_or_open(&empty).unwrap());
+    drop(bna_engine::store::Project::create_or_open(&empty).unwrap());
     let missing = ctx.path("missing.bna");
     for command in ["status", "logs", "cancel", "fetch"] {
         for (project, needle) in [

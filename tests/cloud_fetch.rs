@@ -1,13 +1,13 @@
 //! Bundles with download instructions: the worker fetches the inputs itself (from the local
 //! HTTP server in `common`, serving the real DC files), through the real `bna` binary.
 
-mod common;
+use bna_test_support::http as common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use bna::fetch::{self, Area, FetchRequest, Silent};
-use bna::store::Project;
+use bna_engine::store::Project;
+use bna_fetch::{self as fetch, Area, FetchRequest, Silent};
 use common::{data, Server};
 
 fn bna(dir: &Path, args: &[&str]) -> Output {
@@ -33,9 +33,10 @@ fn text(o: &Output) -> String {
 /// Heights polygon (the area of the bundled DC extract), plus the real blocks, jobs and the
 /// Overpass answer built from the DC extract.
 fn dc_server(dir: &Path) -> Server {
-    let area =
-        bna::ingest::boundary::load_boundary(&data("us-dc/boundary-columbia-heights.geojson"))
-            .expect("boundary");
+    let area = bna_engine::ingest::boundary::load_boundary(&data(
+        "us-dc/boundary-columbia-heights.geojson",
+    ))
+    .expect("boundary");
     let mut routes = common::dc_routes(common::pbf_to_osm_xml(&data(
         "us-dc/dc-nw-2016-highways.osm.pbf",
     )));
@@ -196,7 +197,7 @@ fn worker_downloading(d: &Path, area: serde_json::Value, tiger: &str) -> (Output
     let input = d.join("input");
     std::fs::create_dir_all(&input).unwrap();
     let bundle = serde_json::json!({
-        "format": bna::cloud::bundle::BUNDLE_FORMAT,
+        "format": bna_cloud::bundle::BUNDLE_FORMAT,
         "organization": "Test",
         "created_at": "2026-01-01T00:00:00Z",
         "created_by": "test",

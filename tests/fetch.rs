@@ -2,12 +2,12 @@
 //! downloads, resume of an interrupted transfer, corrupt cache entries, the shared cache
 //! (a second fetch makes no request), offline mode, place search and the Overpass path.
 
-mod common;
+use bna_test_support::http as common;
 
 use std::path::{Path, PathBuf};
 
-use bna::fetch::{self, Area, FetchError, FetchRequest, Silent, Sources};
-use bna::progress::Counter;
+use bna_engine::progress::Counter;
+use bna_fetch::{self as fetch, Area, FetchError, FetchRequest, Silent, Sources};
 use common::{data, dc_routes, pbf_to_osm_xml, tiger_zip, Hit, Server, BLOCKS_PATH};
 use sha2::{Digest, Sha256};
 
@@ -113,8 +113,8 @@ fn fetches_dc_inputs_verifies_them_and_never_fetches_twice() {
     );
 
     // The analysis inputs read: the Overpass XML gives the same extract as the real PBF.
-    let from_xml = bna::ingest::osm::read_osm(&got.osm, &Counter::default()).unwrap();
-    let from_pbf = bna::ingest::osm::read_osm(
+    let from_xml = bna_engine::ingest::osm::read_osm(&got.osm, &Counter::default()).unwrap();
+    let from_pbf = bna_engine::ingest::osm::read_osm(
         &data("us-dc/dc-nw-2016-highways.osm.pbf"),
         &Counter::default(),
     )
@@ -124,13 +124,13 @@ fn fetches_dc_inputs_verifies_them_and_never_fetches_twice() {
     assert_eq!(from_xml.highway_ways.len(), from_pbf.highway_ways.len());
     assert_eq!(from_xml.control_nodes, from_pbf.control_nodes);
     assert_eq!(from_xml.bbox_ll, from_pbf.bbox_ll);
-    let blocks = bna::ingest::census::load_blocks(got.blocks.as_ref().unwrap()).unwrap();
+    let blocks = bna_engine::ingest::census::load_blocks(got.blocks.as_ref().unwrap()).unwrap();
     assert!(blocks.len() > 6000, "{}", blocks.len());
 
     // The whole analysis on the fetched inputs scores DC as it does from the bundled PBF.
-    use bna::pipeline::{self, AnalysisRequest, PopulationChoice, SilentObserver};
+    use bna_engine::pipeline::{self, PopulationChoice, SilentObserver};
     let run = |osm: Option<PathBuf>, name: &str| {
-        let mut r = AnalysisRequest::from_fetched(&got, tmp.path().join(name));
+        let mut r = got.request(tmp.path().join(name));
         if let Some(o) = osm {
             r.osm = o;
         }
@@ -316,9 +316,10 @@ fn failed_overpass_answer_is_not_cached() {
 fn place_search_by_name_and_fips_with_county_subdivision_fallback() {
     let tmp = tempfile::tempdir().unwrap();
     let burlington =
-        bna::ingest::boundary::load_boundary(&data("us-burlington-vt/boundary.geojson")).unwrap();
+        bna_engine::ingest::boundary::load_boundary(&data("us-burlington-vt/boundary.geojson"))
+            .unwrap();
     // A second, different polygon: one real census block from the DC file, for the town.
-    let block = bna::ingest::census::load_blocks(&data("us-dc/tl_2021_11_tabblock20.zip"))
+    let block = bna_engine::ingest::census::load_blocks(&data("us-dc/tl_2021_11_tabblock20.zip"))
         .unwrap()
         .remove(0)
         .geom_ll;
@@ -399,7 +400,7 @@ fn place_search_by_name_and_fips_with_county_subdivision_fallback() {
     assert_eq!(got.city_fips.as_deref(), Some("5010675"));
     assert_eq!(got.place_name.as_deref(), Some("Burlington city"));
     assert_eq!(got.state_fips.as_deref(), Some("50"));
-    let written = bna::ingest::boundary::load_boundary(&got.boundary).unwrap();
+    let written = bna_engine::ingest::boundary::load_boundary(&got.boundary).unwrap();
     use geo::Area as _;
     assert!((written.unsigned_area() - burlington.unsigned_area()).abs() < 1e-9);
     let gj = std::fs::read_to_string(&got.boundary).unwrap();
@@ -457,7 +458,9 @@ fn place_search_reads_a_real_tiger_zip() {
     // The bundled TIGER tabblock20 zip has the place file's layout (zip → .shp/.dbf/.prj,
     // suffixed field names): search it for a block by GEOID and by its (ambiguous) name.
     let zip = data("us-dc/tl_2021_11_tabblock20.zip");
-    let first = bna::ingest::census::load_blocks(&zip).unwrap().remove(0);
+    let first = bna_engine::ingest::census::load_blocks(&zip)
+        .unwrap()
+        .remove(0);
     let state = fetch::find_state("DC").unwrap();
     let found = fetch::place::search_tiger(
         &zip,

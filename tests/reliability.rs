@@ -816,7 +816,7 @@ fn an_analysis_refuses_a_project_another_process_is_analysing() {
     let project = dir.path().join("busy.bna");
     std::fs::copy(good, &project).unwrap();
     // This test process plays the other analysis.
-    let held = bna::store::ProjectLock::acquire(&project, Duration::ZERO).unwrap();
+    let held = bna_engine::store::ProjectLock::acquire(&project, Duration::ZERO).unwrap();
     let t0 = Instant::now();
     let o = bna(&analyze_args(
         &data("helsinki/boundary-centre.geojson"),
@@ -832,7 +832,7 @@ fn an_analysis_refuses_a_project_another_process_is_analysing() {
         "{err}"
     );
     assert!(
-        waited >= Duration::from_secs(bna::params::PROJECT_LOCK_WAIT_S),
+        waited >= Duration::from_secs(bna_engine::params::PROJECT_LOCK_WAIT_S),
         "refused without waiting: {waited:?}"
     );
     assert!(std::fs::read(&project).unwrap() == *good_bytes, "modified");

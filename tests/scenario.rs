@@ -1,16 +1,16 @@
-//! `bna::scenario` and `bna scenario` on the bundled DC case: scenarios are stored beside the
+//! `bna_engine::scenario` and `bna scenario` on the bundled DC case: scenarios are stored beside the
 //! base results without altering them, compared, ranked and reported.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use bna::model::{
+use bna_engine::model::{
     CrossingControl, FunctionalClass, IntersectionEdit, ProjectData, HIGH_STRESS, LOW_STRESS,
 };
-use bna::pipeline::{self, SilentObserver};
-use bna::scenario::{self, Candidates, Edit, Facility, BASE};
-use bna::store::Project;
+use bna_engine::pipeline::{self, SilentObserver};
+use bna_engine::scenario::{self, Candidates, Edit, Facility, BASE};
+use bna_engine::store::Project;
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
@@ -45,7 +45,7 @@ fn dc() -> &'static Analysed {
     DC.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let project = dir.path().join("dc.bna");
-        let req = bna::app::demo::dc_request(&data_dir(), project.clone());
+        let req = bna_engine::pipeline::demo::dc_request(&data_dir(), project.clone());
         pipeline::run(&req, &SilentObserver::default()).expect("analyse DC");
         let stored = pipeline::load_results(&project).unwrap();
         let (blob, table) = snapshot(&project);
@@ -464,7 +464,7 @@ fn gains_leave_out_candidates_that_gain_nothing_and_corridors_stay_in_the_study_
         assert!((x.people_gaining_per_km - per_km).abs() < 1e-9);
     }
 
-    let buffer = bna::params::SCENARIO_CORRIDOR_BOUNDARY_BUFFER_M;
+    let buffer = bna_engine::params::SCENARIO_CORRIDOR_BOUNDARY_BUFFER_M;
     let area = scenario::StudyArea::of(&a.stored);
     let (corridors, eligible) = scenario::corridor_candidates(&a.stored, usize::MAX);
     assert!(eligible > 0);

@@ -449,7 +449,7 @@ fn score_rows(table: &str) -> Vec<(String, String, String, String)> {
 /// Every group is followed by its own members, indented; each row has its human label and a
 /// value with two decimals equal to the project's.
 fn score_table_reads_in_order_with_labels(proj: &Connection, table: &str) {
-    use bna::analysis::score_text;
+    use bna_engine::analysis::score_text;
     let rows = score_rows(table);
     assert_eq!(rows[0].1, "overall_score", "the overall score comes first");
     let mut group: Option<String> = None;

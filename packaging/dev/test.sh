@@ -16,5 +16,5 @@ rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup compon
 # share of the disk.
 if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 cargo fmt --check
-cargo clippy --all-targets -- -D warnings
-cargo test --all-targets
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace --all-targets

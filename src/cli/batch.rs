@@ -4,11 +4,13 @@ use super::out::{errln, outln};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use bna::cloud::bundle::{Download, DownloadArea, DownloadSources, JobInputs};
-use bna::cloud::jobs::{self, WaitEnd};
-use bna::cloud::{self, Backend, CloudClient, CloudError, CloudSettings, ExportsTo, JobStatus};
-use bna::pipeline;
-use bna::store::Project;
+use bna_cloud::bundle::{Download, DownloadArea, DownloadSources, JobInputs};
+use bna_cloud::jobs::{self, WaitEnd};
+use bna_cloud::{
+    self as cloud, Backend, CloudClient, CloudError, CloudSettings, ExportsTo, JobStatus,
+};
+use bna_engine::pipeline;
+use bna_engine::store::Project;
 use clap::Subcommand;
 
 use super::AnalyzeArgs;
@@ -65,7 +67,7 @@ pub enum BatchCommand {
         #[arg(long, default_value_t = 24 * 3600)]
         timeout: u64,
         /// Seconds between polls.
-        #[arg(long, default_value_t = bna::params::CLOUD_POLL_SECS)]
+        #[arg(long, default_value_t = bna_engine::params::CLOUD_POLL_SECS)]
         interval: u64,
         #[arg(long)]
         json: bool,
@@ -311,7 +313,7 @@ fn submit(
 ) -> anyhow::Result<()> {
     // The project is checked as `bna analyze` checks it (never through a link, never over
     // a non-project), before anything is uploaded or run.
-    bna::store::ProjectClaim::check(&a.out)?;
+    bna_engine::store::ProjectClaim::check(&a.out)?;
     // The worker would refuse these too, but only after the upload and a queued job.
     let p = a.parameters();
     let checks = [
@@ -555,6 +557,6 @@ fn logs(project: &Path, job: Option<&str>, follow: bool, aws: AwsArgs) -> anyhow
         if !follow || (s.state.is_terminal() && nothing_new) {
             return Ok(());
         }
-        std::thread::sleep(Duration::from_secs(bna::params::CLOUD_POLL_SECS));
+        std::thread::sleep(Duration::from_secs(bna_engine::params::CLOUD_POLL_SECS));
     }
 }

@@ -15,8 +15,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use bna::model::{ProjectData, StageTiming};
-use bna::pipeline::{self, AnalysisRequest, PopulationChoice, SilentObserver, Stage};
+use bna_engine::model::{ProjectData, StageTiming};
+use bna_engine::pipeline::{self, AnalysisRequest, PopulationChoice, SilentObserver, Stage};
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 
@@ -291,8 +291,8 @@ fn spawn_child(exe: &Path, case: Case, out: &Path, road: Option<u32>) -> anyhow:
 /// The segment `dc-rescore` edits: the first two-way major road that is high stress both
 /// ways, so that a protected track changes its stress (and may change connectivity).
 fn segment_to_edit(project: &Path) -> anyhow::Result<u32> {
-    use bna::model::{FunctionalClass as C, HIGH_STRESS};
-    let data = bna::store::Project::create_or_open(project)?
+    use bna_engine::model::{FunctionalClass as C, HIGH_STRESS};
+    let data = bna_engine::store::Project::create_or_open(project)?
         .read_results()?
         .context("the DC analysis wrote no results")?;
     data.segments
@@ -310,7 +310,7 @@ fn segment_to_edit(project: &Path) -> anyhow::Result<u32> {
 }
 
 fn child_rescore(project: PathBuf, road: u32) -> anyhow::Result<()> {
-    use bna::model::{AttributeChange, BikeInfra, Direction, SegmentEdit};
+    use bna_engine::model::{AttributeChange, BikeInfra, Direction, SegmentEdit};
     let edits = [Direction::Ft, Direction::Tf].map(|direction| SegmentEdit {
         road_id: road,
         change: AttributeChange::BikeInfra {

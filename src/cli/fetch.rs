@@ -4,7 +4,7 @@ use super::out::{errln, outln};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use bna::fetch::{self, Area, FetchObserver, FetchRequest, Origin, Sources};
+use bna_fetch::{self as fetch, Area, FetchObserver, FetchRequest, Origin, Sources};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 #[derive(clap::Args)]

@@ -12,8 +12,8 @@ mod table;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use bna::pipeline::{self, AnalysisRequest, PipelineError, PopulationChoice};
-use bna::store::{self, ExportFormat, Overwrite, Project, StoreError};
+use bna_engine::pipeline::{self, AnalysisRequest, PipelineError, PopulationChoice};
+use bna_engine::store::{self, ExportFormat, Overwrite, Project, StoreError};
 use clap::{Parser, Subcommand, ValueEnum};
 use out::{errln, out, outln};
 
@@ -155,7 +155,7 @@ pub fn main() -> i32 {
         Some(Command::Worker(a)) => return batch::worker(a),
         Some(Command::Scenario(a)) => scenario::run(a),
         // With a display, no arguments opens the desktop app; headless, it runs the demo.
-        None if bna::app::display_available() => open_app(),
+        None if bna_app::display_available() => open_app(),
         None => demo(DemoCity::Dc, None),
     };
     match result {
@@ -165,13 +165,13 @@ pub fn main() -> i32 {
                 Some(PipelineError::Cancelled) => 130,
                 Some(p) if p.is_bad_input() => 2,
                 _ if e
-                    .downcast_ref::<bna::fetch::FetchError>()
+                    .downcast_ref::<bna_fetch::FetchError>()
                     .is_some_and(|f| f.is_bad_input()) =>
                 {
                     2
                 }
                 _ if e
-                    .downcast_ref::<bna::cloud::CloudError>()
+                    .downcast_ref::<bna_cloud::CloudError>()
                     .is_some_and(|c| c.is_bad_input()) =>
                 {
                     2
@@ -182,10 +182,10 @@ pub fn main() -> i32 {
                 {
                     2
                 }
-                _ => match e.downcast_ref::<bna::scenario::ScenarioError>() {
+                _ => match e.downcast_ref::<bna_engine::scenario::ScenarioError>() {
                     Some(s) if s.is_cancelled() => 130,
                     Some(s) if s.is_bad_input() => 2,
-                    Some(bna::scenario::ScenarioError::Store(s)) if s.is_bad_input() => 2,
+                    Some(bna_engine::scenario::ScenarioError::Store(s)) if s.is_bad_input() => 2,
                     _ => 1,
                 },
             };
@@ -196,8 +196,8 @@ pub fn main() -> i32 {
 }
 
 impl AnalyzeArgs {
-    fn parameters(&self) -> bna::cloud::bundle::BundleParameters {
-        bna::cloud::bundle::BundleParameters {
+    fn parameters(&self) -> bna_cloud::bundle::BundleParameters {
+        bna_cloud::bundle::BundleParameters {
             population: self.population.map(|p| match p {
                 Population::Census => PopulationChoice::Census,
                 Population::Synthetic => PopulationChoice::Synthetic,
@@ -212,7 +212,7 @@ impl AnalyzeArgs {
     fn to_request(&self) -> anyhow::Result<AnalysisRequest> {
         let need = |p: &Option<PathBuf>, flag: &str| {
             p.clone().ok_or_else(|| {
-                bna::cloud::CloudError::BadInput(format!(
+                bna_cloud::CloudError::BadInput(format!(
                     "--{flag} is required; give the file (or, with `bna batch submit`, --place or --fips to download the inputs)"
                 ))
             })
@@ -334,25 +334,15 @@ fn data_dir() -> PathBuf {
 }
 
 fn demo_request(city: DemoCity, out: PathBuf) -> AnalysisRequest {
-    let d = data_dir();
-    match city {
-        DemoCity::Dc => bna::app::demo::dc_request(&d, out),
-        DemoCity::Helsinki => AnalysisRequest {
-            boundary: d.join("helsinki/boundary-centre.geojson"),
-            osm: d.join("helsinki/helsinki-center.osm.pbf"),
-            blocks: None,
-            jobs: None,
-            population: Some(PopulationChoice::Synthetic),
-            city_fips: None,
-            state_fips: None,
-            residential_speed: None,
-            out,
-        },
-    }
+    let city = match city {
+        DemoCity::Dc => pipeline::demo::DemoCity::Dc,
+        DemoCity::Helsinki => pipeline::demo::DemoCity::Helsinki,
+    };
+    pipeline::demo::request(city, &data_dir(), out)
 }
 
 fn open_app() -> anyhow::Result<()> {
-    Ok(bna::app::run(bna::app::AppOptions::for_user(data_dir()))?)
+    Ok(bna_app::run(bna_app::AppOptions::for_user(data_dir()))?)
 }
 
 fn open_project(project: &Path) -> anyhow::Result<()> {
@@ -360,16 +350,16 @@ fn open_project(project: &Path) -> anyhow::Result<()> {
     if !project.is_file() {
         anyhow::bail!("{}: no such project file", project.display());
     }
-    if !bna::app::display_available() {
+    if !bna_app::display_available() {
         anyhow::bail!(
             "{}: no display to open the app on; `bna scores {}` prints its scores",
             project.display(),
             project.display()
         );
     }
-    let mut opts = bna::app::AppOptions::for_user(data_dir());
+    let mut opts = bna_app::AppOptions::for_user(data_dir());
     opts.open = Some(project.to_path_buf());
-    Ok(bna::app::run(opts)?)
+    Ok(bna_app::run(opts)?)
 }
 
 fn demo(city: DemoCity, out: Option<PathBuf>) -> anyhow::Result<()> {

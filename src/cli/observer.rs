@@ -2,8 +2,8 @@
 
 use std::sync::Mutex;
 
-use bna::pipeline::{Observer, Stage};
-use bna::progress::StageProgress;
+use bna_engine::pipeline::{Observer, Stage};
+use bna_engine::progress::StageProgress;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub struct CliObserver {

@@ -49,7 +49,7 @@ pub fn write_failure(e: &io::Error) -> (i32, Option<String>) {
             1,
             Some(format!(
                 "error: cannot write the output to standard output ({}); check the file or disk it is redirected to",
-                bna::files::plain_io_text(e)
+                bna_engine::files::plain_io_text(e)
             )),
         ),
     }

@@ -1,13 +1,13 @@
-//! `bna scenario …`: apply, list, compare, rank and report scenarios (library: `bna::scenario`).
+//! `bna scenario …`: apply, list, compare, rank and report scenarios (library: `bna_engine::scenario`).
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use bna::params;
-use bna::pipeline::SilentObserver;
-use bna::scenario::{self, Candidates, Edit};
-use bna::store;
+use bna_engine::params;
+use bna_engine::pipeline::SilentObserver;
+use bna_engine::scenario::{self, Candidates, Edit};
+use bna_engine::store;
 use clap::{Args, Subcommand};
 
 use super::observer::CliObserver;
@@ -124,8 +124,12 @@ pub fn run(a: ScenarioArgs) -> anyhow::Result<()> {
 fn apply(project: &Path, edits: &Path, name: &str, quiet: bool) -> anyhow::Result<()> {
     // The same input check as the analysis inputs: a device or pipe never ends, and the file
     // is read whole, so its size is capped.
-    bna::ingest::check_input_size(edits, params::MAX_EDITS_FILE_BYTES, "scenario edits file")
-        .map_err(|e| scenario::ScenarioError::Input(e.to_string()))?;
+    bna_engine::ingest::check_input_size(
+        edits,
+        params::MAX_EDITS_FILE_BYTES,
+        "scenario edits file",
+    )
+    .map_err(|e| scenario::ScenarioError::Input(e.to_string()))?;
     let text = std::fs::read_to_string(edits)
         .with_context(|| format!("{}: cannot read the edits file", edits.display()))?;
     // Windows editors save UTF-8 with a byte-order mark, which serde_json refuses.

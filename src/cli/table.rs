@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use bna::model::{RunMetadata, ScoreRow, StageTiming};
+use bna_engine::model::{RunMetadata, ScoreRow, StageTiming};
 
 /// Category rows are flush left; their sub-categories are indented under them.
 fn indent(score_id: &str) -> usize {

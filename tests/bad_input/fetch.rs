@@ -477,7 +477,7 @@ fn a_bad_file_cached_by_an_older_bna_is_fetched_again() {
         "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(PORTAL)),
         "fetched": "2026-01-01T00:00:00Z",
     });
-    let mpath = bna::fetch::download::manifest_path(&cached);
+    let mpath = bna_fetch::download::manifest_path(&cached);
     std::fs::write(&mpath, manifest.to_string()).unwrap();
 
     // Offline it cannot be replaced: named, with what is wrong with it.
@@ -866,7 +866,7 @@ fn an_empty_overpass_answer_in_the_cache_is_fetched_again() {
         "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(EMPTY_ANSWER)),
         "fetched": "2026-01-01T00:00:00Z",
     });
-    let mpath = bna::fetch::download::manifest_path(&cached);
+    let mpath = bna_fetch::download::manifest_path(&cached);
     std::fs::write(&mpath, manifest.to_string()).unwrap();
 
     let (out, _) = fetch(&server, tmp.path(), true, &["--quiet", "--offline"]);

@@ -3,8 +3,7 @@
 //! an exit code, one readable line naming the file or setting, and nothing of the user's damaged.
 //! Cloud faults live in `tests/cloud.rs`, beside the emulator they need.
 
-#[path = "../common/mod.rs"]
-mod common;
+use bna_test_support::http as common;
 
 mod fetch;
 mod ingest;

@@ -1,0 +1,734 @@
+//! Reading an `.osm.pbf` extract: the highway ways the reference imports (spec §3.1), the nodes
+//! that control intersections (§3.4), and tagged objects that may be destinations (§6.2).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use geo::{Coord, Distance, Euclidean, LineString, MultiPolygon, Polygon, Rect};
+use osmpbf::{BlobDecode, BlobReader, Element, PrimitiveBlock, RelMemberType};
+use rayon::prelude::*;
+
+use super::IngestError;
+use crate::model::{OsmFeature, OsmKind, Tags};
+use crate::progress::{Cancelled, StageProgress};
+use crate::spatial::Projection;
+
+/// `highway=*` values imported as routable candidates (`mapconfig_highway.xml`, spec §3.1).
+pub const IMPORTED_HIGHWAYS: [&str; 26] = [
+    "road",
+    "motorway",
+    "motorway_link",
+    "motorway_junction",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "residential",
+    "living_street",
+    "service",
+    "track",
+    "pedestrian",
+    "services",
+    "bus_guideway",
+    "path",
+    "cycleway",
+    "footway",
+    "bridleway",
+    "byway",
+    "steps",
+    "unclassified",
+];
+
+/// Node tags that matter for intersection control (§3.4) or splitting (§3.2).
+const CONTROL_HIGHWAY_VALUES: [&str; 4] =
+    ["traffic_signals", "crossing", "stop", "motorway_junction"];
+
+/// Keys whose presence makes an object a destination candidate; the exact category filters
+/// live in `analysis::destinations`.
+const POI_KEYS: [&str; 8] = [
+    "amenity",
+    "shop",
+    "leisure",
+    "healthcare",
+    "landuse",
+    "building",
+    "railway",
+    "public_transport",
+];
+
+#[derive(Debug, Clone)]
+pub struct OsmWay {
+    pub id: i64,
+    pub nodes: Vec<i64>,
+    pub tags: Tags,
+}
+
+/// The raw content of an extract that the analysis needs, in lon/lat.
+#[derive(Debug, Default)]
+pub struct OsmExtract {
+    /// Bounding box of every node in the file.
+    pub bbox_ll: Option<Rect<f64>>,
+    pub node_coords: HashMap<i64, Coord<f64>>,
+    /// Tagged nodes relevant to intersections (signals, crossings, stops, motorway junctions).
+    pub control_nodes: HashMap<i64, Tags>,
+    pub highway_ways: Vec<OsmWay>,
+    pub poi_nodes: Vec<(i64, Coord<f64>, Tags)>,
+    /// Closed ways and multipolygon relations with POI or water tags, lon/lat.
+    pub poi_areas: Vec<(i64, OsmKind, Tags, MultiPolygon<f64>)>,
+    pub node_count: u64,
+    pub way_count: u64,
+    pub relation_count: u64,
+}
+
+/// A multipolygon relation with POI tags: id, tags, (member way id, role).
+type PoiRelation = (i64, Tags, Vec<(i64, String)>);
+
+fn tags_of<'a>(it: impl Iterator<Item = (&'a str, &'a str)>) -> Tags {
+    it.map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+}
+
+fn is_poi(tags: &Tags) -> bool {
+    POI_KEYS.iter().any(|k| tags.contains_key(*k))
+}
+
+fn is_control(tags: &Tags) -> bool {
+    tags.get("highway")
+        .is_some_and(|h| CONTROL_HIGHWAY_VALUES.contains(&h.as_str()))
+}
+
+/// Lakes, ponds, rivers drawn as areas and reservoirs: the water of the app's offline basemap.
+/// They are read with the POI areas (same closed-way and multipolygon assembly) and never
+/// become destinations, since no §6.2 category matches these tags.
+pub fn is_water_area(tags: &Tags) -> bool {
+    let is = |k: &str, values: &[&str]| tags.get(k).is_some_and(|v| values.contains(&v.as_str()));
+    is("natural", &["water"])
+        || is("waterway", &["riverbank"])
+        || is("landuse", &["reservoir", "basin"])
+}
+
+fn is_area_wanted(tags: &Tags) -> bool {
+    is_poi(tags) || is_water_area(tags)
+}
+
+fn is_multipolygon_poi(tags: &Tags) -> bool {
+    tags.get("type").is_some_and(|t| t == "multipolygon") && is_area_wanted(tags)
+}
+
+pub fn is_imported_highway(tags: &Tags) -> bool {
+    tags.get("highway")
+        .is_some_and(|h| IMPORTED_HIGHWAYS.contains(&h.as_str()))
+}
+
+/// Blobs decoded together, per thread: enough to keep every core busy, few enough that the
+/// decoded blocks waiting to be merged stay small next to the extract itself.
+const BLOBS_PER_THREAD: usize = 4;
+
+/// The extract being assembled from the elements, in file order.
+struct Assembly {
+    x: OsmExtract,
+    other_way_refs: HashMap<i64, Vec<i64>>,
+    poi_ways: Vec<OsmWay>,
+    relations: Vec<PoiRelation>,
+    min: Coord<f64>,
+    max: Coord<f64>,
+    /// The area the file says it was cut to (PBF header bbox, XML `<bounds>`).
+    declared: Option<Rect<f64>>,
+}
+
+impl Assembly {
+    fn new() -> Self {
+        Self {
+            x: OsmExtract::default(),
+            other_way_refs: HashMap::new(),
+            poi_ways: Vec::new(),
+            relations: Vec::new(),
+            declared: None,
+            min: Coord {
+                x: f64::MAX,
+                y: f64::MAX,
+            },
+            max: Coord {
+                x: f64::MIN,
+                y: f64::MIN,
+            },
+        }
+    }
+
+    fn node(&mut self, id: i64, c: Coord<f64>, tags: Tags) {
+        self.min.x = self.min.x.min(c.x);
+        self.min.y = self.min.y.min(c.y);
+        self.max.x = self.max.x.max(c.x);
+        self.max.y = self.max.y.max(c.y);
+        self.x.node_coords.insert(id, c);
+        self.x.node_count += 1;
+        if tags.is_empty() {
+            return;
+        }
+        if is_control(&tags) {
+            self.x.control_nodes.insert(id, tags.clone());
+        }
+        if is_poi(&tags) {
+            self.x.poi_nodes.push((id, c, tags));
+        }
+    }
+
+    fn add(&mut self, el: Element<'_>) {
+        match el {
+            Element::Node(n) => {
+                let c = Coord {
+                    x: n.lon(),
+                    y: n.lat(),
+                };
+                self.node(n.id(), c, tags_of(n.tags()));
+            }
+            Element::DenseNode(n) => {
+                let c = Coord {
+                    x: n.lon(),
+                    y: n.lat(),
+                };
+                self.node(n.id(), c, tags_of(n.tags()));
+            }
+            Element::Way(w) => self.way(w.id(), w.refs().collect(), tags_of(w.tags())),
+            Element::Relation(r) => {
+                let tags = tags_of(r.tags());
+                let wanted = is_multipolygon_poi(&tags);
+                let members = r
+                    .members()
+                    .filter(|m| wanted && m.member_type == RelMemberType::Way)
+                    .map(|m| (m.member_id, m.role().unwrap_or("").to_owned()))
+                    .collect();
+                self.relation(r.id(), tags, members);
+            }
+        }
+    }
+
+    fn way(&mut self, id: i64, nodes: Vec<i64>, tags: Tags) {
+        self.x.way_count += 1;
+        if is_imported_highway(&tags) {
+            self.x.highway_ways.push(OsmWay { id, nodes, tags });
+        } else if is_area_wanted(&tags) && nodes.len() >= 4 && nodes.first() == nodes.last() {
+            self.poi_ways.push(OsmWay { id, nodes, tags });
+        } else {
+            // Kept only because multipolygon relations (read later) may use them.
+            self.other_way_refs.insert(id, nodes);
+        }
+    }
+
+    /// `members`: (way id, role) of the relation's way members.
+    fn relation(&mut self, id: i64, tags: Tags, members: Vec<(i64, String)>) {
+        self.x.relation_count += 1;
+        if is_multipolygon_poi(&tags) {
+            self.relations.push((id, tags, members));
+        }
+    }
+
+    /// Bounding box, POI areas and multipolygons, once every element is in.
+    fn finish(self, path: &Path) -> Result<OsmExtract, OsmReadError> {
+        let Assembly {
+            mut x,
+            mut other_way_refs,
+            poi_ways,
+            relations,
+            min,
+            max,
+            declared,
+        } = self;
+        if x.node_count == 0 {
+            return Err(IngestError::invalid(path, "the extract contains no nodes").into());
+        }
+        x.bbox_ll = Some(extract_extent(Rect::new(min, max), declared));
+        for w in poi_ways {
+            if let Some(ring) = ring_coords(&w.nodes, &x.node_coords) {
+                let mp = MultiPolygon::new(vec![Polygon::new(ring, vec![])]);
+                x.poi_areas.push((w.id, OsmKind::Way, w.tags, mp));
+            }
+        }
+        if !relations.is_empty() {
+            // Highway ways can be members too; copying their node lists is only worth it
+            // when there are relations to assemble.
+            for w in &x.highway_ways {
+                other_way_refs
+                    .entry(w.id)
+                    .or_insert_with(|| w.nodes.clone());
+            }
+        }
+        for (id, tags, members) in relations {
+            if let Some(mp) = assemble_multipolygon(&members, &other_way_refs, &x.node_coords) {
+                x.poi_areas.push((id, OsmKind::Relation, tags, mp));
+            }
+        }
+        Ok(x)
+    }
+}
+
+/// What the extract covers: its nodes' extent, grown to the area the file declares it was cut
+/// to. An extract cut to a boundary's bounding box (as brokenspoke-analyzer cuts its own) has
+/// no node exactly on each edge of the box, so its nodes alone would seem to stop metres short
+/// of the boundary it was made for. Declared areas that are not longitude/latitude are ignored.
+pub(crate) fn extract_extent(nodes: Rect<f64>, declared: Option<Rect<f64>>) -> Rect<f64> {
+    let lon_lat = |r: &Rect<f64>| {
+        let (a, b) = (r.min(), r.max());
+        [a.x, a.y, b.x, b.y].iter().all(|v| v.is_finite())
+            && (-180.0..=180.0).contains(&a.x)
+            && (-180.0..=180.0).contains(&b.x)
+            && (-90.0..=90.0).contains(&a.y)
+            && (-90.0..=90.0).contains(&b.y)
+    };
+    match declared.filter(lon_lat) {
+        Some(d) => Rect::new(
+            Coord {
+                x: nodes.min().x.min(d.min().x),
+                y: nodes.min().y.min(d.min().y),
+            },
+            Coord {
+                x: nodes.max().x.max(d.max().x),
+                y: nodes.max().y.max(d.max().y),
+            },
+        ),
+        None => nodes,
+    }
+}
+
+/// One decoded blob: elements, or the header's declared extent.
+enum Decoded {
+    Data(PrimitiveBlock),
+    Bounds(Rect<f64>),
+    Nothing,
+}
+
+/// Decompresses and parses one blob.
+fn decode_block(blob: &osmpbf::Blob) -> Result<Decoded, osmpbf::Error> {
+    Ok(match blob.decode()? {
+        BlobDecode::OsmData(block) => Decoded::Data(block),
+        BlobDecode::OsmHeader(h) => match h.bbox() {
+            Some(b) => Decoded::Bounds(Rect::new(
+                Coord {
+                    x: b.left,
+                    y: b.bottom,
+                },
+                Coord {
+                    x: b.right,
+                    y: b.top,
+                },
+            )),
+            None => Decoded::Nothing,
+        },
+        BlobDecode::Unknown(_) => Decoded::Nothing,
+    })
+}
+
+/// Reads the whole extract. `progress` counts bytes; cancellation is checked between batches
+/// of blocks so that a large file can be abandoned quickly.
+///
+/// Decompressing and parsing the blocks (most of the reading time) runs in parallel, a batch
+/// at a time; their elements are then taken in file order on this thread, which also keeps
+/// the long-lived allocations out of the worker threads' malloc arenas (where they raised the
+/// peak memory by a quarter).
+pub fn read_osm(path: &Path, progress: &dyn StageProgress) -> Result<OsmExtract, OsmReadError> {
+    // A device or pipe would never end (or never start): refused before it is opened.
+    let size = super::check_input_file(path)?;
+    progress.set_total(size);
+    let format = check_pbf_magic(path)?;
+    if let Format::Xml { gzip } = format {
+        // Overpass API answers (what `bna fetch` downloads) are OSM XML; brokenspoke-analyzer
+        // keeps its extracts as gzipped XML (`.osm.gz`).
+        let mut asm = Assembly::new();
+        super::osm_xml::read_xml(path, gzip, progress, |el| match el {
+            super::osm_xml::XmlElement::Node(id, c, tags) => asm.node(id, c, tags),
+            super::osm_xml::XmlElement::Way(id, nodes, tags) => asm.way(id, nodes, tags),
+            super::osm_xml::XmlElement::Relation(id, tags, members) => {
+                asm.relation(id, tags, members)
+            }
+            super::osm_xml::XmlElement::Bounds(b) => asm.declared = Some(b),
+        })?;
+        progress.inc(size);
+        return asm.finish(path);
+    }
+    let mut blobs = BlobReader::from_path(path).map_err(|e| IngestError::io(path, io_err(e)))?;
+    let unreadable = |e: osmpbf::Error| {
+        IngestError::invalid(
+            path,
+            format!("not a readable OpenStreetMap PBF file ({e}); re-download the extract"),
+        )
+    };
+    let mut asm = Assembly::new();
+    let batch_size = BLOBS_PER_THREAD * rayon::current_num_threads();
+    let mut batch = Vec::with_capacity(batch_size);
+    loop {
+        if progress.is_cancelled() {
+            return Err(OsmReadError::Cancelled(Cancelled));
+        }
+        batch.clear();
+        for blob in blobs.by_ref().take(batch_size) {
+            batch.push(blob.map_err(unreadable)?);
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let blocks: Vec<Decoded> = batch
+            .par_iter()
+            .map(decode_block)
+            .collect::<Result<_, _>>()
+            .map_err(unreadable)?;
+        for decoded in blocks {
+            match decoded {
+                Decoded::Data(block) => block.for_each_element(|el| asm.add(el)),
+                Decoded::Bounds(b) => asm.declared = Some(b),
+                Decoded::Nothing => {}
+            }
+        }
+    }
+    progress.inc(size);
+    asm.finish(path)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OsmReadError {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Cancelled(#[from] Cancelled),
+}
+
+fn io_err(e: osmpbf::Error) -> std::io::Error {
+    match e.into_kind() {
+        osmpbf::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Pbf,
+    Xml { gzip: bool },
+}
+
+/// The first bytes of a gzip stream (RFC 1952).
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// A PBF file starts with a 4-byte big-endian header length followed by a BlobHeader whose
+/// first field is the string "OSMHeader"; OSM XML starts with `<?xml` or `<osm`. Checking this
+/// up front gives a clear message for a GeoJSON or an HTML error page saved under an OSM name.
+fn check_pbf_magic(path: &Path) -> Result<Format, IngestError> {
+    use std::io::Read;
+    let mut head = [0u8; 64];
+    let mut f = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
+    let n = f.read(&mut head).map_err(|e| IngestError::io(path, e))?;
+    if head[..n].windows(9).any(|w| w == b"OSMHeader") {
+        return Ok(Format::Pbf);
+    }
+    let gzip = head[..n].starts_with(&GZIP_MAGIC);
+    let n = if gzip {
+        // A damaged stream reads as no text, and is refused below like any other file.
+        let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
+        let mut unzipped = flate2::read::GzDecoder::new(file).take(head.len() as u64);
+        let mut text = Vec::with_capacity(head.len());
+        let _ = unzipped.read_to_end(&mut text);
+        head[..text.len()].copy_from_slice(&text);
+        text.len()
+    } else {
+        n
+    };
+    let text = String::from_utf8_lossy(&head[..n]);
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    if text.starts_with("<?xml") || text.starts_with("<osm") {
+        return Ok(Format::Xml { gzip });
+    }
+    Err(IngestError::invalid(
+        path,
+        "not an OpenStreetMap file: expected an .osm.pbf extract (e.g. from Geofabrik or \
+         `osmium extract`) or OSM XML, plain or gzipped (e.g. from the Overpass API or \
+         `bna fetch`)",
+    ))
+}
+
+fn ring_coords(nodes: &[i64], coords: &HashMap<i64, Coord<f64>>) -> Option<LineString<f64>> {
+    let pts: Option<Vec<Coord<f64>>> = nodes.iter().map(|n| coords.get(n).copied()).collect();
+    let pts = pts?;
+    (pts.len() >= 4 && pts.first() == pts.last()).then(|| LineString::new(pts))
+}
+
+/// Joins member ways end to end into closed rings; inner rings become holes of the outer ring
+/// that contains them. Rings that cannot be closed (incomplete relation in the extract) are
+/// dropped, as osm2pgsql does.
+fn assemble_multipolygon(
+    members: &[(i64, String)],
+    way_refs: &HashMap<i64, Vec<i64>>,
+    coords: &HashMap<i64, Coord<f64>>,
+) -> Option<MultiPolygon<f64>> {
+    use geo::Contains;
+    let (mut outer, mut inner) = (Vec::new(), Vec::new());
+    for (role, list) in [("outer", &mut outer), ("inner", &mut inner)] {
+        let ways: Vec<&Vec<i64>> = members
+            .iter()
+            .filter(|(_, r)| {
+                if role == "outer" {
+                    r != "inner"
+                } else {
+                    r == "inner"
+                }
+            })
+            .filter_map(|(id, _)| way_refs.get(id))
+            .collect();
+        for ring in join_rings(ways) {
+            if let Some(ls) = ring_coords(&ring, coords) {
+                list.push(ls);
+            }
+        }
+    }
+    if outer.is_empty() {
+        return None;
+    }
+    let mut polys: Vec<Polygon<f64>> = outer.into_iter().map(|o| Polygon::new(o, vec![])).collect();
+    for hole in inner {
+        let probe = Polygon::new(hole.clone(), vec![]);
+        if let Some(p) = polys.iter_mut().find(|p| p.contains(&probe)) {
+            p.interiors_push(hole);
+        }
+    }
+    Some(MultiPolygon::new(polys))
+}
+
+fn join_rings(ways: Vec<&Vec<i64>>) -> Vec<Vec<i64>> {
+    let mut pending: Vec<Vec<i64>> = ways.into_iter().filter(|w| w.len() >= 2).cloned().collect();
+    let mut rings = Vec::new();
+    while let Some(mut ring) = pending.pop() {
+        while ring.first() != ring.last() {
+            let end = *ring.last().expect("non-empty");
+            let Some(i) = pending
+                .iter()
+                .position(|w| w.first() == Some(&end) || w.last() == Some(&end))
+            else {
+                break;
+            };
+            let mut next = pending.swap_remove(i);
+            if next.first() != Some(&end) {
+                next.reverse();
+            }
+            ring.extend_from_slice(&next[1..]);
+        }
+        if ring.len() >= 4 && ring.first() == ring.last() {
+            rings.push(ring);
+        }
+    }
+    rings
+}
+
+/// POIs (nodes and areas) within `buffer_m` of the boundary, in metric coordinates (§6.2 reads
+/// tags after the 2680 m clip).
+pub fn poi_features(
+    extract: &OsmExtract,
+    proj: &Projection,
+    boundary: &MultiPolygon<f64>,
+    buffer_m: f64,
+) -> Vec<OsmFeature> {
+    let near = |g: &geo::Geometry<f64>| Euclidean.distance(g, boundary) <= buffer_m;
+    let mut out = Vec::new();
+    for (id, c, tags) in &extract.poi_nodes {
+        let p = geo::Point::from(proj.forward(*c));
+        if near(&geo::Geometry::Point(p)) {
+            out.push(OsmFeature {
+                osm_id: *id,
+                kind: OsmKind::Node,
+                tags: tags.clone(),
+                point: Some(p),
+                area: None,
+            });
+        }
+    }
+    for (id, kind, tags, area_ll) in &extract.poi_areas {
+        let area = proj.project(area_ll);
+        if near(&geo::Geometry::MultiPolygon(area.clone())) {
+            out.push(OsmFeature {
+                osm_id: *id,
+                kind: *kind,
+                tags: tags.clone(),
+                point: None,
+                area: Some(area),
+            });
+        }
+    }
+    out
+}
+
+/// Nodes referenced by the highway ways but absent from the file (a clipped extract). Such
+/// ways are truncated at the missing nodes, as `osmconvert --drop-broken-refs` does upstream.
+pub fn missing_highway_nodes(extract: &OsmExtract) -> usize {
+    let mut missing = HashSet::new();
+    for w in &extract.highway_ways {
+        for n in &w.nodes {
+            if !extract.node_coords.contains_key(n) {
+                missing.insert(*n);
+            }
+        }
+    }
+    missing.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::Counter;
+
+    fn data(p: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data")
+            .join(p)
+    }
+
+    #[test]
+    fn reads_dc_highways() {
+        let x = read_osm(
+            &data("us-dc/dc-nw-2016-highways.osm.pbf"),
+            &Counter::default(),
+        )
+        .unwrap();
+        // README: 50,639 nodes, 8,593 ways with highway=*, of which the imported classes are most.
+        assert_eq!(x.node_count, 50_639);
+        assert!(x.highway_ways.len() > 8_000 && x.highway_ways.len() <= 8_593);
+        let bbox = x.bbox_ll.unwrap();
+        assert!((bbox.min().x - -77.10652).abs() < 1e-3);
+        assert!(!x.control_nodes.is_empty(), "DC has traffic signals");
+    }
+
+    #[test]
+    fn reads_helsinki_pois_and_areas() {
+        let x = read_osm(
+            &data("helsinki/helsinki-center.osm.pbf"),
+            &Counter::default(),
+        )
+        .unwrap();
+        assert!(x.poi_nodes.len() > 1_000, "{}", x.poi_nodes.len());
+        assert!(x.poi_areas.iter().any(|a| a.1 == OsmKind::Way));
+    }
+
+    #[test]
+    fn rejects_non_osm_with_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.osm.pbf");
+        std::fs::write(&p, r#"{"type": "FeatureCollection", "features": []}"#).unwrap();
+        let e = read_osm(&p, &Counter::default()).unwrap_err().to_string();
+        assert!(
+            e.contains("x.osm.pbf") && e.contains("not an OpenStreetMap file"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn empty_xml_has_no_nodes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.osm");
+        std::fs::write(&p, "<?xml version='1.0'?><osm></osm>").unwrap();
+        let e = read_osm(&p, &Counter::default()).unwrap_err().to_string();
+        assert!(e.contains("x.osm") && e.contains("no nodes"), "{e}");
+    }
+
+    #[test]
+    fn the_extent_is_the_nodes_grown_to_the_declared_area() {
+        let r = |x0, y0, x1, y1| Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 });
+        let nodes = r(-77.03667, 38.91915, -77.01783, 38.93743);
+        let cases = [
+            (None, nodes),
+            // Cut to a box: no node on its edges, the box is what it covers.
+            (
+                Some(r(-77.036707, 38.919145, -77.017807, 38.937427)),
+                r(-77.036707, 38.919145, -77.017807, 38.93743),
+            ),
+            // complete_ways keeps nodes beyond the declared box: those count too.
+            (Some(r(-77.03, 38.92, -77.02, 38.93)), nodes),
+            // A declared area that is not longitude/latitude is ignored.
+            (
+                Some(r(320_000.0, 4_310_000.0, 330_000.0, 4_320_000.0)),
+                nodes,
+            ),
+            (Some(r(f64::NAN, 0.0, 1.0, 1.0)), nodes),
+        ];
+        for (declared, want) in cases {
+            assert_eq!(extract_extent(nodes, declared), want, "{declared:?}");
+        }
+    }
+
+    #[test]
+    fn gzipped_xml_reads_like_plain_xml_with_its_bounds() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let xml = "<?xml version='1.0'?><osm><bounds minlat=\"38.9\" minlon=\"-77.1\" \
+                   maxlat=\"39.0\" maxlon=\"-77.0\"/><node id=\"1\" lat=\"38.95\" lon=\"-77.05\"/>\
+                   <node id=\"2\" lat=\"38.96\" lon=\"-77.04\"/></osm>";
+        let plain = dir.path().join("x.osm");
+        std::fs::write(&plain, xml).unwrap();
+        let gz = dir.path().join("x.osm.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(xml.as_bytes()).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        for p in [&plain, &gz] {
+            let x = read_osm(p, &Counter::default()).unwrap();
+            assert_eq!(x.node_count, 2, "{}", p.display());
+            let b = x.bbox_ll.unwrap();
+            assert_eq!((b.min().x, b.max().y), (-77.1, 39.0), "{}", p.display());
+        }
+        // A gzip that is not OSM XML is refused like any other file.
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(b"{\"type\": \"FeatureCollection\"}").unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        let e = read_osm(&gz, &Counter::default()).unwrap_err().to_string();
+        assert!(e.contains("not an OpenStreetMap file"), "{e}");
+    }
+
+    #[test]
+    fn an_overpass_answer_that_gave_up_names_overpass_not_missing_nodes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.osm");
+        let cases = [
+            (
+                "runtime error: Query timed out in \"query\" at line 3 after 901 seconds.",
+                true,
+            ),
+            (
+                "runtime error: Query run out of memory using about 2048 MB of RAM.",
+                true,
+            ),
+            (
+                "runtime remark: Timeout is 180 and maxsize is 536870912.",
+                false,
+            ),
+        ];
+        for (remark, refused) in cases {
+            let node = "<node id=\"1\" lat=\"38.9\" lon=\"-77.0\"/>";
+            let xml = format!("<?xml version='1.0'?><osm>{node}<remark> {remark} </remark></osm>");
+            std::fs::write(&p, xml).unwrap();
+            let r = read_osm(&p, &Counter::default());
+            assert_eq!(r.is_err(), refused, "{remark}");
+            if let Err(e) = r {
+                let e = e.to_string();
+                assert!(e.contains("x.osm") && e.contains("Overpass") && e.contains(remark));
+                assert!(!e.contains("no nodes"), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn missing_file_names_path() {
+        let e = read_osm(Path::new("/nonexistent/a.pbf"), &Counter::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("/nonexistent/a.pbf") && e.contains("not found"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn joins_rings_in_any_direction() {
+        let a = vec![1, 2, 3];
+        let b = vec![1, 4, 3];
+        let rings = join_rings(vec![&a, &b]);
+        assert_eq!(rings.len(), 1);
+        assert_eq!(rings[0].first(), rings[0].last());
+        assert_eq!(rings[0].len(), 5);
+    }
+}

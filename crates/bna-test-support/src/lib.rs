@@ -1,0 +1,22 @@
+//! What the tests of every bna crate share, kept once: where the repository's files are (each
+//! crate's tests run from its own folder, the data lives at the top) and a local HTTP server
+//! that serves real files from `data/` the way the download sources do (`http`).
+
+pub mod http;
+
+use std::path::{Path, PathBuf};
+
+/// The repository's top folder.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A file or folder of the repository, by its path from the top (`"packaging/aws/Dockerfile"`).
+pub fn repo_path(p: &str) -> PathBuf {
+    repo_root().join(p)
+}
+
+/// The bundled data folder (`data/`).
+pub fn data_dir() -> PathBuf {
+    repo_path("data")
+}
