@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::support::{assert_one_line_failure, bin, bna, data};
+use bna_test_support::made::{dbf, lie_about_sizes, patched, zip_of};
 
 fn s(p: &Path) -> String {
     p.to_string_lossy().into_owned()
@@ -62,30 +63,6 @@ fn analyze_args(inputs: &Inputs, out: &Path) -> Vec<String> {
 // Generated files
 // ---------------------------------------------------------------------------------------------
 
-/// A dBase III table: columns (name, type, length) and records (field bytes, no flag).
-fn dbf(columns: &[(&str, u8, u8)], records: &[Vec<u8>]) -> Vec<u8> {
-    let header_len = 32 + 32 * columns.len() + 1;
-    let record_len = 1 + columns.iter().map(|c| usize::from(c.2)).sum::<usize>();
-    let mut out = vec![0u8; 32];
-    out[0] = 0x03;
-    out[4..8].copy_from_slice(&(records.len() as u32).to_le_bytes());
-    out[8..10].copy_from_slice(&(header_len as u16).to_le_bytes());
-    out[10..12].copy_from_slice(&(record_len as u16).to_le_bytes());
-    for (name, kind, len) in columns {
-        let mut d = [0u8; 32];
-        d[..name.len()].copy_from_slice(name.as_bytes());
-        d[11] = *kind;
-        d[16] = *len;
-        out.extend(d);
-    }
-    out.push(0x0D);
-    for r in records {
-        out.push(b' ');
-        out.extend(r);
-    }
-    out
-}
-
 /// Two blocks' attributes, as TIGER names them.
 fn blocks_dbf() -> Vec<u8> {
     let rec = |geoid: &str, pop: u32| format!("{geoid}{pop:>9}").into_bytes();
@@ -135,43 +112,12 @@ fn shp(n: usize) -> Vec<u8> {
     h
 }
 
-fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, bytes) in members {
-        w.start_file(*name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        w.write_all(bytes).unwrap();
-    }
-    w.finish().unwrap().into_inner()
-}
-
 /// A zipped block shapefile whose `.dbf` is `dbf_bytes`.
 fn zipped_blocks(dbf_bytes: &[u8]) -> Vec<u8> {
     zip_of(&[
         ("tl_x_tabblock20.shp", &shp(2)),
         ("tl_x_tabblock20.dbf", dbf_bytes),
     ])
-}
-
-/// Sets every uncompressed size the zip states (local headers and central directory).
-fn lie_about_sizes(mut zip: Vec<u8>, size: u32) -> Vec<u8> {
-    for (signature, offset) in [(b"PK\x03\x04", 22), (b"PK\x01\x02", 24)] {
-        let starts: Vec<usize> = zip
-            .windows(4)
-            .enumerate()
-            .filter(|(_, w)| w == signature)
-            .map(|(i, _)| i)
-            .collect();
-        for at in starts {
-            zip[at + offset..at + offset + 4].copy_from_slice(&size.to_le_bytes());
-        }
-    }
-    zip
-}
-
-fn patched(mut bytes: Vec<u8>, at: usize, value: &[u8]) -> Vec<u8> {
-    bytes[at..at + value.len()].copy_from_slice(value);
-    bytes
 }
 
 /// A GeoJSON block file: (GEOID, population JSON) per square.

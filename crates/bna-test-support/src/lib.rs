@@ -3,6 +3,7 @@
 //! that serves real files from `data/` the way the download sources do (`http`).
 
 pub mod http;
+pub mod made;
 
 use std::path::{Path, PathBuf};
 

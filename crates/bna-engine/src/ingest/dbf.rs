@@ -283,36 +283,7 @@ pub(crate) fn shapefile_reason(e: &shapefile::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A dBase III file with the given columns (name, type, length) and records (each the
-    /// concatenated field bytes, without the deletion flag).
-    pub(crate) fn dbf(columns: &[(&str, u8, u8)], records: &[&[u8]]) -> Vec<u8> {
-        let header_len = 32 + 32 * columns.len() + 1;
-        let record_len = 1 + columns.iter().map(|c| usize::from(c.2)).sum::<usize>();
-        let mut out = vec![0u8; 32];
-        out[0] = 0x03;
-        out[4..8].copy_from_slice(&(records.len() as u32).to_le_bytes());
-        out[8..10].copy_from_slice(&(header_len as u16).to_le_bytes());
-        out[10..12].copy_from_slice(&(record_len as u16).to_le_bytes());
-        for (name, kind, len) in columns {
-            let mut d = [0u8; 32];
-            d[..name.len()].copy_from_slice(name.as_bytes());
-            d[11] = *kind;
-            d[16] = *len;
-            out.extend(d);
-        }
-        out.push(FIELD_LIST_TERMINATOR);
-        for r in records {
-            out.push(b' ');
-            out.extend(*r);
-        }
-        out
-    }
-
-    fn with(mut bytes: Vec<u8>, at: usize, value: &[u8]) -> Vec<u8> {
-        bytes[at..at + value.len()].copy_from_slice(value);
-        bytes
-    }
+    use bna_test_support::made::{dbf, patched as with};
 
     #[test]
     fn damaged_tables_are_errors_and_good_ones_read() {

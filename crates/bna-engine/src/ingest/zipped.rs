@@ -184,6 +184,7 @@ fn unpack_member(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bna_test_support::made::{lie_about_sizes, zip_of};
 
     #[test]
     fn member_limits() {
@@ -200,16 +201,6 @@ mod tests {
         }
     }
 
-    fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        for (name, data) in members {
-            w.start_file(*name, zip::write::SimpleFileOptions::default())
-                .unwrap();
-            w.write_all(data).unwrap();
-        }
-        w.finish().unwrap().into_inner()
-    }
-
     #[test]
     fn a_zip_bomb_stops_at_the_limit() {
         // 64 MiB of zeros deflate to ~64 KiB: 1000:1, far beyond the ratio.
@@ -220,22 +211,6 @@ mod tests {
         };
         let e = e.to_string();
         assert!(e.contains("bomb.zip") && e.contains("zip bomb"), "{e}");
-    }
-
-    /// Rewrites every stored uncompressed size (local headers and central directory).
-    fn lie_about_sizes(mut zip: Vec<u8>, size: u32) -> Vec<u8> {
-        for (signature, offset) in [(b"PK\x03\x04", 22), (b"PK\x01\x02", 24)] {
-            let starts: Vec<usize> = zip
-                .windows(4)
-                .enumerate()
-                .filter(|(_, w)| w == signature)
-                .map(|(i, _)| i)
-                .collect();
-            for at in starts {
-                zip[at + offset..at + offset + 4].copy_from_slice(&size.to_le_bytes());
-            }
-        }
-        zip
     }
 
     #[test]
