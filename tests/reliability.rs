@@ -523,29 +523,11 @@ fn unknown_lodes_blocks_are_counted_and_reported() {
 // Read-only and full disks (a tmpfs in a private mount namespace: no root needed)
 // ---------------------------------------------------------------------------------------------
 
-/// Runs `script` with `$MNT` a fresh tmpfs of `size` mounted in a private user + mount
-/// namespace (`unshare -rm`), so the test needs neither root nor a real small disk.
+/// `disk::in_tmpfs` with `$BNA` the binary under test.
 fn in_tmpfs(size: &str, script: &str, env: &[(&str, String)]) -> Output {
-    let dir = tempfile::tempdir().unwrap();
-    let mnt = dir.path().join("mnt");
-    std::fs::create_dir(&mnt).unwrap();
-    let full = format!("mount -t tmpfs -o size={size} tmpfs \"$MNT\" && {script}");
-    let mut c = Command::new("unshare");
-    c.args(["-rm", "sh", "-c", &full])
-        .env("MNT", &mnt)
-        .env("BNA", bin());
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let o = c
-        .output()
-        .expect("unshare (util-linux) is needed for this test");
-    assert!(
-        !String::from_utf8_lossy(&o.stderr).contains("unshare failed"),
-        "user namespaces are needed for this test: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
+    let mut all = vec![("BNA", bin())];
+    all.extend(env.iter().map(|(k, v)| (*k, PathBuf::from(v))));
+    bna_test_support::disk::in_tmpfs(size, script, &all)
 }
 
 fn last_stderr_line(o: &Output) -> String {

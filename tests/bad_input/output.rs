@@ -556,28 +556,12 @@ fn a_report_replaces_an_earlier_report_and_forced_files() {
 // Full disks (a small tmpfs in a private mount namespace, as in tests/reliability.rs)
 // ---------------------------------------------------------------------------------------------
 
-/// Runs `script` in `sh` with `$MNT` a fresh tmpfs of `size`, `$BNA` the binary under test and
-/// `$P` the analysed project (outside the tmpfs).
+/// `disk::in_tmpfs` with `$BNA` the binary under test and `$P` the analysed project (outside
+/// the tmpfs).
 fn in_tmpfs(size: &str, script: &str, env: &[(&str, String)]) -> Output {
-    let dir = tempfile::tempdir().unwrap();
-    let mnt = dir.path().join("mnt");
-    std::fs::create_dir(&mnt).unwrap();
-    let full = format!("mount -t tmpfs -o size={size} tmpfs \"$MNT\" && {script}");
-    let mut c = Command::new("unshare");
-    c.args(["-rm", "sh", "-c", &full])
-        .env("MNT", &mnt)
-        .env("BNA", bin())
-        .env("P", &analysed().1);
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let o = c.output().expect("unshare (util-linux) is needed");
-    assert!(
-        !String::from_utf8_lossy(&o.stderr).contains("unshare failed"),
-        "user namespaces are needed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
+    let mut all = vec![("BNA", bin()), ("P", analysed().1.clone())];
+    all.extend(env.iter().map(|(k, v)| (*k, PathBuf::from(v))));
+    bna_test_support::disk::in_tmpfs(size, script, &all)
 }
 
 #[test]

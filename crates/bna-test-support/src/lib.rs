@@ -1,7 +1,9 @@
 //! What the tests of every bna crate share, kept once: where the repository's files are (each
-//! crate's tests run from its own folder, the data lives at the top) and a local HTTP server
-//! that serves real files from `data/` the way the download sources do (`http`).
+//! crate's tests run from its own folder, the data lives at the top), a local HTTP server that
+//! serves real files from `data/` the way the download sources do (`http`), files made byte by
+//! byte to be damaged (`made`), and small disks that fill up (`disk`).
 
+pub mod disk;
 pub mod http;
 pub mod made;
 
