@@ -6,12 +6,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
 use eframe::egui::Context;
 
 use super::jobs::{load_project, LoadedProject};
+use super::task::TaskShared;
 use bna_cloud::worker::{Progress, RunState};
 use bna_cloud::{
     record, Backend, CloudClient, CloudError, CloudSettings, JobRecord, JobState, JobStatus,
@@ -86,24 +87,8 @@ pub enum TaskStart {
     },
 }
 
-struct Shared {
-    view: Mutex<TaskView>,
-    repaint: Option<Context>,
-}
-
-impl Shared {
-    fn view(&self) -> MutexGuard<'_, TaskView> {
-        // A panic on the task thread must not take the UI down with it.
-        self.view.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn update(&self, f: impl FnOnce(&mut TaskView)) {
-        f(&mut self.view());
-        if let Some(ctx) = &self.repaint {
-            ctx.request_repaint();
-        }
-    }
-}
+/// What the task thread has learnt of the job, as the UI shows it.
+type Shared = TaskShared<TaskView>;
 
 /// A followed job. Dropping it stops the thread at its next wait; the job itself goes on in
 /// AWS, and reopening the project re-attaches.
@@ -124,8 +109,8 @@ impl CloudTask {
             TaskStart::Submit { req, .. } => (req.out.clone(), TaskPhase::Submitting),
             TaskStart::Attach { project, .. } => (project.clone(), TaskPhase::Checking),
         };
-        let shared = Arc::new(Shared {
-            view: Mutex::new(TaskView {
+        let shared = Arc::new(Shared::new(
+            TaskView {
                 project,
                 phase,
                 job_id: None,
@@ -137,9 +122,9 @@ impl CloudTask {
                 logs: Vec::new(),
                 cancel_sent: false,
                 loaded: None,
-            }),
+            },
             repaint,
-        });
+        ));
         let (tx, rx) = mpsc::channel();
         let worker = Arc::clone(&shared);
         let spawned = std::thread::Builder::new()
@@ -168,13 +153,13 @@ impl CloudTask {
     }
 
     pub fn view(&self) -> MutexGuard<'_, TaskView> {
-        self.shared.view()
+        self.shared.log()
     }
 
     /// Asks the thread to terminate the job (TerminateJob) at once.
     pub fn cancel(&self) {
         if self.commands.send(Command::Cancel).is_ok() {
-            self.shared.view().cancel_sent = true;
+            self.shared.log().cancel_sent = true;
         }
     }
 }

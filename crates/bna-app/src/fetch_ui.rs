@@ -3,14 +3,14 @@
 //! the run form is filled as `FetchedInputs::request` would fill a request.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use eframe::egui::{self, Context, RichText, Ui};
 
 use super::state::{BnaApp, RunForm, Status};
+use super::task::TaskShared;
 use bna_fetch::{
     self as fetch, Area, FetchError, FetchObserver, FetchRequest, FetchedInputs, Origin,
 };
@@ -207,49 +207,18 @@ impl FileRow {
     }
 }
 
-struct FetchLog {
+/// What the fetch thread has done so far.
+#[derive(Default)]
+pub struct FetchLog {
     rows: Vec<FileRow>,
     messages: Vec<String>,
     result: Option<Result<FetchedInputs, FetchError>>,
 }
 
 /// State shared between the fetch thread (as its [`FetchObserver`]) and the UI.
-pub struct FetchShared {
-    cancel: AtomicBool,
-    log: Mutex<FetchLog>,
-    repaint: Option<Context>,
-    pub started: Instant,
-}
+pub type FetchShared = TaskShared<FetchLog>;
 
 impl FetchShared {
-    pub fn new(repaint: Option<Context>) -> Self {
-        FetchShared {
-            cancel: AtomicBool::new(false),
-            log: Mutex::new(FetchLog {
-                rows: Vec::new(),
-                messages: Vec::new(),
-                result: None,
-            }),
-            repaint,
-            started: Instant::now(),
-        }
-    }
-
-    fn log(&self) -> MutexGuard<'_, FetchLog> {
-        // A panic on the fetch thread must not take the UI down with it.
-        self.log.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn wake(&self) {
-        if let Some(ctx) = &self.repaint {
-            ctx.request_repaint();
-        }
-    }
-
-    pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
-    }
-
     pub fn rows(&self) -> Vec<FileRow> {
         self.log().rows.clone()
     }
@@ -263,8 +232,7 @@ impl FetchShared {
     }
 
     fn finish(&self, result: Result<FetchedInputs, FetchError>) {
-        self.log().result = Some(result);
-        self.wake();
+        self.update(|log| log.result = Some(result));
     }
 }
 
@@ -334,7 +302,7 @@ impl FetchObserver for FetchShared {
     }
 
     fn is_cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+        TaskShared::is_cancelled(self)
     }
 }
 
@@ -347,7 +315,7 @@ pub struct FetchJob {
 
 impl FetchJob {
     pub fn spawn(req: FetchRequest, repaint: Option<Context>) -> FetchJob {
-        let shared = Arc::new(FetchShared::new(repaint));
+        let shared = Arc::new(FetchShared::new(FetchLog::default(), repaint));
         let worker = Arc::clone(&shared);
         let dir = req.dir.clone();
         let handle = std::thread::Builder::new()
@@ -957,7 +925,7 @@ mod tests {
 
     #[test]
     fn observer_rows_follow_transfers_resumes_and_cache_hits() {
-        let s = FetchShared::new(None);
+        let s = FetchShared::new(FetchLog::default(), None);
         s.finished("boundary", Path::new("/b"), Origin::Given);
         s.started("blocks", "u", Some(100), 0);
         s.progress(40);

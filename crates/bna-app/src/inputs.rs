@@ -1,23 +1,21 @@
 //! The inputs summary next to the Run form: `pipeline::inspect_inputs` on a background
 //! thread, superseded whenever the chosen files change.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use bna_engine::pipeline::{inspect_inputs, InputFiles, InputsSummary, PipelineError};
 use bna_engine::progress::StageProgress;
 
-struct Shared {
-    cancel: AtomicBool,
-    result: Mutex<Option<InputsSummary>>,
-    repaint: Option<eframe::egui::Context>,
-}
+use super::task::TaskShared;
+
+/// The inspection thread's result, once it has one.
+type Shared = TaskShared<Option<InputsSummary>>;
 
 impl StageProgress for Shared {
     fn set_total(&self, _: u64) {}
     fn inc(&self, _: u64) {}
     fn is_cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+        TaskShared::is_cancelled(self)
     }
 }
 
@@ -29,11 +27,7 @@ pub struct InspectJob {
 
 impl InspectJob {
     pub fn spawn(files: InputFiles, repaint: Option<eframe::egui::Context>) -> InspectJob {
-        let shared = Arc::new(Shared {
-            cancel: AtomicBool::new(false),
-            result: Mutex::new(None),
-            repaint,
-        });
+        let shared = Arc::new(Shared::new(None, repaint));
         let worker = Arc::clone(&shared);
         let work = files.clone();
         // If the thread cannot start, the summary simply never appears; the run still
@@ -49,24 +43,17 @@ impl InspectJob {
                         ..Default::default()
                     },
                 };
-                *worker.result.lock().unwrap_or_else(|e| e.into_inner()) = Some(summary);
-                if let Some(ctx) = &worker.repaint {
-                    ctx.request_repaint();
-                }
+                worker.update(|result| *result = Some(summary));
             });
         InspectJob { files, shared }
     }
 
     pub fn cancel(&self) {
-        self.shared.cancel.store(true, Ordering::Relaxed);
+        self.shared.cancel();
     }
 
     pub fn take(&self) -> Option<InputsSummary> {
-        self.shared
-            .result
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
+        self.shared.log().take()
     }
 }
 

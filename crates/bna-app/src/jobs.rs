@@ -2,8 +2,8 @@
 //! thread never blocks on either; it polls a [`Job`]'s shared state once per frame.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -13,6 +13,7 @@ use bna_engine::progress::StageProgress;
 use bna_engine::store::Project;
 
 use super::geometry::MapGeometry;
+use super::task::TaskShared;
 
 /// A project read back from its `.bna` file, with its map geometry prepared off the UI thread.
 pub struct LoadedProject {
@@ -111,22 +112,12 @@ struct Log {
 
 /// State shared between the worker thread (as the pipeline's [`Observer`]) and the UI.
 /// Progress counts are atomics because rayon workers call `inc` concurrently in hot loops.
+#[derive(Debug)]
 pub struct JobShared {
-    cancel: AtomicBool,
+    task: TaskShared<Log>,
     current: AtomicUsize,
     totals: [AtomicU64; Stage::ALL.len()],
     dones: [AtomicU64; Stage::ALL.len()],
-    log: Mutex<Log>,
-    repaint: Option<eframe::egui::Context>,
-    pub started: Instant,
-}
-
-impl std::fmt::Debug for JobShared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JobShared")
-            .field("cancel", &self.cancel)
-            .finish_non_exhaustive()
-    }
 }
 
 fn stage_index(stage: Stage) -> usize {
@@ -136,35 +127,35 @@ fn stage_index(stage: Stage) -> usize {
 impl JobShared {
     /// `repaint` wakes the UI on stage events; `None` for synchronous callers.
     pub fn new(repaint: Option<eframe::egui::Context>) -> Self {
+        let log = Log {
+            stages: [StageState::Pending; Stage::ALL.len()],
+            warnings: Vec::new(),
+            result: None,
+            finished: false,
+        };
         JobShared {
-            cancel: AtomicBool::new(false),
+            task: TaskShared::new(log, repaint),
             current: AtomicUsize::new(0),
             totals: Default::default(),
             dones: Default::default(),
-            log: Mutex::new(Log {
-                stages: [StageState::Pending; Stage::ALL.len()],
-                warnings: Vec::new(),
-                result: None,
-                finished: false,
-            }),
-            repaint,
-            started: Instant::now(),
         }
     }
 
     fn log(&self) -> MutexGuard<'_, Log> {
-        // A panic on the worker must not take the UI down with it.
-        self.log.lock().unwrap_or_else(|e| e.into_inner())
+        self.task.log()
     }
 
     fn wake(&self) {
-        if let Some(ctx) = &self.repaint {
-            ctx.request_repaint();
-        }
+        self.task.wake();
     }
 
     pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
+        self.task.cancel();
+    }
+
+    /// When the job started.
+    pub fn started(&self) -> Instant {
+        self.task.started
     }
 
     pub fn stages(&self) -> Vec<StageRow> {
@@ -222,7 +213,7 @@ impl StageProgress for JobShared {
         self.dones[i].fetch_add(n, Ordering::Relaxed);
     }
     fn is_cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+        self.task.is_cancelled()
     }
 }
 

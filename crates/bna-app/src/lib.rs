@@ -24,6 +24,7 @@ pub mod scenario_route;
 pub mod scenario_ui;
 mod share;
 pub mod state;
+pub mod task;
 pub mod theme;
 
 use std::path::PathBuf;

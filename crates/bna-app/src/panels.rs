@@ -200,7 +200,7 @@ impl BnaApp {
         }
         match &self.status {
             Status::Working(what) if live.is_some() => {
-                let secs = shared.map_or(0.0, |s| s.started.elapsed().as_secs_f64());
+                let secs = shared.map_or(0.0, |s| s.started().elapsed().as_secs_f64());
                 ui.label(format!("{what} – {secs:.1} s"));
             }
             Status::Cancelled => {

@@ -454,7 +454,7 @@ impl BnaApp {
                     // The stage rows of an earlier run belong to the project that was open.
                     self.finished = None;
                 }
-                let secs = job.shared.started.elapsed().as_secs_f64();
+                let secs = job.shared.started().elapsed().as_secs_f64();
                 self.status = Status::Done(format!(
                     "{} {} in {secs:.1} s",
                     if is_analysis { "Analysed" } else { "Opened" },
