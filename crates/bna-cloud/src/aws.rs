@@ -41,6 +41,15 @@ fn env_set(name: &str) -> bool {
     std::env::var_os(name).is_some_and(|v| !v.is_empty())
 }
 
+/// The HTTPS client every AWS call goes through: rustls on ring, as `bna fetch` uses, rather
+/// than the SDK's default on aws-lc.
+fn https_client() -> aws_sdk_s3::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
 impl Aws {
     /// Builds the clients and checks that credentials can be found, so a missing profile
     /// or key is reported before anything is uploaded.
@@ -53,6 +62,7 @@ impl Aws {
             })?;
         let conf = rt.block_on(async {
             let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                .http_client(https_client())
                 .timeout_config(limits::calls())
                 .stalled_stream_protection(limits::stalled_streams());
             if let Some(r) = &opts.region {
