@@ -2,11 +2,13 @@
 //! module paths (`crate::model`, `crate::ingest::IngestError`, …) they use there.
 #![allow(dead_code)]
 
-#[path = "../../src/model.rs"]
+#[path = "../../crates/bna-engine/src/files.rs"]
+pub mod files;
+#[path = "../../crates/bna-engine/src/model.rs"]
 pub mod model;
-#[path = "../../src/params.rs"]
+#[path = "../../crates/bna-engine/src/params.rs"]
 pub mod params;
-#[path = "../../src/spatial/mod.rs"]
+#[path = "../../crates/bna-engine/src/spatial/mod.rs"]
 pub mod spatial;
 
 pub mod ingest;

@@ -33,7 +33,7 @@ def _exit_with_parent() -> None:
 
 
 # moto gives Batch-collected log events float timestamps (e.g. 1795358358367.879), which
-# aws-sdk-rust's GetLogEvents refuses; bna reads them anyway (src/cloud/logs.rs), and this
+# aws-sdk-rust's GetLogEvents refuses; bna reads them anyway (crates/bna-cloud/src/logs.rs), and this
 # server leaves them as they are so the tests see what a plain moto server sends.
 
 if os.environ.get("MOTO_BATCH_USE_DOCKER", "true").lower() == "false":
