@@ -421,3 +421,123 @@ fn bad_input_fails_cleanly_without_a_project() {
         assert!(!out.exists(), "case {i}: half-written project left behind");
     }
 }
+
+/// `bna analyze` arguments for the reference's DC inputs (the region extract, before either of
+/// the reference's cuts), with `--osm-clip mode` when given.
+fn reference_region_args(out: &Path, clip: Option<&str>) -> Vec<String> {
+    let d = |f: &str| data(&format!("reference-bsa-dc/{f}")).display().to_string();
+    let mut args: Vec<String> = vec![
+        "analyze".into(),
+        "--quiet".into(),
+        "--boundary".into(),
+        d("boundary_as_given_to_bsa.geojson"),
+        "--osm".into(),
+        d("washington-district-of-columbia-united-states.osm.gz"),
+        "--blocks".into(),
+        d("tl_2020_11_tabblock20.zip"),
+        "--jobs".into(),
+        d("dc_od_main_JT00_2021.csv.gz"),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    if let Some(mode) = clip {
+        args.extend(["--osm-clip".into(), mode.into()]);
+    }
+    args
+}
+
+fn segment_count(project: &Path) -> i64 {
+    Connection::open(project)
+        .unwrap()
+        .query_row("SELECT count(*) FROM neighborhood_ways", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// The stages a run restored from checkpoints, from its timing line.
+fn restored_stages(stdout: &str) -> Vec<String> {
+    let timing = stdout
+        .lines()
+        .find(|l| l.starts_with("timing:"))
+        .expect("timing line");
+    timing
+        .split(", ")
+        .filter(|part| part.ends_with("(checkpoint)"))
+        .filter_map(|part| part.split_whitespace().rev().nth(2).map(String::from))
+        .collect()
+}
+
+#[test]
+fn osm_clip_mode_is_recorded_shown_and_never_served_a_stale_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("dc.bna");
+    let scores_text = || run_ok(&["scores".into(), project.display().to_string()]);
+    let scores_json = || -> serde_json::Value {
+        let out = run_ok(&[
+            "scores".into(),
+            project.display().to_string(),
+            "--json".into(),
+        ]);
+        serde_json::from_str(&out).unwrap()
+    };
+
+    // The default is the reference's cut; the box it cut to is recorded with it.
+    run_ok(&reference_region_args(&project, None));
+    let boundary_segments = segment_count(&project);
+    let json = scores_json();
+    let params = &json["metadata"]["parameters"];
+    assert_eq!(params["osm_clip"], "boundary", "{params}");
+    let bbox: Vec<f64> = params["osm_clip_bbox"]
+        .as_str()
+        .unwrap()
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(bbox.len(), 4);
+    assert!(bbox[0] < bbox[2] && bbox[1] < bbox[3], "{bbox:?}");
+    assert!(params.get("osm_clip_buffer_m").is_none(), "{params}");
+    let text = scores_text();
+    assert!(text.contains("OSM clip: boundary"), "{text}");
+
+    // Another mode on the same project: the network is rebuilt, the blocks are not.
+    let buffer = run_ok(&reference_region_args(&project, Some("buffer")));
+    let restored = restored_stages(&buffer);
+    assert!(restored.contains(&"blocks".to_string()), "{buffer}");
+    assert!(!restored.contains(&"osm".to_string()), "{buffer}");
+    let buffer_segments = segment_count(&project);
+    assert!(
+        buffer_segments > boundary_segments,
+        "the routing ring adds roads: {buffer_segments} vs {boundary_segments}"
+    );
+    assert_eq!(
+        scores_json()["metadata"]["parameters"]["osm_clip"],
+        "buffer"
+    );
+    assert!(scores_text().contains("OSM clip: buffer"));
+
+    // And back: the boundary network is rebuilt again (one checkpoint per stage), then an
+    // unchanged re-run restores it.
+    let back = run_ok(&reference_region_args(&project, Some("boundary")));
+    assert!(
+        !restored_stages(&back).contains(&"osm".to_string()),
+        "{back}"
+    );
+    assert_eq!(segment_count(&project), boundary_segments);
+    let again = run_ok(&reference_region_args(&project, Some("boundary")));
+    assert!(
+        restored_stages(&again).contains(&"osm".to_string()),
+        "{again}"
+    );
+}
+
+#[test]
+fn an_unknown_osm_clip_mode_is_refused_with_the_choices() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = reference_region_args(&dir.path().join("x.bna"), None);
+    args.extend(["--osm-clip".into(), "ring".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = bna(&args);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("boundary") && err.contains("buffer"), "{err}");
+    assert!(!dir.path().join("x.bna").exists());
+}

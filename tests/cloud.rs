@@ -1250,3 +1250,46 @@ fn fetched_exports_are_written_like_bna_export() {
     assert!(e.contains("--exports is not a folder"), "{e}");
     assert_eq!(std::fs::read(&project).unwrap(), before);
 }
+
+/// `--osm-clip` travels in the bundle: the worker's project records the mode asked for and
+/// scores as `bna analyze` does with it.
+#[test]
+fn the_bundle_carries_the_osm_clip_mode_to_the_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = Ctx {
+        config: dir.path().join("no-cloud.json"),
+        endpoint: String::new(),
+        dir,
+    };
+    let (b, o) = helsinki();
+    let project = ctx.path("clip-job.bna");
+    let out = ctx.bna_ok(&[
+        "batch",
+        "submit",
+        "--local",
+        "--organization",
+        "Local Org",
+        "--boundary",
+        b.to_str().unwrap(),
+        "--osm",
+        o.to_str().unwrap(),
+        "--population",
+        "synthetic",
+        "--osm-clip",
+        "buffer",
+        "--out",
+        project.to_str().unwrap(),
+    ]);
+    assert!(out.contains("SUCCEEDED"), "{out}");
+    let meta: serde_json::Value =
+        serde_json::from_str(&ctx.bna_ok(&["scores", "--json", project.to_str().unwrap()]))
+            .unwrap();
+    assert_eq!(
+        meta["metadata"]["parameters"]["osm_clip"], "buffer",
+        "{meta}"
+    );
+    assert_eq!(
+        scores_json(|a| ctx.bna_ok(a), &project),
+        local_scores_with(&ctx, &["--osm-clip", "buffer"])
+    );
+}

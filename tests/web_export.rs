@@ -184,7 +184,8 @@ fn mbtiles_export_decodes_back_to_the_project() {
     }
     assert_eq!(layers["blocks"]["overall_score"], "Number");
 
-    // Bounds are those of everything tiled; roads reach furthest (the routing buffer).
+    // Bounds are those of everything tiled: roads, blocks and the boundary (with the
+    // reference's OSM clip, the blocks can reach past the last road node).
     let bounds: Vec<f64> = meta["bounds"]
         .split(',')
         .map(|v| v.parse().unwrap())
@@ -192,7 +193,9 @@ fn mbtiles_export_decodes_back_to_the_project() {
     let (x0, y0, x1, y1): (f64, f64, f64, f64) = proj
         .query_row(
             "SELECT Min(MbrMinX(geom)), Min(MbrMinY(geom)), Max(MbrMaxX(geom)), Max(MbrMaxY(geom))
-             FROM neighborhood_ways",
+             FROM (SELECT geom FROM neighborhood_ways
+                   UNION ALL SELECT geom FROM neighborhood_census_blocks
+                   UNION ALL SELECT geom FROM neighborhood_boundary)",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )

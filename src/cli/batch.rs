@@ -325,7 +325,11 @@ fn submit(
         return Err(pipeline::PipelineError::Input(why).into());
     }
     let req = match d.to_download() {
-        None => JobInputs::from(&a.to_request()?),
+        // The request's own parameters lack the method settings (`--osm-clip`).
+        None => JobInputs {
+            parameters: a.parameters(),
+            ..JobInputs::from(&a.to_request()?)
+        },
         Some(download) => JobInputs {
             boundary: a.boundary.clone(),
             osm: a.osm.clone(),

@@ -12,7 +12,9 @@ mod table;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use bna_engine::pipeline::{self, AnalysisRequest, PipelineError, PopulationChoice};
+use bna_engine::pipeline::{
+    self, AnalysisOptions, AnalysisRequest, OsmClip, PipelineError, PopulationChoice,
+};
 use bna_engine::store::{self, ExportFormat, Overwrite, Project, StoreError};
 use clap::{Parser, Subcommand, ValueEnum};
 use out::{errln, out, outln};
@@ -80,7 +82,8 @@ struct AnalyzeArgs {
     /// `bna batch submit --place/--fips` downloads it).
     #[arg(long)]
     boundary: Option<PathBuf>,
-    /// OpenStreetMap extract (.osm.pbf) covering the boundary plus 2680 m. Required (but
+    /// OpenStreetMap extract (.osm.pbf, or OSM XML) covering the boundary (plus 2680 m with
+    /// `--osm-clip buffer`). Required (but
     /// `bna batch submit --place/--fips/--state` downloads it).
     #[arg(long)]
     osm: Option<PathBuf>,
@@ -102,12 +105,32 @@ struct AnalyzeArgs {
     /// Residential default speed in mph, overriding the city and state tables.
     #[arg(long)]
     residential_speed: Option<u32>,
+    /// What the network is cut to: `boundary` = the reference BNA's cut (boundary polygon, then
+    /// the census blocks' bounding box; its numbers exactly), `buffer` = legacy PFB (every
+    /// road within 2680 m of the boundary).
+    #[arg(long, value_enum, default_value_t = Clip::Boundary)]
+    osm_clip: Clip,
     /// The .bna project to write (created or updated).
     #[arg(long)]
     out: PathBuf,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
+enum Clip {
+    Boundary,
+    Buffer,
+}
+
+impl From<Clip> for OsmClip {
+    fn from(c: Clip) -> Self {
+        match c {
+            Clip::Boundary => OsmClip::Boundary,
+            Clip::Buffer => OsmClip::Buffer,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -205,6 +228,13 @@ impl AnalyzeArgs {
             city_fips: self.city_fips.clone(),
             state_fips: self.state_fips.clone(),
             residential_speed: self.residential_speed,
+            osm_clip: Some(self.osm_clip.into()),
+        }
+    }
+
+    fn options(&self) -> AnalysisOptions {
+        AnalysisOptions {
+            osm_clip: self.osm_clip.into(),
         }
     }
 
@@ -235,12 +265,16 @@ impl AnalyzeArgs {
 }
 
 fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
-    run_and_print(&a.to_request()?, a.quiet)
+    run_and_print(&a.to_request()?, a.options(), a.quiet)
 }
 
-fn run_and_print(req: &AnalysisRequest, quiet: bool) -> anyhow::Result<()> {
+fn run_and_print(
+    req: &AnalysisRequest,
+    options: AnalysisOptions,
+    quiet: bool,
+) -> anyhow::Result<()> {
     let obs = observer::CliObserver::new(quiet);
-    let outcome = pipeline::run(req, &obs)?;
+    let outcome = pipeline::run_with(req, options, &obs)?;
     for w in &outcome.warnings {
         errln!("warning: {w}");
     }
@@ -371,7 +405,7 @@ fn demo(city: DemoCity, out: Option<PathBuf>) -> anyhow::Result<()> {
             tmp.path().join("demo.bna")
         }
     };
-    run_and_print(&demo_request(city, out), false)
+    run_and_print(&demo_request(city, out), AnalysisOptions::default(), false)
 }
 
 /// The error and its causes as one line. A message that already quotes its cause (most of

@@ -4,6 +4,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use bna_engine::model::{RunMetadata, ScoreRow, StageTiming};
+use bna_engine::pipeline::{OsmClip, PARAM_OSM_CLIP, PARAM_OSM_CLIP_BBOX};
 
 /// Category rows are flush left; their sub-categories are indented under them.
 fn indent(score_id: &str) -> usize {
@@ -32,6 +33,9 @@ pub fn score_table(project: &Path, rows: &[ScoreRow], meta: &RunMetadata) -> Str
             .map(|j| format!("; jobs: {j}"))
             .unwrap_or_default()
     );
+    if let Some(clip) = osm_clip_line(meta) {
+        let _ = writeln!(out, "{clip}");
+    }
     let _ = writeln!(out, "{:<46} {:>10}", "score", "value");
     let _ = writeln!(out, "{}", "-".repeat(57));
     let order = |id: &str| if id == "overall_score" { 0 } else { 1 };
@@ -48,6 +52,21 @@ pub fn score_table(project: &Path, rows: &[ScoreRow], meta: &RunMetadata) -> Str
     out
 }
 
+/// What the network was cut to, as the run recorded it; projects from before `--osm-clip`
+/// were all cut to the routing ring.
+fn osm_clip_line(meta: &RunMetadata) -> Option<String> {
+    let p = &meta.parameters;
+    let clip = match p.get(PARAM_OSM_CLIP) {
+        Some(name) => OsmClip::parse(name)?,
+        None => OsmClip::Buffer,
+    };
+    let bbox = p
+        .get(PARAM_OSM_CLIP_BBOX)
+        .map(|b| format!("; box {b}"))
+        .unwrap_or_default();
+    Some(format!("OSM clip: {}{bbox}", clip.describe()))
+}
+
 pub fn timing_line(timings: &[StageTiming]) -> String {
     let total: f64 = timings.iter().map(|t| t.seconds).sum();
     let parts: Vec<String> = timings
@@ -62,4 +81,55 @@ pub fn timing_line(timings: &[StageTiming]) -> String {
         })
         .collect();
     format!("timing: total {total:.2}s — {}", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_osm_clip_line_says_what_the_network_was_cut_to() {
+        let meta = |params: &[(&str, &str)]| RunMetadata {
+            engine_version: String::new(),
+            finished_at: String::new(),
+            population_source: bna_engine::model::PopulationSource::Census,
+            jobs_source: None,
+            parameters: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            inputs: vec![],
+            stage_timings: vec![],
+            projection_epsg: 32618,
+        };
+        // (parameters, the line's start, or None)
+        type Params<'a> = &'a [(&'a str, &'a str)];
+        let cases: [(Params, Option<&str>); 4] = [
+            (
+                &[
+                    (PARAM_OSM_CLIP, "boundary"),
+                    (PARAM_OSM_CLIP_BBOX, "1,2,3,4"),
+                ],
+                Some("OSM clip: boundary"),
+            ),
+            (&[(PARAM_OSM_CLIP, "buffer")], Some("OSM clip: buffer")),
+            // Projects from before the option were all cut to the ring.
+            (&[], Some("OSM clip: buffer")),
+            (&[(PARAM_OSM_CLIP, "ring")], None),
+        ];
+        for (params, want) in cases {
+            let got = osm_clip_line(&meta(params));
+            match (got.as_deref(), want) {
+                (Some(line), Some(start)) => assert!(line.starts_with(start), "{line}"),
+                (None, None) => {}
+                (got, _) => panic!("{params:?}: {got:?}"),
+            }
+        }
+        let line = osm_clip_line(&meta(&[
+            (PARAM_OSM_CLIP, "boundary"),
+            (PARAM_OSM_CLIP_BBOX, "1,2,3,4"),
+        ]))
+        .unwrap();
+        assert!(line.ends_with("box 1,2,3,4"), "{line}");
+    }
 }

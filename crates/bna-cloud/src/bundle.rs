@@ -17,8 +17,8 @@
 //!
 //! Format `bna-bundle/2` added `download` and made `inputs.osm` optional; `bna-bundle/3`
 //! added each uploaded file's `source` (the path the user gave), which the fetched project
-//! records as its provenance instead of the worker's scratch copy. Older bundles still read
-//! unchanged.
+//! records as its provenance instead of the worker's scratch copy; `bna-bundle/4` added
+//! `parameters.osm_clip`. Older bundles still read unchanged.
 
 use std::path::{Path, PathBuf};
 
@@ -27,14 +27,19 @@ use serde::{Deserialize, Serialize};
 use super::aws::{download_location, read_location, upload_location, write_location, Aws};
 use super::uri::Location;
 use super::CloudError;
-use bna_engine::pipeline::{AnalysisRequest, PopulationChoice};
+use bna_engine::pipeline::{AnalysisOptions, AnalysisRequest, OsmClip, PopulationChoice};
 use bna_fetch::{self as fetch, Area, FetchObserver, FetchRequest, Sources};
 
 pub const BUNDLE_FILE: &str = "bundle.json";
-pub const BUNDLE_FORMAT: &str = "bna-bundle/3";
+pub const BUNDLE_FORMAT: &str = "bna-bundle/4";
 /// Every format this worker reads: a /1 bundle is a /2 bundle without `download`, a /2
-/// bundle a /3 bundle without `source`s.
-pub const READABLE_FORMATS: [&str; 3] = ["bna-bundle/1", "bna-bundle/2", BUNDLE_FORMAT];
+/// bundle a /3 bundle without `source`s, a /3 bundle a /4 bundle without `osm_clip`.
+pub const READABLE_FORMATS: [&str; 4] = [
+    "bna-bundle/1",
+    "bna-bundle/2",
+    "bna-bundle/3",
+    BUNDLE_FORMAT,
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -76,6 +81,18 @@ pub struct BundleParameters {
     pub state_fips: Option<String>,
     #[serde(default)]
     pub residential_speed: Option<u32>,
+    /// `--osm-clip`; absent (bundles before format 4): the worker's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub osm_clip: Option<OsmClip>,
+}
+
+impl BundleParameters {
+    /// The method settings the worker runs with.
+    pub fn options(&self) -> AnalysisOptions {
+        AnalysisOptions {
+            osm_clip: self.osm_clip.unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,6 +188,7 @@ impl From<&AnalysisRequest> for JobInputs {
                 city_fips: req.city_fips.clone(),
                 state_fips: req.state_fips.clone(),
                 residential_speed: req.residential_speed,
+                osm_clip: None,
             },
             download: None,
             out: req.out.clone(),
@@ -587,6 +605,39 @@ mod tests {
     }
 
     #[test]
+    fn osm_clip_is_read_from_the_parameters_and_defaults_for_older_bundles() {
+        let files = r#""inputs":{"boundary":{"file":"b"},"osm":{"file":"o"}}"#;
+        // (format, parameters, the mode the worker runs, or None = refused)
+        let cases = [
+            ("bna-bundle/3", r#"{}"#, Some(OsmClip::default())),
+            (
+                "bna-bundle/4",
+                r#"{"osm_clip":"buffer"}"#,
+                Some(OsmClip::Buffer),
+            ),
+            (
+                "bna-bundle/4",
+                r#"{"osm_clip":"boundary"}"#,
+                Some(OsmClip::Boundary),
+            ),
+            ("bna-bundle/4", r#"{"osm_clip":"ring"}"#, None),
+        ];
+        for (format, parameters, want) in cases {
+            let json =
+                format!(r#"{{"format":"{format}",{HEAD},{files},"parameters":{parameters}}}"#);
+            let got = parse(json.as_bytes(), "b.json").map(|b| b.parameters.options().osm_clip);
+            match (got, want) {
+                (Ok(got), Some(want)) => assert_eq!(got, want, "{json}"),
+                (Err(e), None) => {
+                    let e = e.to_string();
+                    assert!(e.contains("`ring`") && e.contains("`buffer`"), "{e}");
+                }
+                (got, _) => panic!("{json}: {got:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn local_round_trip_keeps_request() {
         let src = tempfile::tempdir().unwrap();
         let shp = src.path().join("area.shp");
@@ -606,7 +657,9 @@ mod tests {
             residential_speed: Some(25),
             out: "unused.bna".into(),
         };
-        let prepared = prepare(&JobInputs::from(&req), "Acme").unwrap();
+        let mut job = JobInputs::from(&req);
+        job.parameters.osm_clip = Some(OsmClip::Buffer);
+        let prepared = prepare(&job, "Acme").unwrap();
         let boundary = prepared.bundle.inputs.boundary.as_ref().unwrap();
         assert_eq!(boundary.companions.len(), 3);
         assert_eq!(
@@ -635,6 +688,8 @@ mod tests {
         assert_eq!(got.population, req.population);
         assert_eq!(got.state_fips.as_deref(), Some("11"));
         assert_eq!(got.residential_speed, Some(25));
+        // The method setting travels in the parameters and reaches the worker's run.
+        assert_eq!(bundle.parameters.options().osm_clip, OsmClip::Buffer);
         assert_eq!(std::fs::read(&got.osm).unwrap(), b"pbf");
         assert_eq!(
             std::fs::read(got.boundary.with_extension("dbf")).unwrap(),

@@ -28,6 +28,9 @@ pub use rescore::{load_results, rescore, rescore_loaded, RescoreOutcome};
 mod settings;
 pub use settings::{check_city_fips, check_residential_speed, check_state_fips};
 
+mod options;
+pub use options::{AnalysisOptions, OsmClip};
+
 mod inspect;
 pub use inspect::{
     coverage, inspect_inputs, BlocksSummary, BoundarySummary, Coverage, InputFiles, InputsSummary,
@@ -215,6 +218,13 @@ fn key_of(parts: &[&str]) -> String {
     hex::encode(h.finalize())
 }
 
+/// A computed stage whose checkpoint is not written yet.
+struct PendingCheckpoint {
+    stage: Stage,
+    key: String,
+    blob: Vec<u8>,
+}
+
 struct Runner<'a> {
     project: Project,
     obs: &'a dyn Observer,
@@ -229,20 +239,45 @@ impl Runner<'_> {
         key: &str,
         compute: impl FnOnce(&dyn Observer) -> Result<T, PipelineError>,
     ) -> Result<T, PipelineError> {
+        let (v, pending) = self.stage_unsaved(stage, key, compute)?;
+        self.save(pending)?;
+        Ok(v)
+    }
+
+    /// [`Self::stage`] without writing its checkpoint yet: the caller saves it once a later
+    /// stage has accepted the other inputs, so that bad input never changes a project.
+    fn stage_unsaved<T: Serialize + DeserializeOwned>(
+        &mut self,
+        stage: Stage,
+        key: &str,
+        compute: impl FnOnce(&dyn Observer) -> Result<T, PipelineError>,
+    ) -> Result<(T, Option<PendingCheckpoint>), PipelineError> {
         self.obs.check()?;
         let t0 = Instant::now();
         self.obs.stage_started(stage);
         if let Some(blob) = self.project.load_checkpoint(stage.name(), key)? {
             if let Ok(v) = postcard::from_bytes::<T>(&blob) {
-                return Ok(self.finish(stage, t0, true, v));
+                return Ok((self.finish(stage, t0, true, v), None));
             }
             // An unreadable checkpoint (older engine layout) is recomputed, not an error.
         }
         let v = compute(self.obs)?;
         let blob = postcard::to_stdvec(&v)
             .map_err(|e| PipelineError::Input(format!("internal: checkpoint encoding: {e}")))?;
-        self.project.save_checkpoint(stage.name(), key, &blob)?;
-        Ok(self.finish(stage, t0, false, v))
+        let pending = PendingCheckpoint {
+            stage,
+            key: key.to_owned(),
+            blob,
+        };
+        Ok((self.finish(stage, t0, false, v), Some(pending)))
+    }
+
+    fn save(&mut self, pending: Option<PendingCheckpoint>) -> Result<(), PipelineError> {
+        if let Some(p) = pending {
+            self.project
+                .save_checkpoint(p.stage.name(), &p.key, &p.blob)?;
+        }
+        Ok(())
     }
 
     fn finish<T>(&mut self, stage: Stage, t0: Instant, from_checkpoint: bool, v: T) -> T {
@@ -437,6 +472,15 @@ fn validate(req: &AnalysisRequest) -> Result<Validated, PipelineError> {
 /// previous results (each stage commits on its own). What is not a project file is refused
 /// before anything is opened (see `store::ProjectClaim`).
 pub fn run(req: &AnalysisRequest, obs: &dyn Observer) -> Result<AnalysisOutcome, PipelineError> {
+    run_with(req, AnalysisOptions::default(), obs)
+}
+
+/// [`run`] with method settings other than the defaults (e.g. `--osm-clip buffer`).
+pub fn run_with(
+    req: &AnalysisRequest,
+    options: AnalysisOptions,
+    obs: &dyn Observer,
+) -> Result<AnalysisOutcome, PipelineError> {
     let t_boundary = Instant::now();
     obs.stage_started(Stage::Boundary);
     let v = validate(req)?;
@@ -456,7 +500,7 @@ pub fn run(req: &AnalysisRequest, obs: &dyn Observer) -> Result<AnalysisOutcome,
         timings: Vec::new(),
     };
     runner.finish(Stage::Boundary, t_boundary, false, ());
-    let result = run_stages(req, v, &mut runner);
+    let result = run_stages(req, options, v, &mut runner);
     if result.is_err() {
         drop(runner);
         claim.undo();
@@ -466,6 +510,7 @@ pub fn run(req: &AnalysisRequest, obs: &dyn Observer) -> Result<AnalysisOutcome,
 
 fn run_stages(
     req: &AnalysisRequest,
+    options: AnalysisOptions,
     v: Validated,
     runner: &mut Runner<'_>,
 ) -> Result<AnalysisOutcome, PipelineError> {
@@ -478,45 +523,7 @@ fn run_stages(
     };
     let boundary_key = sha("boundary");
     let mut warnings: Vec<String> = Vec::new();
-
-    // OSM → segments, intersections, POIs, trail clusters.
-    let osm_key = key_of(&["osm", &sha("osm"), &boundary_key]);
     let proj = v.projection;
-    let osm = runner.stage(Stage::Osm, &osm_key, |obs| {
-        let extract = ingest::osm::read_osm(&req.osm, obs)?;
-        let mut warnings = Vec::new();
-        if let Some(w) = check_coverage(&req.osm, &req.boundary, extract.bbox_ll, &v.boundary_ll, &proj)? {
-            warnings.push(w);
-        }
-        obs.check()?;
-        let built = segments::build_network(
-            &extract,
-            &proj,
-            &v.boundary,
-            params::OSM_CLIP_BUFFER_M,
-            attributes::derive_attributes,
-        );
-        if built.segments.is_empty() {
-            return Err(PipelineError::Input(format!(
-                "{}: no roads or paths within {} m of the boundary; check that the extract and the boundary are the same place",
-                req.osm.display(),
-                params::OSM_CLIP_BUFFER_M
-            )));
-        }
-        let mut segs = built.segments;
-        let mut ints = built.intersections;
-        intersections::set_flags(&segs, &mut ints, &extract.control_nodes, &extract.node_coords, &proj);
-        let trails = paths::trail_clusters(&mut segs);
-        let features = ingest::osm::poi_features(&extract, &proj, &v.boundary, params::OSM_CLIP_BUFFER_M);
-        Ok(OsmStage {
-            segments: segs,
-            intersections: ints,
-            features,
-            trails,
-            warnings,
-        })
-    })?;
-    warnings.extend(osm.warnings.iter().cloned());
 
     // Census blocks or synthetic grid, with jobs.
     let blocks_key = key_of(&[
@@ -526,11 +533,40 @@ fn run_stages(
         &sha("jobs"),
         &format!("{:?}", v.population),
     ]);
-    let blocks = runner.stage(Stage::Blocks, &blocks_key, |obs| build_blocks(req, &v, obs))?;
+    let blocks_stage = |runner: &mut Runner<'_>| {
+        let (blocks, pending) =
+            runner.stage_unsaved(Stage::Blocks, &blocks_key, |obs| build_blocks(req, &v, obs))?;
+        match blocks_problem(req, &blocks) {
+            Some(problem) => Err(PipelineError::Input(problem)),
+            None => Ok((blocks, pending)),
+        }
+    };
+
+    // OSM → segments, intersections, POIs, trail clusters. The reference's cut needs the kept
+    // blocks' bounding box, so in that mode the blocks come first; the box is part of the
+    // OSM stage's key, so a changed mode or box never restores the other mode's network.
+    let (osm_key, osm, blocks, clip) = match options.osm_clip {
+        OsmClip::Buffer => {
+            let key = key_of(&["osm", &sha("osm"), &boundary_key]);
+            let osm = osm_stage(req, &v, runner, &key, None)?;
+            let (blocks, pending) = blocks_stage(runner)?;
+            runner.save(pending)?;
+            (key, osm, blocks, None)
+        }
+        OsmClip::Boundary => {
+            // The blocks' checkpoint waits for the OSM file to be read: a bad extract must
+            // leave an existing project as it was, as it did when OSM came first.
+            let (blocks, pending) = blocks_stage(runner)?;
+            let clip = reference_clip(req, &v.boundary_ll, &blocks.blocks)?;
+            let bbox = clip.bbox().to_degrees_text();
+            let key = key_of(&["osm", &sha("osm"), &boundary_key, "clip=boundary", &bbox]);
+            let osm = osm_stage(req, &v, runner, &key, Some(&clip))?;
+            runner.save(pending)?;
+            (key, osm, blocks, Some(clip))
+        }
+    };
+    warnings.extend(osm.warnings.iter().cloned());
     warnings.extend(blocks.warnings.iter().cloned());
-    if let Some(problem) = blocks_problem(req, &blocks) {
-        return Err(PipelineError::Input(problem));
-    }
 
     // Stress.
     let residential_default = req.residential_speed.or_else(|| {
@@ -606,10 +642,18 @@ fn run_stages(
         "max_trip_distance_m".into(),
         params::MAX_TRIP_DISTANCE_M.to_string(),
     );
-    parameters.insert(
-        "osm_clip_buffer_m".into(),
-        params::OSM_CLIP_BUFFER_M.to_string(),
-    );
+    parameters.insert(PARAM_OSM_CLIP.into(), options.osm_clip.as_str().into());
+    match &clip {
+        Some(clip) => {
+            parameters.insert(PARAM_OSM_CLIP_BBOX.into(), clip.bbox().to_degrees_text());
+        }
+        None => {
+            parameters.insert(
+                "osm_clip_buffer_m".into(),
+                params::OSM_CLIP_BUFFER_M.to_string(),
+            );
+        }
+    }
     parameters.insert(
         "low_stress_detour_ratio".into(),
         params::LOW_STRESS_DETOUR_RATIO.to_string(),
@@ -665,6 +709,97 @@ fn run_stages(
     runner.finish(Stage::Save, t_save, false, ());
     data.metadata.stage_timings = runner.timings.clone();
     Ok(AnalysisOutcome { data, warnings })
+}
+
+/// The project parameter naming the OSM clip mode (`boundary` or `buffer`).
+pub const PARAM_OSM_CLIP: &str = "osm_clip";
+/// The box of the reference's cut in boundary mode: `minlon,minlat,maxlon,maxlat`, degrees to
+/// 7 decimals (the tools' 1e-7° unit).
+pub const PARAM_OSM_CLIP_BBOX: &str = "osm_clip_bbox";
+
+/// Reads the extract (cut like the reference's when `clip` is given) and builds the network.
+fn osm_stage(
+    req: &AnalysisRequest,
+    v: &Validated,
+    runner: &mut Runner<'_>,
+    key: &str,
+    clip: Option<&ingest::osm_clip::ReferenceClip>,
+) -> Result<OsmStage, PipelineError> {
+    let proj = v.projection;
+    runner.stage(Stage::Osm, key, |obs| {
+        let extract = ingest::osm::read_osm_clipped(&req.osm, obs, clip)?;
+        let mut warnings = Vec::new();
+        let coverage = check_coverage(
+            &req.osm,
+            &req.boundary,
+            extract.bbox_ll,
+            &v.boundary_ll,
+            &proj,
+        )?;
+        // Without the routing ring, an extract that stops short of it loses nothing.
+        if let (Some(w), None) = (coverage, clip) {
+            warnings.push(w);
+        }
+        obs.check()?;
+        let built = segments::build_network(
+            &extract,
+            &proj,
+            &v.boundary,
+            params::OSM_CLIP_BUFFER_M,
+            attributes::derive_attributes,
+        );
+        if built.segments.is_empty() {
+            return Err(PipelineError::Input(format!(
+                "{}: no roads or paths within {} m of the boundary; check that the extract and the boundary are the same place",
+                req.osm.display(),
+                params::OSM_CLIP_BUFFER_M
+            )));
+        }
+        let mut segs = built.segments;
+        let mut ints = built.intersections;
+        intersections::set_flags(
+            &segs,
+            &mut ints,
+            &extract.control_nodes,
+            &extract.node_coords,
+            &proj,
+        );
+        let trails = paths::trail_clusters(&mut segs);
+        let features =
+            ingest::osm::poi_features(&extract, &proj, &v.boundary, params::OSM_CLIP_BUFFER_M);
+        Ok(OsmStage {
+            segments: segs,
+            intersections: ints,
+            features,
+            trails,
+            warnings,
+        })
+    })
+}
+
+/// The reference's cut for this boundary: its polygon, and the bounding box (lon/lat) of the
+/// census blocks (or synthetic cells) kept for the analysis, as its `retrieve_boundary_box`.
+fn reference_clip(
+    req: &AnalysisRequest,
+    boundary_ll: &MultiPolygon<f64>,
+    blocks: &[Block],
+) -> Result<ingest::osm_clip::ReferenceClip, PipelineError> {
+    let bbox = blocks
+        .iter()
+        .filter_map(|b| b.geom_ll.bounding_rect())
+        .reduce(|a, b| {
+            geo::Rect::new(
+                geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+                geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+            )
+        });
+    bbox.and_then(|bbox| ingest::osm_clip::ReferenceClip::new(boundary_ll, bbox))
+        .ok_or_else(|| {
+            PipelineError::Input(format!(
+                "{}: the blocks kept for the analysis have no extent to cut the OSM extract to; use --osm-clip buffer or check the block file",
+                req.boundary.display()
+            ))
+        })
 }
 
 /// Line graph, block roads and per-block Dijkstra (spec §5): shared by [`run`] and

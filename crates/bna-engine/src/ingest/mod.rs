@@ -7,6 +7,7 @@ pub mod dbf;
 pub mod jobs;
 mod lodes;
 pub mod osm;
+pub mod osm_clip;
 mod osm_xml;
 pub mod speed;
 pub mod synthetic;

@@ -8,6 +8,7 @@ use geo::{Coord, Distance, Euclidean, LineString, MultiPolygon, Polygon, Rect};
 use osmpbf::{BlobDecode, BlobReader, Element, PrimitiveBlock, RelMemberType};
 use rayon::prelude::*;
 
+use super::osm_clip::ReferenceClip;
 use super::IngestError;
 use crate::model::{OsmFeature, OsmKind, Tags};
 use crate::progress::{Cancelled, StageProgress};
@@ -226,21 +227,72 @@ impl Assembly {
         }
     }
 
-    /// Bounding box, POI areas and multipolygons, once every element is in.
-    fn finish(self, path: &Path) -> Result<OsmExtract, OsmReadError> {
+    /// Applies the reference's two cuts (`ingest::osm_clip`) to every way of the file, before
+    /// areas are assembled: a POI area cut open is no area any more, as for osm2pgsql.
+    fn cut(&mut self, clip: &ReferenceClip) {
+        let all_ways = self
+            .x
+            .highway_ways
+            .iter()
+            .chain(&self.poi_ways)
+            .map(|w| w.nodes.as_slice())
+            .chain(self.other_way_refs.values().map(Vec::as_slice));
+        let cut = clip.cut(&self.x.node_coords, all_ways);
+        let keep_way = |w: &mut OsmWay| match cut.way(&w.nodes) {
+            Some(nodes) => {
+                w.nodes = nodes;
+                true
+            }
+            None => false,
+        };
+        self.x.highway_ways.retain_mut(keep_way);
+        self.poi_ways.retain_mut(keep_way);
+        self.other_way_refs.retain(|_, nodes| match cut.way(nodes) {
+            Some(kept) => {
+                *nodes = kept;
+                true
+            }
+            None => false,
+        });
+        self.x.node_coords.retain(|id, _| cut.keeps_node(*id));
+        self.x.control_nodes.retain(|id, _| cut.keeps_node(*id));
+        self.x.poi_nodes.retain(|(id, _, _)| cut.keeps_node(*id));
+        // Relations lose the member ways the cuts dropped (osmconvert's dropped references).
+        let ways_left: HashSet<i64> = self
+            .x
+            .highway_ways
+            .iter()
+            .chain(&self.poi_ways)
+            .map(|w| w.id)
+            .chain(self.other_way_refs.keys().copied())
+            .collect();
+        for (_, _, members) in &mut self.relations {
+            members.retain(|(id, _)| ways_left.contains(id));
+        }
+    }
+
+    /// Bounding box, POI areas and multipolygons, once every element is in. With a `clip`, the
+    /// extent stays the file's (it says what the user gave) and everything else is what the
+    /// reference's cuts leave.
+    fn finish(
+        mut self,
+        path: &Path,
+        clip: Option<&ReferenceClip>,
+    ) -> Result<OsmExtract, OsmReadError> {
+        if self.x.node_count == 0 {
+            return Err(IngestError::invalid(path, "the extract contains no nodes").into());
+        }
+        self.x.bbox_ll = Some(extract_extent(Rect::new(self.min, self.max), self.declared));
+        if let Some(clip) = clip {
+            self.cut(clip);
+        }
         let Assembly {
             mut x,
             mut other_way_refs,
             poi_ways,
             relations,
-            min,
-            max,
-            declared,
+            ..
         } = self;
-        if x.node_count == 0 {
-            return Err(IngestError::invalid(path, "the extract contains no nodes").into());
-        }
-        x.bbox_ll = Some(extract_extent(Rect::new(min, max), declared));
         for w in poi_ways {
             if let Some(ring) = ring_coords(&w.nodes, &x.node_coords) {
                 let mp = MultiPolygon::new(vec![Polygon::new(ring, vec![])]);
@@ -329,6 +381,15 @@ fn decode_block(blob: &osmpbf::Blob) -> Result<Decoded, osmpbf::Error> {
 /// the long-lived allocations out of the worker threads' malloc arenas (where they raised the
 /// peak memory by a quarter).
 pub fn read_osm(path: &Path, progress: &dyn StageProgress) -> Result<OsmExtract, OsmReadError> {
+    read_osm_clipped(path, progress, None)
+}
+
+/// [`read_osm`], then the reference's cuts (`--osm-clip boundary`) when `clip` is given.
+pub fn read_osm_clipped(
+    path: &Path,
+    progress: &dyn StageProgress,
+    clip: Option<&ReferenceClip>,
+) -> Result<OsmExtract, OsmReadError> {
     // A device or pipe would never end (or never start): refused before it is opened.
     let size = super::check_input_file(path)?;
     progress.set_total(size);
@@ -346,7 +407,7 @@ pub fn read_osm(path: &Path, progress: &dyn StageProgress) -> Result<OsmExtract,
             super::osm_xml::XmlElement::Bounds(b) => asm.declared = Some(b),
         })?;
         progress.inc(size);
-        return asm.finish(path);
+        return asm.finish(path, clip);
     }
     let mut blobs = BlobReader::from_path(path).map_err(|e| IngestError::io(path, io_err(e)))?;
     let unreadable = |e: osmpbf::Error| {
@@ -383,7 +444,7 @@ pub fn read_osm(path: &Path, progress: &dyn StageProgress) -> Result<OsmExtract,
         }
     }
     progress.inc(size);
-    asm.finish(path)
+    asm.finish(path, clip)
 }
 
 #[derive(Debug, thiserror::Error)]
