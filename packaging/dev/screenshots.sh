@@ -7,6 +7,8 @@
 #   drawing.png    a boundary being drawn on the map
 #   scenario.png   the scenario panel comparing protected tracks on the three best streets
 #                  ("biggest gains", corridors) with the base
+#   small.png, large.png  the same window at 1024x700 and at 1440x900, the scenario panel
+#                  open: the map keeps its room (BNA_ONLY=sizes takes only these two)
 # Uses a throwaway HOME so the demo project and recent list do not touch yours. Click
 # positions assume the 1280x800 window; override with the BNA_* variables below.
 # BNA_BIN=path/to/bna skips the release build; BNA_ONLY=scenario takes only scenario.png.
@@ -33,7 +35,8 @@ out=assets/screenshots
 mkdir -p "$out"
 display=":${BNA_SCREENSHOT_DISPLAY:-99}"
 home=$(mktemp -d)
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp &
+# Large enough for the 1440x900 shot; every shot is cropped to the window.
+Xvfb "$display" -screen 0 1440x900x24 -nolisten tcp &
 xvfb=$!
 app=""
 cleanup() {
@@ -58,8 +61,31 @@ sleep 6
 win=$(xdotool search --sync --name "BNA" | head -n 1)
 xdotool windowsize "$win" 1280 800 windowmove "$win" 0 0
 sleep 2
-shot() { sleep "${2:-1.5}"; import -window root "$out/$1.png"; }
+size=1280x800
+shot() { sleep "${2:-1.5}"; import -window root -crop "$size+0+0" +repage "$out/$1.png"; }
+resize() {
+  size="$1x$2"
+  xdotool windowsize "$win" "$1" "$2" windowmove "$win" 0 0
+  sleep 2
+}
+
+# The window at 1024x700 and 1440x900, as it is (the scenario panel open).
+size_shots() {
+  resize 1024 700
+  shot small
+  resize 1440 900
+  shot large
+  resize 1280 800
+}
 click() { xdotool mousemove "$1" "$2" click "${3:-1}"; sleep 0.4; }
+if [ "${BNA_ONLY:-}" = sizes ]; then
+  click "${BNA_SCEN_MENU_X:-107}" "${BNA_SCEN_MENU_Y:-12}"
+  click "${BNA_SCEN_PANEL_X:-134}" "${BNA_SCEN_PANEL_Y:-39}"
+  sleep 3
+  size_shots
+  echo "screenshots in $out/small.png, $out/large.png" >&2
+  exit 0
+fi
 
 # The scenario workbench: the CLI ranks whole streets and applies the best three as one
 # scenario (the app shares the project file); the app's Scenario menu opens the panel,
@@ -122,4 +148,5 @@ done
 shot drawing
 # Opening the scenario panel ends the drawing.
 scenario_shot
+size_shots
 echo "screenshots in $out" >&2

@@ -113,6 +113,7 @@ impl BnaApp {
         let change_scale = self.scenario.change_scale();
         let shows_changes = self.scenario.shows_changes();
         let scenario = &self.scenario;
+        let legend_shown = self.layout.legend;
         let drawing = &mut self.drawing;
         let tiles: Option<&mut dyn Tiles> = match (&mut self.tiles, layers.basemap) {
             (Some(t), true) => Some(t),
@@ -181,19 +182,29 @@ impl BnaApp {
                     .flatten()
                     .map(|p| pick(geometry, &view, p, layers));
             }
-            legend(
-                &painter,
-                screen,
-                layers,
-                reach.is_some(),
-                change_scale,
-                shows_changes,
-            );
+            let legend_rect = legend_shown
+                .then(|| {
+                    legend(
+                        &painter,
+                        screen,
+                        layers,
+                        reach.is_some(),
+                        change_scale,
+                        shows_changes,
+                    )
+                })
+                .flatten();
+            // With no layer that needs one there is no legend to fold.
+            let fold_legend =
+                (legend_rect.is_some() || !legend_shown) && legend_toggle(ui, screen, legend_rect);
             attribution(ui, screen);
             let zoom_by = zoom_buttons(ui, screen);
-            (click, zoom_by, view, close, scen_input)
+            (click, zoom_by, view, close, scen_input, fold_legend)
         });
-        let (click, zoom_by, view, close, scen_input) = clicked.inner;
+        let (click, zoom_by, view, close, scen_input, fold_legend) = clicked.inner;
+        if fold_legend {
+            self.layout.legend = !self.layout.legend;
+        }
         self.last_view = Some(view);
         if let Some(input) = scen_input {
             self.scenario_map_input(input, &view);
@@ -451,6 +462,28 @@ fn attribution(ui: &mut Ui, screen: Rect) {
     );
 }
 
+/// The legend's fold button on its top right corner, or, folded, a "Legend" button where it
+/// was; true when clicked.
+fn legend_toggle(ui: &mut Ui, screen: Rect, legend: Option<Rect>) -> bool {
+    let (rect, button, hint) = match legend {
+        Some(r) => (
+            Rect::from_min_size(pos2(r.right() - 24.0, r.top() + 3.0), vec2(20.0, 18.0)),
+            egui::Button::new("–").small(),
+            "Fold the legend",
+        ),
+        None => (
+            Rect::from_min_size(
+                pos2(screen.left() + 10.0, screen.bottom() - 38.0),
+                vec2(70.0, 26.0),
+            ),
+            egui::Button::new("Legend"),
+            "Show the legend",
+        ),
+    };
+    ui.put(rect, button).on_hover_text(hint).clicked()
+}
+
+/// Paints the legend of the layers drawn; its rectangle, if it has rows.
 fn legend(
     painter: &Painter,
     screen: Rect,
@@ -458,7 +491,7 @@ fn legend(
     reach: bool,
     change_scale: Option<f64>,
     shows_changes: bool,
-) {
+) -> Option<Rect> {
     let font = FontId::proportional(12.5);
     let text = Color32::from_gray(30);
     let line_h = 18.0;
@@ -477,7 +510,7 @@ fn legend(
         rows += 1 + DestinationGroup::ALL.len();
     }
     if rows == 0 {
-        return;
+        return None;
     }
     let w = 236.0;
     let h = rows as f32 * line_h + 10.0;
@@ -595,4 +628,5 @@ fn legend(
             text,
         );
     }
+    Some(r)
 }

@@ -10,7 +10,9 @@ use super::state::{file_name, BnaApp, PopulationMode, Selection, Status};
 use super::theme;
 use bna_engine::analysis::reach::BlockReach;
 use bna_engine::analysis::score_text;
-use bna_engine::model::{Access, DestinationCategory, PopulationSource, ProjectData, Segment};
+use bna_engine::model::{
+    Access, DestinationCategory, FunctionalClass, PopulationSource, ProjectData, ScoreRow, Segment,
+};
 use bna_engine::pipeline::{BlocksSummary, BoundarySummary, JobsSummary, OsmSummary};
 
 /// The six category scores of the BNA summary (`score_id`s), in the order the BNA site shows
@@ -26,6 +28,11 @@ pub const CATEGORIES: [&str; 6] = [
 
 /// The tooltip of a category score: what it measures, then what its value here means.
 pub fn category_tooltip(data: &ProjectData, id: &str) -> String {
+    tooltip_for(data, score(data, id), id)
+}
+
+/// The tooltip of category `id` whose score (base or scenario) is `value`.
+fn tooltip_for(data: &ProjectData, value: Option<f64>, id: &str) -> String {
     let Some(text) = score_text::find(id) else {
         return String::new();
     };
@@ -34,7 +41,7 @@ pub fn category_tooltip(data: &ProjectData, id: &str) -> String {
         .iter()
         .filter(|d| text.destinations.contains(&d.category))
         .count();
-    let here = match score(data, id) {
+    let here = match value {
         None => score_text::DASH_MEANS.to_owned(),
         Some(_) if text.destinations.is_empty() => String::new(),
         Some(0.0) if present == 0 => "The project holds no destinations of this kind: there \
@@ -55,8 +62,12 @@ pub fn category_tooltip(data: &ProjectData, id: &str) -> String {
 
 /// A city score (0–100) by `score_id`; `None` when the city has nothing in that category.
 pub fn score(data: &ProjectData, id: &str) -> Option<f64> {
-    data.overall_scores
-        .iter()
+    score_in(&data.overall_scores, id)
+}
+
+/// A score (0–100) of `rows` (the base's or a scenario's) by `score_id`.
+pub fn score_in(rows: &[ScoreRow], id: &str) -> Option<f64> {
+    rows.iter()
         .find(|r| r.score_id == id)
         .and_then(|r| r.score_normalized)
 }
@@ -76,10 +87,38 @@ pub fn format_score(v: Option<f64>) -> String {
 impl BnaApp {
     pub(crate) fn side_panel(&mut self, ui: &mut Ui) {
         if let Some(p) = &self.project {
-            ui.heading(file_name(&p.path));
+            let heading = ui.heading(file_name(&p.path));
+            if std::mem::take(&mut self.scroll_to_score) {
+                heading.scroll_to_me(Some(egui::Align::TOP));
+            }
             ui.add(egui::Label::new(RichText::new(p.path.display().to_string()).weak()).wrap());
             ui.separator();
-            scores(ui, &p.data);
+            // One source of truth: the numbers of what the map shows.
+            match self.scenario.shown_scenario() {
+                Some(s) => {
+                    let shown = ShownScores {
+                        title: scenario_score_title(&s.comparison.b),
+                        rows: s.scores_b(),
+                        blocks: s.block_scores_b(&p.data.block_scores),
+                        base: Some(score(&p.data, "overall_score")),
+                    };
+                    scores(ui, &p.data, &shown);
+                }
+                None => {
+                    let shown = ShownScores {
+                        title: "BNA score".to_owned(),
+                        rows: p.data.overall_scores.clone(),
+                        blocks: p
+                            .data
+                            .block_scores
+                            .iter()
+                            .map(|b| b.overall_score)
+                            .collect(),
+                        base: None,
+                    };
+                    scores(ui, &p.data, &shown);
+                }
+            }
             ui.separator();
             population(ui, &p.data);
             self.scenario_entry(ui);
@@ -123,17 +162,27 @@ impl BnaApp {
             .show(ui, |ui| {
                 self.fetch_section(ui);
                 let f = &mut self.form;
+                let mut pick = None;
                 egui::Grid::new("run_form")
                     .num_columns(3)
                     .spacing([6.0, 4.0])
                     .show(ui, |ui| {
-                        file_row(ui, "Boundary", &mut f.boundary, &["geojson", "json", "shp", "zip"], false);
-                        file_row(ui, "OSM extract", &mut f.osm, &["pbf"], false);
-                        file_row(ui, "Census blocks", &mut f.blocks, &["zip", "shp", "geojson", "json"], false);
-                        file_row(ui, "Jobs (LODES)", &mut f.jobs, &["gz", "csv"], false);
-                        file_row(ui, "Save as", &mut f.out, &["bna"], true);
+                        use super::file_dialog::FormField as F;
+                        let rows = [
+                            (F::Boundary, "Boundary", &mut f.boundary, &["geojson", "json", "shp", "zip"][..]),
+                            (F::Osm, "OSM extract", &mut f.osm, &["pbf"][..]),
+                            (F::Blocks, "Census blocks", &mut f.blocks, &["zip", "shp", "geojson", "json"][..]),
+                            (F::Jobs, "Jobs (LODES)", &mut f.jobs, &["gz", "csv"][..]),
+                            (F::Out, "Save as", &mut f.out, &["bna"][..]),
+                        ];
+                        for (field, label, value, ext) in rows {
+                            if file_row(ui, label, value) {
+                                pick = Some(file_request(field, label, ext));
+                            }
+                        }
                         fips_row(ui, "State FIPS", &mut f.state_fips, "state residential speed, e.g. 50");
                         fips_row(ui, "City FIPS", &mut f.city_fips, "city residential speed, e.g. 5010675");
+                        speed_row(ui, &mut f.residential_speed);
                         let name = ui.label("Population");
                         egui::ComboBox::from_id_salt("population")
                             .selected_text(match f.population {
@@ -151,6 +200,12 @@ impl BnaApp {
                             .labelled_by(name.id);
                         ui.end_row();
                     });
+                if let Some(req) = pick {
+                    self.choose_path(req);
+                }
+                if let Err(e) = self.form.residential_speed() {
+                    ui.colored_label(ui.visuals().error_fg_color, e);
+                }
                 ui.horizontal(|ui| {
                     let can_draw = self.project.is_some() && self.drawing.is_none();
                     if ui
@@ -178,6 +233,9 @@ impl BnaApp {
         // Once the user folds it, the header is theirs again.
         if header.header_response.clicked() {
             self.run_form_open = false;
+        }
+        if std::mem::take(&mut self.scroll_to_form) {
+            header.header_response.scroll_to_me(Some(egui::Align::TOP));
         }
     }
 
@@ -234,7 +292,7 @@ impl BnaApp {
                     .get(i)
                     .and_then(|g| p.data.segments.get(g.segment as usize))
                 {
-                    segment_inspector(ui, seg);
+                    segment_inspector(ui, seg, p.data.residential_speed_limit);
                 }
             }
             Some(Selection::Block(i)) => {
@@ -252,25 +310,52 @@ impl BnaApp {
     }
 }
 
-fn file_row(ui: &mut Ui, label: &str, value: &mut String, ext: &[&str], save: bool) {
+/// A path of the run form; true when its "…" button asks for a file.
+fn file_row(ui: &mut Ui, label: &str, value: &mut String) -> bool {
     let name = ui.label(label);
     ui.add(egui::TextEdit::singleline(value).desired_width(170.0))
         .labelled_by(name.id);
-    if ui
+    let clicked = ui
         .small_button("…")
-        .on_hover_text("Choose a file")
-        .clicked()
-    {
-        let dialog = rfd::FileDialog::new().add_filter(label, ext);
-        let chosen = if save {
-            dialog.set_file_name("city.bna").save_file()
-        } else {
-            dialog.pick_file()
-        };
-        if let Some(p) = chosen {
-            *value = p.display().to_string();
-        }
+        .on_hover_text(format!("Choose the {} file", label.to_lowercase()))
+        .clicked();
+    ui.end_row();
+    clicked
+}
+
+fn file_request(
+    field: super::file_dialog::FormField,
+    label: &str,
+    ext: &[&str],
+) -> super::file_dialog::PathRequest {
+    use super::file_dialog::{FormField, PathRequest, PathUse, Pick};
+    let req = |pick| {
+        PathRequest::new(PathUse::FormField(field), pick, &format!("{label} file"))
+            .filter(label, ext)
+    };
+    match field {
+        FormField::Out => req(Pick::Save).file_name("city.bna"),
+        _ => req(Pick::File),
     }
+}
+
+/// The label of the run form's residential speed field (the UI tests type into it).
+pub const RESIDENTIAL_SPEED_LABEL: &str = "Residential speed (mph)";
+
+/// The residential default speed: what a residential road without a maxspeed tag is assumed
+/// to allow, which decides its stress.
+fn speed_row(ui: &mut Ui, value: &mut String) {
+    let name = ui.label(RESIDENTIAL_SPEED_LABEL);
+    ui.add(
+        egui::TextEdit::singleline(value)
+            .desired_width(170.0)
+            .hint_text("from the city or state table"),
+    )
+    .labelled_by(name.id)
+    .on_hover_text(
+        "Assumed speed limit of residential roads without a maxspeed tag, as \
+         bna analyze --residential-speed; empty: the city, else the state table, else none.",
+    );
     ui.end_row();
 }
 
@@ -283,21 +368,45 @@ fn fips_row(ui: &mut Ui, label: &str, value: &mut String, hint: &str) {
     ui.end_row();
 }
 
-fn scores(ui: &mut Ui, data: &ProjectData) {
-    let overall = score(data, "overall_score");
-    ui.label("BNA score");
+/// The title of the score while the map shows scenario `name`.
+pub fn scenario_score_title(name: &str) -> String {
+    format!("BNA score of scenario \"{name}\"")
+}
+
+/// The scores the side panel shows: the base's, or those of the scenario on the map.
+struct ShownScores {
+    title: String,
+    rows: Vec<ScoreRow>,
+    /// Block overall scores, for the histogram.
+    blocks: Vec<f64>,
+    /// The base's overall score, shown beside a scenario's.
+    base: Option<Option<f64>>,
+}
+
+fn scores(ui: &mut Ui, data: &ProjectData, shown: &ShownScores) {
+    let rows = &shown.rows[..];
+    let overall = score_in(rows, "overall_score");
+    ui.add(egui::Label::new(RichText::new(&shown.title).strong()).wrap());
     ui.horizontal(|ui| {
         ui.label(RichText::new(format_score(overall)).size(46.0).strong());
         ui.vertical(|ui| {
             ui.add_space(14.0);
             ui.weak("out of 100");
+            if let Some(base) = shown.base {
+                let delta = overall.zip(base).map(|(s, b)| s - b);
+                ui.weak(format!(
+                    "base {}{}",
+                    format_score(base),
+                    delta.map_or_else(String::new, |d| format!(", {d:+.1}"))
+                ));
+            }
         });
     });
     let bars: Vec<Bar> = CATEGORIES
         .iter()
         .enumerate()
         .map(|(i, id)| {
-            let v = score(data, id).unwrap_or(0.0);
+            let v = score_in(rows, id).unwrap_or(0.0);
             Bar::new((CATEGORIES.len() - 1 - i) as f64, v)
                 .name(score_text::label(id))
                 .fill(score_color(v))
@@ -339,15 +448,16 @@ fn scores(ui: &mut Ui, data: &ProjectData) {
         })
         .y_axis_min_width(84.0)
         .show(ui, |plot| plot.bar_chart(chart));
-    histogram(ui, data);
+    histogram(ui, &shown.blocks);
     egui::Grid::new("category_values")
         .num_columns(2)
         .striped(true)
         .show(ui, |ui| {
             for id in CATEGORIES {
-                let tip = category_tooltip(data, id);
+                let value = score_in(rows, id);
+                let tip = tooltip_for(data, value, id);
                 ui.label(score_text::label(id)).on_hover_text(&tip);
-                ui.label(format_score(score(data, id))).on_hover_text(&tip);
+                ui.label(format_score(value)).on_hover_text(&tip);
                 ui.end_row();
             }
         });
@@ -496,7 +606,41 @@ fn stress_line(ui: &mut Ui, what: &str, stress: Option<u8>, rule: &str) {
     ui.add(egui::Label::new(RichText::new(rule).monospace().weak()).wrap());
 }
 
-fn segment_inspector(ui: &mut Ui, s: &Segment) {
+/// The speed limit the stress rules used: the tag's, else the default they assumed and where
+/// that default comes from, so "speed <= 25 mph" beside an untagged road is explained.
+pub fn speed_text(s: &Segment, residential_default: Option<u32>) -> String {
+    use bna_engine::params::{
+        PRIMARY_DEFAULTS, SECONDARY_DEFAULTS, TERTIARY_DEFAULTS, UNCLASSIFIED_DEFAULT_SPEED,
+    };
+    use FunctionalClass as C;
+    if let Some(mph) = s.attrs.speed_limit {
+        return format!("{mph} (tagged)");
+    }
+    let class = s.attrs.functional_class;
+    let assumed = |mph: u32, source: &str| format!("not tagged, assumed {mph} ({source})");
+    match class {
+        C::Residential => match residential_default {
+            Some(mph) => assumed(
+                mph,
+                "the project's residential default: the run's residential speed, else the \
+                 city, else the state table",
+            ),
+            None => "not tagged, and no residential default (none set, no city or state table \
+                     applies), so high stress"
+                .to_owned(),
+        },
+        C::Primary | C::PrimaryLink => assumed(PRIMARY_DEFAULTS.0, "primary road default"),
+        C::Secondary | C::SecondaryLink => assumed(SECONDARY_DEFAULTS.0, "secondary road default"),
+        C::Tertiary | C::TertiaryLink => assumed(TERTIARY_DEFAULTS.0, "tertiary road default"),
+        C::Unclassified => assumed(UNCLASSIFIED_DEFAULT_SPEED, "unclassified road default"),
+        _ => format!(
+            "not tagged (the {} rule does not use speed)",
+            class.as_str()
+        ),
+    }
+}
+
+fn segment_inspector(ui: &mut Ui, s: &Segment, residential_default: Option<u32>) {
     ui.strong(s.name.as_deref().unwrap_or("(unnamed road)"));
     ui.label(format!("segment {} · OSM way {}", s.road_id, s.osm_id));
     ui.add_space(4.0);
@@ -535,11 +679,11 @@ fn segment_inspector(ui: &mut Ui, s: &Segment) {
                 .show(ui, |ui| {
                     let mut row = |k: &str, v: String| {
                         ui.label(k);
-                        ui.label(v);
+                        ui.add(egui::Label::new(v).wrap());
                         ui.end_row();
                     };
                     row("functional class", a.functional_class.as_str().to_owned());
-                    row("speed limit (mph)", opt(a.speed_limit));
+                    row("speed limit (mph)", speed_text(s, residential_default));
                     row("one-way (cars)", opt(a.one_way_car.map(|d| d.as_str())));
                     row("one-way (bikes)", opt(a.one_way.map(|d| d.as_str())));
                     row(
@@ -590,7 +734,8 @@ fn segment_inspector(ui: &mut Ui, s: &Segment) {
                 .show(ui, |ui| {
                     for (k, v) in &s.tags {
                         ui.monospace(k);
-                        ui.monospace(v);
+                        // Values can be URLs: wrap them rather than widen the inspector.
+                        ui.add(egui::Label::new(RichText::new(v).monospace()).wrap());
                         ui.end_row();
                     }
                 });
@@ -671,18 +816,22 @@ pub const HISTOGRAM_BIN: f64 = 10.0;
 
 /// Block overall scores counted in 10-point bins (100 goes in the last bin).
 pub fn score_histogram(data: &ProjectData) -> [usize; 10] {
+    histogram_bins(data.block_scores.iter().map(|s| s.overall_score))
+}
+
+fn histogram_bins(scores: impl Iterator<Item = f64>) -> [usize; 10] {
     let mut bins = [0; 10];
-    for s in &data.block_scores {
-        let i = ((s.overall_score / HISTOGRAM_BIN).floor().max(0.0) as usize).min(9);
+    for s in scores {
+        let i = ((s / HISTOGRAM_BIN).floor().max(0.0) as usize).min(9);
         bins[i] += 1;
     }
     bins
 }
 
-fn histogram(ui: &mut Ui, data: &ProjectData) {
+fn histogram(ui: &mut Ui, blocks: &[f64]) {
     ui.add_space(4.0);
     ui.label("Block score distribution");
-    let bins = score_histogram(data);
+    let bins = histogram_bins(blocks.iter().copied());
     let bars: Vec<Bar> = bins
         .iter()
         .enumerate()

@@ -41,10 +41,13 @@ pub fn cache_home() -> Option<PathBuf> {
     user_dir("XDG_CACHE_HOME", ".cache")
 }
 
-/// Most recently used `.bna` projects, newest first.
+/// Most recently used `.bna` projects, newest first; and the panels the user folded, the
+/// only other thing the app remembers between runs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecentProjects {
     pub projects: Vec<PathBuf>,
+    #[serde(default)]
+    pub layout: super::layout::PanelLayout,
 }
 
 impl RecentProjects {

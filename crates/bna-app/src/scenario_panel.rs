@@ -4,6 +4,7 @@
 
 use eframe::egui::{self, Context, Rect, RichText, Ui};
 
+use super::file_dialog::{PathRequest, PathUse, Pick};
 use super::scenario_map::{self as smap, format_delta, format_value};
 use super::scenario_ui::{crossing_place, road_names, BlockMode, EditTool, Upgrade, CONTROLS};
 use super::state::BnaApp;
@@ -78,13 +79,11 @@ impl BnaApp {
                     self.scenario.compare_b, self.scenario.compare_a
                 )
                 .replace(['/', '\\', ' '], "_");
-                if let Some(out) = rfd::FileDialog::new()
-                    .add_filter("HTML report", &["html"])
-                    .set_file_name(file)
-                    .save_file()
-                {
-                    self.export_report(&out);
-                }
+                self.choose_path(
+                    PathRequest::new(PathUse::ScenarioReport, Pick::Save, "Save the report")
+                        .filter("HTML report", &["html"])
+                        .file_name(&file),
+                );
                 ui.close();
             }
         });
@@ -319,6 +318,8 @@ impl BnaApp {
         let mut reapply = None;
         egui::Grid::new("scenario_list")
             .num_columns(4)
+            // Long scenario names wrap: the panel is capped to leave the map its room.
+            .max_col_width(170.0)
             .striped(true)
             .spacing([10.0, 4.0])
             .show(ui, |ui| {
@@ -337,7 +338,7 @@ impl BnaApp {
                     } else {
                         format!("{} edit(s), {}", s.edits.len(), s.created_at)
                     };
-                    ui.label(name).on_hover_text(hover);
+                    ui.add(egui::Label::new(name).wrap()).on_hover_text(hover);
                     ui.label(format_value(s.overall));
                     if s.name == BASE {
                         ui.weak("–");

@@ -129,6 +129,30 @@ impl Shown {
         s
     }
 
+    /// Scenario B's city scores, in the rows the base's are stored as.
+    pub fn scores_b(&self) -> Vec<bna_engine::model::ScoreRow> {
+        self.comparison
+            .scores
+            .iter()
+            .map(|s| bna_engine::model::ScoreRow {
+                score_id: s.score_id.clone(),
+                score_original: s.b_original,
+                score_normalized: s.b,
+                human_explanation: s.human_explanation.clone(),
+            })
+            .collect()
+    }
+
+    /// Scenario B's block overall scores: the base's, with those B changed.
+    pub fn block_scores_b(&self, base: &[bna_engine::model::BlockScores]) -> Vec<f64> {
+        let b = self.vs_base.as_ref().unwrap_or(&self.comparison);
+        let changed: std::collections::HashMap<u32, f64> =
+            b.blocks.iter().map(|d| (d.block, d.b)).collect();
+        base.iter()
+            .map(|s| changed.get(&s.block).copied().unwrap_or(s.overall_score))
+            .collect()
+    }
+
     /// Recomputes the geometry's stress and block values from the base's.
     pub(super) fn refresh(&mut self, base: &MapGeometry) {
         let c = &self.comparison;
@@ -425,6 +449,13 @@ impl ScenarioState {
     }
 
     /// The geometry the map draws while the panel shows a comparison.
+    /// The scenario the map shows, when it is not the base.
+    pub fn shown_scenario(&self) -> Option<&Shown> {
+        self.shown
+            .as_ref()
+            .filter(|s| self.open && s.comparison.b != bna_engine::scenario::BASE)
+    }
+
     pub(crate) fn map_geometry(&self) -> Option<&MapGeometry> {
         self.shown
             .as_ref()

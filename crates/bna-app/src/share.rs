@@ -4,6 +4,9 @@
 
 use eframe::egui::{self, Ui};
 
+use std::path::Path;
+
+use super::file_dialog::{PathRequest, PathUse, Pick};
 use super::state::{BnaApp, Status};
 use bna_engine::store::{self, ExportFormat, Project};
 
@@ -14,25 +17,43 @@ impl BnaApp {
             ("Export web page…", ExportFormat::Web),
         ];
         for (label, format) in items {
-            let open = self.project.as_ref().map(|p| p.path.clone());
-            if ui
-                .add_enabled(open.is_some(), egui::Button::new(label))
-                .clicked()
-            {
-                if let (Some(path), Some(dir)) = (open, rfd::FileDialog::new().pick_folder()) {
-                    self.status = match Project::create_or_open(&path)
-                        .and_then(|p| store::export(&p, format, &dir))
-                    {
-                        Ok(files) => Status::Done(format!(
-                            "Exported {} file(s) to {}",
-                            files.len(),
-                            dir.display()
-                        )),
-                        Err(e) => Status::Failed(e.to_string()),
-                    };
-                }
+            let open = self.project.is_some();
+            if ui.add_enabled(open, egui::Button::new(label)).clicked() {
+                self.ask_export_folder(format);
                 ui.close();
             }
         }
+    }
+
+    /// Asks where to write `format` (File menu, Ctrl+E for the web page).
+    pub(crate) fn ask_export_folder(&mut self, format: ExportFormat) {
+        if self.project.is_none() {
+            self.status = Status::Done("Nothing to export: open a project first".into());
+            return;
+        }
+        let title = match format {
+            ExportFormat::Web => "Folder for the web page",
+            _ => "Folder for the export",
+        };
+        self.choose_path(PathRequest::new(
+            PathUse::Export(format),
+            Pick::Folder,
+            title,
+        ));
+    }
+
+    pub(crate) fn export_share(&mut self, format: ExportFormat, dir: &Path) {
+        let Some(path) = self.project.as_ref().map(|p| p.path.clone()) else {
+            return;
+        };
+        self.status =
+            match Project::create_or_open(&path).and_then(|p| store::export(&p, format, dir)) {
+                Ok(files) => Status::Done(format!(
+                    "Exported {} file(s) to {}",
+                    files.len(),
+                    dir.display()
+                )),
+                Err(e) => Status::Failed(e.to_string()),
+            };
     }
 }

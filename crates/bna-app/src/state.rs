@@ -9,6 +9,7 @@ use eframe::egui::{self, Context, Ui};
 use walkers::{HttpTiles, MapMemory};
 
 use super::drawing::Drawing;
+use super::file_dialog::{PathRequest, PathUse, Pick};
 use super::geometry::StressView;
 use super::inputs::InputsState;
 use super::jobs::{Job, JobError, JobKind, JobShared, LoadedProject};
@@ -80,6 +81,9 @@ pub struct RunForm {
     /// 2-digit state FIPS and 7-digit place FIPS: the residential speed tables (spec §4).
     pub state_fips: String,
     pub city_fips: String,
+    /// The residential default speed limit (mph) for roads without a maxspeed tag, as
+    /// `bna analyze --residential-speed`; empty: the city or state table decides.
+    pub residential_speed: String,
     pub out: String,
 }
 
@@ -93,6 +97,7 @@ impl Default for RunForm {
             population: PopulationMode::Auto,
             state_fips: String::new(),
             city_fips: String::new(),
+            residential_speed: String::new(),
             out: String::new(),
         }
     }
@@ -123,8 +128,39 @@ impl RunForm {
             },
             state_fips: req.state_fips.clone().unwrap_or_default(),
             city_fips: req.city_fips.clone().unwrap_or_default(),
+            residential_speed: req
+                .residential_speed
+                .map(|mph| mph.to_string())
+                .unwrap_or_default(),
             out: show(&req.out),
         }
+    }
+
+    /// The text field a chosen path fills.
+    pub fn field_mut(&mut self, f: super::file_dialog::FormField) -> &mut String {
+        use super::file_dialog::FormField;
+        match f {
+            FormField::Boundary => &mut self.boundary,
+            FormField::Osm => &mut self.osm,
+            FormField::Blocks => &mut self.blocks,
+            FormField::Jobs => &mut self.jobs,
+            FormField::Out => &mut self.out,
+        }
+    }
+
+    /// The residential speed typed, checked as the pipeline checks `--residential-speed`.
+    pub fn residential_speed(&self) -> Result<Option<u32>, String> {
+        let t = self.residential_speed.trim();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        let mph = t.parse::<u32>().map_err(|_| {
+            format!("the residential speed {t:?} is not a whole number of mph, e.g. 25")
+        })?;
+        // The pipeline's own check, worded for the form rather than the command line.
+        bna_engine::pipeline::check_residential_speed(mph)
+            .map_err(|e| e.replace("--residential-speed", "the residential speed"))?;
+        Ok(Some(mph))
     }
 
     /// The files the inputs summary looks at.
@@ -158,7 +194,7 @@ impl RunForm {
             },
             city_fips: opt_text(&self.city_fips),
             state_fips: opt_text(&self.state_fips),
-            residential_speed: None,
+            residential_speed: self.residential_speed()?,
             out,
         })
     }
@@ -224,6 +260,14 @@ pub struct BnaApp {
     pub(crate) scenario: super::scenario_ui::ScenarioState,
     /// AWS Batch offload: settings window, followed job (`cloud_ui`).
     pub(crate) cloud: super::cloud_ui::CloudUi,
+    /// The system file dialog's availability and the in-app path prompt open now.
+    pub(crate) dialogs: super::file_dialog::FileDialogs,
+    /// Panels folded or unfolded by the user, remembered with the recent projects.
+    pub(crate) layout: super::layout::PanelLayout,
+    /// Scroll the side panel to the run form (after "New analysis") on the next frame.
+    pub(crate) scroll_to_form: bool,
+    /// Scroll the side panel to the score (after a run finished) on the next frame.
+    pub(crate) scroll_to_score: bool,
 }
 
 impl BnaApp {
@@ -243,6 +287,7 @@ impl BnaApp {
             (None, None) => None,
         };
         let form = demo.as_ref().map(RunForm::from_request).unwrap_or_default();
+        let recent_layout = recent.layout;
         BnaApp {
             opts,
             project: None,
@@ -267,11 +312,25 @@ impl BnaApp {
             reach: None,
             scenario: Default::default(),
             cloud: Default::default(),
+            dialogs: Default::default(),
+            layout: recent_layout,
+            scroll_to_form: false,
+            scroll_to_score: false,
         }
     }
 
     pub fn project(&self) -> Option<&LoadedProject> {
         self.project.as_deref()
+    }
+
+    /// The open project, to change what the map and inspector show (tests).
+    pub fn project_mut(&mut self) -> Option<&mut LoadedProject> {
+        self.project.as_deref_mut()
+    }
+
+    /// The panels the user folded.
+    pub fn layout(&self) -> super::layout::PanelLayout {
+        self.layout
     }
 
     pub fn status(&self) -> &Status {
@@ -335,6 +394,7 @@ impl BnaApp {
         self.drawn = Some((path.clone(), d.corners.clone()));
         self.drawing = None;
         self.run_form_open = true;
+        self.scroll_to_form = true;
         self.status = Status::Done(format!("Boundary saved to {}", path.display()));
     }
 
@@ -462,6 +522,8 @@ impl BnaApp {
                 ));
                 self.remember(&loaded.path);
                 self.set_project(loaded);
+                // The new score is what the user waited for: show it, wherever they scrolled.
+                self.scroll_to_score = true;
             }
             Err(JobError::Cancelled) => self.status = Status::Cancelled,
             Err(JobError::Failed(m)) => self.status = Status::Failed(m),
@@ -523,50 +585,22 @@ impl BnaApp {
             self.tiles = Some(super::map_view::osm_tiles(&self.opts, &ctx));
         }
 
+        // Before the panels: a shortcut may open the form they show, and a prompt's Esc
+        // must not also reach the map.
+        self.shortcuts(&ctx);
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
-        egui::Panel::left("project")
-            .default_size(340.0)
-            .size_range(280.0..=480.0)
-            .resizable(true)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| self.side_panel(ui));
-            });
-        if self.scenario.open && self.project.is_some() {
-            egui::Panel::right("scenarios")
-                .default_size(400.0)
-                .size_range(340.0..=560.0)
-                .resizable(true)
-                .show(ui, |ui| {
-                    egui::ScrollArea::vertical().show(ui, |ui| self.scenario_panel(ui));
-                });
-        }
+        self.panels(ui);
         egui::CentralPanel::no_frame().show(ui, |ui| self.map_ui(ui));
         self.cloud_frame(&ctx);
-        if ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
-            self.selection = None;
-        }
         self.drawing_keys(&ctx);
         self.update_reach();
         // With the scenario panel open, map clicks select for editing, not for inspecting.
         if self.selection.is_some() && self.project.is_some() && !self.scenario.open {
-            // A floating window, so that opening it does not resize (and shift) the map.
-            let mut open = true;
-            let max_h = (ctx.content_rect().height() - 140.0).max(200.0);
-            egui::Window::new("Inspector")
-                .open(&mut open)
-                .anchor(egui::Align2::RIGHT_TOP, [-56.0, 34.0])
-                .default_width(360.0)
-                .max_width(380.0)
-                .default_height(max_h)
-                .max_height(max_h)
-                .vscroll(true)
-                .collapsible(true)
-                .show(&ctx, |ui| self.inspector(ui));
-            if !open {
-                self.selection = None;
-            }
+            self.inspector_window(&ctx);
         }
+        self.file_dialogs_frame(&ctx);
+        self.remember_layout();
 
         if self.job.is_some() {
             // Progress counts change without events; refresh them a few times a second.
@@ -578,33 +612,20 @@ impl BnaApp {
     fn menu_bar(&mut self, ui: &mut Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
-                if ui.button("New analysis…").clicked() {
+                let item = |ui: &mut Ui, label: &str, key: &str, enabled: bool| {
+                    ui.add_enabled(enabled, egui::Button::new(label).shortcut_text(key))
+                        .clicked()
+                };
+                if item(ui, "New analysis…", super::keys::NEW, true) {
                     self.new_project();
                     ui.close();
                 }
-                if ui.button("Open…").clicked() {
-                    if let Some(p) = rfd::FileDialog::new()
-                        .add_filter("BNA project", &["bna"])
-                        .pick_file()
-                    {
-                        self.start(JobKind::Open(p));
-                    }
+                if item(ui, "Open…", super::keys::OPEN, true) {
+                    self.ask_open();
                     ui.close();
                 }
-                let can_save = self.project.is_some();
-                if ui
-                    .add_enabled(can_save, egui::Button::new("Save As…"))
-                    .clicked()
-                {
-                    if let Some(p) = rfd::FileDialog::new()
-                        .add_filter("BNA project", &["bna"])
-                        .set_file_name("project.bna")
-                        .save_file()
-                    {
-                        if let Err(e) = self.save_as(&p) {
-                            self.status = Status::Failed(e);
-                        }
-                    }
+                if item(ui, "Save As…", super::keys::SAVE, self.project.is_some()) {
+                    self.ask_save_as();
                     ui.close();
                 }
                 self.share_menu_items(ui);
@@ -642,6 +663,7 @@ impl BnaApp {
             });
             self.scenario_menu(ui);
             self.cloud_menu(ui);
+            ui.menu_button("Help", super::keys::help_menu);
         });
     }
 
@@ -663,16 +685,36 @@ impl BnaApp {
         }
     }
 
-    fn new_project(&mut self) {
+    /// An empty run form, unfolded and scrolled into view, and where to save the project.
+    pub fn new_project(&mut self) {
         self.form = RunForm::default();
-        if let Some(p) = rfd::FileDialog::new()
-            .add_filter("BNA project", &["bna"])
-            .set_file_name("city.bna")
-            .save_file()
-        {
-            self.form.out = p.display().to_string();
-        }
         self.run_form_open = true;
+        self.scroll_to_form = true;
+        self.layout.project_panel = true;
+        self.choose_path(
+            PathRequest::new(PathUse::NewProject, Pick::Save, "Save the new project as")
+                .filter("BNA project", &["bna"])
+                .file_name("city.bna"),
+        );
+    }
+
+    pub fn ask_open(&mut self) {
+        self.choose_path(
+            PathRequest::new(PathUse::OpenProject, Pick::File, "Open a project")
+                .filter("BNA project", &["bna"]),
+        );
+    }
+
+    pub fn ask_save_as(&mut self) {
+        if self.project.is_none() {
+            self.status = Status::Done("Nothing to save: open a project first".into());
+            return;
+        }
+        self.choose_path(
+            PathRequest::new(PathUse::SaveProjectAs, Pick::Save, "Save the project as")
+                .filter("BNA project", &["bna"])
+                .file_name("project.bna"),
+        );
     }
 
     /// Starts the analysis described by the form, or shows why it cannot.

@@ -977,3 +977,281 @@ fn each_category_explains_what_it_measures_and_its_dash_or_zero() {
         "{schools}"
     );
 }
+
+/// Replaces a text field's content as a user would: select all, then type.
+fn replace_text(h: &mut Harness<'_, BnaApp>, label: &str, text: &str) {
+    h.get_by_label(label).click();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_label(label).type_text(text);
+    h.run_steps(2);
+}
+
+fn harness_sized(app: BnaApp, w: f32, h: f32) -> Harness<'static, BnaApp> {
+    Harness::builder()
+        .with_size(egui::vec2(w, h))
+        .build_ui_state(|ui, app: &mut BnaApp| app.show(ui), app)
+}
+
+/// No portal and no zenity (as on the desktop of issue 17): Ctrl+O says so and takes a typed
+/// path, refusing one that names no file.
+#[test]
+fn without_a_system_file_dialog_open_asks_for_a_typed_path_and_says_why() {
+    use bna_app::file_dialog::PATH_FIELD;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project().to_path_buf();
+    let mut h = harness(BnaApp::new(options(dir.path(), None)));
+    h.run_steps(2);
+    let why = "No system file dialog is available here.";
+    h.state_mut().use_in_app_file_dialogs(why);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
+    h.run_steps(3);
+    assert!(h.state().path_prompt().is_some(), "Ctrl+O opens the prompt");
+    h.get_by_label(why);
+    h.get_by_label("Open a project");
+    let missing = dir.path().join("missing.bna");
+    replace_text(&mut h, PATH_FIELD, &missing.display().to_string());
+    h.get_by_label("Open").click();
+    h.run_steps(2);
+    h.get_by_label(&format!("There is no file at {}.", missing.display()));
+    assert!(
+        h.state().path_prompt().is_some(),
+        "a wrong path keeps it open"
+    );
+    replace_text(&mut h, PATH_FIELD, &project.display().to_string());
+    h.get_by_label("Open").click();
+    h.run_steps(2);
+    assert!(h.state().path_prompt().is_none());
+    step_until(&mut h, "the project to open", |a| {
+        !a.is_busy() && a.project().is_some_and(|p| p.path == project)
+    });
+    // Esc closes the prompt and nothing else.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
+    h.run_steps(2);
+    h.get_by_label("Save the project as");
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(h.state().path_prompt().is_none(), "Esc closes the prompt");
+    assert!(h.state().project().is_some());
+}
+
+/// At 1024×700, Ctrl+N scrolls the run form into view and asks where to save; the
+/// residential speed typed is checked as the CLI's flag is, and passed to the run.
+#[test]
+fn new_analysis_shows_its_form_and_takes_a_residential_speed() {
+    use bna_app::file_dialog::PATH_FIELD;
+    use bna_app::panels::RESIDENTIAL_SPEED_LABEL;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = BnaApp::new(options(dir.path(), Some(demo_project().to_path_buf())));
+    app.use_in_app_file_dialogs("No system file dialog is available here.");
+    let mut h = harness_sized(app, 1024.0, 700.0);
+    step_until(&mut h, "the demo to open", |a| a.project().is_some());
+    h.run_steps(3);
+    let below = h.get_by_label("Run analysis").rect();
+    assert!(
+        below.top() > 700.0,
+        "the form starts below the window: {below:?}"
+    );
+
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
+    h.run_steps(6);
+    let form = h.get_by_label("OSM extract").rect();
+    assert!(
+        form.top() >= 0.0 && form.bottom() <= 700.0,
+        "the run form is scrolled into view: {form:?}"
+    );
+    let out = dir.path().join("new-city.bna");
+    replace_text(&mut h, PATH_FIELD, &out.display().to_string());
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    assert_eq!(h.state().form().out, out.display().to_string());
+
+    type_into(&mut h, RESIDENTIAL_SPEED_LABEL, "70");
+    let refused = "the residential speed 70 is not a residential speed limit; give one from 5 \
+                   to 65 mph";
+    h.get_by_label(refused);
+    assert_eq!(
+        h.state().form().residential_speed(),
+        Err(refused.to_owned())
+    );
+    replace_text(&mut h, RESIDENTIAL_SPEED_LABEL, "20");
+    assert!(h.query_by_label(refused).is_none());
+    let mut form = RunForm::from_request(&dc_request(&data_dir(), out.clone()));
+    form.residential_speed = h.state().form().residential_speed.clone();
+    assert_eq!(
+        form.request().expect("complete").residential_speed,
+        Some(20)
+    );
+}
+
+/// A finished run scrolls the side panel back to its new score, wherever the user was.
+#[test]
+fn a_finished_run_scrolls_its_score_into_view() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("scrolled.bna");
+    let mut app = BnaApp::new(options(dir.path(), Some(demo_project().to_path_buf())));
+    *app.form_mut() = RunForm::from_request(&dc_request(&data_dir(), out.clone()));
+    let mut h = harness_sized(app, 1024.0, 700.0);
+    step_until(&mut h, "the demo to open", |a| a.project().is_some());
+    h.run_steps(3);
+    let score = panels::format_score(panels::score(
+        &h.state().project().expect("open").data,
+        "overall_score",
+    ));
+    h.get_by_label("Run analysis").scroll_to_me();
+    h.run_steps(3);
+    h.get_by_label("Run analysis").click();
+    h.run_steps(3);
+    h.get_by_label("Run").scroll_to_me();
+    h.run_steps(3);
+    assert!(
+        h.get_by_label(&score).rect().bottom() < 0.0,
+        "scrolled down to Run, the score is out of view"
+    );
+    h.get_by_label("Run").click();
+    h.step();
+    step_until(&mut h, "the run to finish", |a| {
+        !a.is_busy() && a.project().is_some_and(|p| p.path == out)
+    });
+    h.run_steps(6);
+    let r = h.get_by_label(&score).rect();
+    assert!(
+        r.top() >= 0.0 && r.bottom() <= 700.0,
+        "the new score is in view: {r:?}"
+    );
+}
+
+/// At 1024×700 with the scenario panel open the map keeps a third of the window; each panel
+/// and the legend fold, and the folds are there again at the next start.
+#[test]
+fn panels_are_capped_fold_and_are_remembered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = BnaApp::new(options(dir.path(), Some(demo_project().to_path_buf())));
+    let mut h = harness_sized(app, 1024.0, 700.0);
+    step_until(&mut h, "the demo to open", |a| a.project().is_some());
+    h.state_mut().open_scenarios();
+    step_until(&mut h, "the scenario list", |a| !a.scenarios().is_busy());
+    h.run_steps(4);
+    let map = |h: &Harness<'_, BnaApp>| h.state().last_view().expect("view").screen.width();
+    let with_both = map(&h);
+    assert!(with_both >= 1024.0 / 3.0, "map {with_both} px wide");
+
+    h.get_by_label("«").click();
+    h.run_steps(6);
+    assert!(!h.state().layout().project_panel);
+    let folded = map(&h);
+    assert!(folded > with_both + 150.0, "{with_both} → {folded}");
+    // The rightmost "»" folds the scenario panel; the other unfolds the project panel.
+    h.get_all_by_label("»")
+        .max_by(|a, b| a.rect().left().total_cmp(&b.rect().left()))
+        .expect("the scenario panel's fold button")
+        .click();
+    h.run_steps(6);
+    assert!(!h.state().layout().scenario_panel);
+    assert!(map(&h) > folded + 150.0);
+    h.get_by_label("–").click();
+    h.run_steps(2);
+    assert!(!h.state().layout().legend);
+    h.get_by_label("Legend");
+
+    // The next start reads the folds from the recent-projects file.
+    drop(h);
+    let app = BnaApp::new(options(dir.path(), Some(demo_project().to_path_buf())));
+    let layout = app.layout();
+    assert!(!layout.project_panel && !layout.scenario_panel && !layout.legend);
+    let mut h = harness_sized(app, 1024.0, 700.0);
+    step_until(&mut h, "the demo to open", |a| a.project().is_some());
+    h.get_by_label("»").click(); // unfold the project panel
+    h.run_steps(6);
+    assert!(h.state().layout().project_panel);
+    h.get_by_label("BNA score");
+}
+
+/// A long tag value (a URL) wraps inside the capped inspector, which the user can move off
+/// the road it describes; an untagged speed says what the stress rules assumed.
+#[test]
+fn the_inspector_is_capped_movable_and_explains_assumed_speeds() {
+    use bna_app::layout::INSPECTOR_MAX_WIDTH;
+    use bna_engine::model::FunctionalClass;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = opened_demo(dir.path());
+    let url = format!(
+        "https://example.org/{}",
+        "very-long-path-segment/".repeat(30)
+    );
+    let (geom, default) = {
+        let p = h.state_mut().project_mut().expect("open");
+        let default = p
+            .data
+            .residential_speed_limit
+            .expect("DC has a residential default");
+        let geom = p
+            .geometry
+            .segments
+            .iter()
+            .position(|g| {
+                let s = &p.data.segments[g.segment as usize];
+                s.attrs.functional_class == FunctionalClass::Residential
+                    && s.attrs.speed_limit.is_none()
+            })
+            .expect("an untagged residential road");
+        let seg = p.geometry.segments[geom].segment as usize;
+        p.data.segments[seg]
+            .tags
+            .insert("website".into(), url.clone());
+        (geom, default)
+    };
+    h.state_mut().select(Some(Selection::Segment(geom)));
+    h.run_steps(4);
+    let value = h.get_by_label(&url).rect();
+    assert!(
+        value.width() <= INSPECTOR_MAX_WIDTH,
+        "the URL is {} px wide",
+        value.width()
+    );
+    assert!(value.height() > 40.0, "the URL wraps over lines: {value:?}");
+    assert!(value.right() <= 1280.0);
+    let seg = {
+        let p = h.state().project().expect("open");
+        p.data.segments[p.geometry.segments[geom].segment as usize].clone()
+    };
+    let speed = panels::speed_text(&seg, Some(default));
+    assert!(
+        speed.starts_with(&format!("not tagged, assumed {default} (")),
+        "{speed}"
+    );
+    h.get_by_label(&speed);
+    assert!(panels::speed_text(&seg, None).contains("so high stress"));
+
+    // Dragged by its title bar, it moves.
+    let window = h.get_by_label("Inspector").rect();
+    let title = Pos2::new(window.center().x, window.top() + 10.0);
+    let before = h.get_by_label("Traffic stress").rect();
+    drag(&mut h, title, egui::vec2(-400.0, 200.0));
+    let after = h.get_by_label("Traffic stress").rect();
+    assert!(
+        (after.left() - (before.left() - 400.0)).abs() < 2.0,
+        "moved from {before:?} to {after:?}"
+    );
+}
+
+/// Help lists the shortcuts; Esc stops a drawing before it closes anything else.
+#[test]
+fn help_lists_the_shortcuts_and_esc_stops_drawing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = opened_demo(dir.path());
+    h.get_by_label("Help").click();
+    h.run_steps(2);
+    for (keys, what) in bna_app::keys::SHORTCUTS {
+        h.get_by_label(keys);
+        h.get_by_label(what);
+    }
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    h.state_mut().start_drawing();
+    h.run_steps(2);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(h.state().drawing().is_none(), "Esc stops drawing");
+}

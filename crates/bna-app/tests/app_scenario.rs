@@ -712,3 +712,62 @@ fn a_route_between_two_clicked_roads_selects_the_library_route() {
     assert_eq!(h.state().scenarios().route.message, Some(Ok(msg.clone())));
     h.get_by_label(&msg);
 }
+
+/// One source of truth: while the map shows a scenario, the side panel's score is that
+/// scenario's, titled with its name, beside the base's; "Show the base" brings the base back.
+#[test]
+fn the_side_panel_scores_what_the_map_shows() {
+    use bna_app::panels::{format_score, scenario_score_title};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = copy_demo(dir.path(), "shown.bna");
+    let base = bna_engine::store::Project::create_or_open(&project)
+        .expect("open")
+        .read_results()
+        .expect("results")
+        .expect("the demo has results");
+    // Tracks on every high-stress road: the score must move, or the test proves nothing.
+    let edits: Vec<Edit> = base
+        .segments
+        .iter()
+        .filter(|s| s.stress.ft_seg == Some(HIGH_STRESS))
+        .map(|s| Edit::Build {
+            road_id: s.road_id,
+            facility: Facility::ProtectedTrack,
+        })
+        .collect();
+    let name = "Tracks everywhere";
+    let lib = scenario::apply(&project, name, &edits, &SilentObserver::default())
+        .expect("the library applies it");
+    let (base_score, scen_score) = (lib.base_overall, lib.overall);
+    assert_ne!(format_score(base_score), format_score(scen_score));
+
+    let mut h = opened(dir.path(), &project);
+    h.get_by_label("BNA score");
+    h.get_by_label(&format_score(base_score));
+    open_panel(&mut h);
+    h.state_mut().show_scenario(name);
+    step_until(&mut h, "the scenario shown", |a| {
+        a.scenarios()
+            .shown
+            .as_ref()
+            .is_some_and(|s| s.comparison.b == name)
+            && !a.scenarios().is_busy()
+    });
+    h.run_steps(2);
+    h.get_by_label(&scenario_score_title(name));
+    let scen_text = format_score(scen_score);
+    let big = h.get_by_label(&scen_text).rect();
+    assert!(big.height() > 30.0, "the scenario's score is the big one");
+    assert!(h.query_by_label("BNA score").is_none());
+    let delta = scen_score
+        .zip(base_score)
+        .map(|(s, b)| s - b)
+        .expect("scores");
+    h.get_by_label(&format!("base {}, {delta:+.1}", format_score(base_score)));
+
+    h.get_by_label("Show the base").click();
+    h.run_steps(3);
+    h.get_by_label("BNA score");
+    assert!(h.get_by_label(&format_score(base_score)).rect().height() > 30.0);
+    assert!(h.query_by_label(&scenario_score_title(name)).is_none());
+}
