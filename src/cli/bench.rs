@@ -16,7 +16,9 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use bna_engine::model::{ProjectData, StageTiming};
-use bna_engine::pipeline::{self, AnalysisRequest, PopulationChoice, SilentObserver, Stage};
+use bna_engine::pipeline::{
+    self, AnalysisRequest, OsmClip, PopulationChoice, SilentObserver, Stage,
+};
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 
@@ -110,6 +112,7 @@ impl Case {
                 city_fips: None,
                 state_fips: None,
                 residential_speed: None,
+                osm_clip: OsmClip::default(),
                 out: out.clone(),
             }
         };

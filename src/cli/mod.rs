@@ -12,9 +12,7 @@ mod table;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use bna_engine::pipeline::{
-    self, AnalysisOptions, AnalysisRequest, OsmClip, PipelineError, PopulationChoice,
-};
+use bna_engine::pipeline::{self, AnalysisRequest, OsmClip, PipelineError, PopulationChoice};
 use bna_engine::store::{self, ExportFormat, Overwrite, Project, StoreError};
 use clap::{Parser, Subcommand, ValueEnum};
 use out::{errln, out, outln};
@@ -232,12 +230,6 @@ impl AnalyzeArgs {
         }
     }
 
-    fn options(&self) -> AnalysisOptions {
-        AnalysisOptions {
-            osm_clip: self.osm_clip.into(),
-        }
-    }
-
     /// Optional in the struct only so that `batch submit` can download them instead.
     fn to_request(&self) -> anyhow::Result<AnalysisRequest> {
         let need = |p: &Option<PathBuf>, flag: &str| {
@@ -259,22 +251,19 @@ impl AnalyzeArgs {
             city_fips: self.city_fips.clone(),
             state_fips: self.state_fips.clone(),
             residential_speed: self.residential_speed,
+            osm_clip: self.osm_clip.into(),
             out: self.out.clone(),
         })
     }
 }
 
 fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
-    run_and_print(&a.to_request()?, a.options(), a.quiet)
+    run_and_print(&a.to_request()?, a.quiet)
 }
 
-fn run_and_print(
-    req: &AnalysisRequest,
-    options: AnalysisOptions,
-    quiet: bool,
-) -> anyhow::Result<()> {
+fn run_and_print(req: &AnalysisRequest, quiet: bool) -> anyhow::Result<()> {
     let obs = observer::CliObserver::new(quiet);
-    let outcome = pipeline::run_with(req, options, &obs)?;
+    let outcome = pipeline::run(req, &obs)?;
     for w in &outcome.warnings {
         errln!("warning: {w}");
     }
@@ -405,7 +394,7 @@ fn demo(city: DemoCity, out: Option<PathBuf>) -> anyhow::Result<()> {
             tmp.path().join("demo.bna")
         }
     };
-    run_and_print(&demo_request(city, out), AnalysisOptions::default(), false)
+    run_and_print(&demo_request(city, out), false)
 }
 
 /// The error and its causes as one line. A message that already quotes its cause (most of

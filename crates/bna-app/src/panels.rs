@@ -13,7 +13,7 @@ use bna_engine::analysis::score_text;
 use bna_engine::model::{
     Access, DestinationCategory, FunctionalClass, PopulationSource, ProjectData, ScoreRow, Segment,
 };
-use bna_engine::pipeline::{BlocksSummary, BoundarySummary, JobsSummary, OsmSummary};
+use bna_engine::pipeline::{BlocksSummary, BoundarySummary, JobsSummary, OsmClip, OsmSummary};
 
 /// The six category scores of the BNA summary (`score_id`s), in the order the BNA site shows
 /// them; their labels and descriptions are in [`score_text`].
@@ -183,6 +183,7 @@ impl BnaApp {
                         fips_row(ui, "State FIPS", &mut f.state_fips, "state residential speed, e.g. 50");
                         fips_row(ui, "City FIPS", &mut f.city_fips, "city residential speed, e.g. 5010675");
                         speed_row(ui, &mut f.residential_speed);
+                        network_row(ui, &mut f.osm_clip);
                         let name = ui.label("Population");
                         egui::ComboBox::from_id_salt("population")
                             .selected_text(match f.population {
@@ -356,6 +357,32 @@ fn speed_row(ui: &mut Ui, value: &mut String) {
         "Assumed speed limit of residential roads without a maxspeed tag, as \
          bna analyze --residential-speed; empty: the city, else the state table, else none.",
     );
+    ui.end_row();
+}
+
+/// How the extract is cut to the study area (`bna analyze --osm-clip`).
+fn network_row(ui: &mut Ui, value: &mut OsmClip) {
+    let text = |c: OsmClip| match c {
+        OsmClip::Boundary => "as the BNA (boundary)",
+        OsmClip::Buffer => "2680 m ring (legacy)",
+    };
+    let name = ui.label("Road network");
+    egui::ComboBox::from_id_salt("osm_clip")
+        .selected_text(text(*value))
+        .show_ui(ui, |ui| {
+            ui.selectable_value(value, OsmClip::Boundary, text(OsmClip::Boundary))
+                .on_hover_text(
+                    "The reference BNA's cut: roads touching the boundary, then the box of the \
+                     census blocks. The same network, so the same scores, as the BNA.",
+                );
+            ui.selectable_value(value, OsmClip::Buffer, text(OsmClip::Buffer))
+                .on_hover_text(
+                    "Every road within 2680 m of the boundary, so routes may leave the study \
+                     area as a rider would (the legacy PFB method).",
+                );
+        })
+        .response
+        .labelled_by(name.id);
     ui.end_row();
 }
 

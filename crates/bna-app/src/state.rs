@@ -16,7 +16,7 @@ use super::jobs::{Job, JobError, JobKind, JobShared, LoadedProject};
 use super::paths::RecentProjects;
 use super::AppOptions;
 use bna_engine::analysis::reach::{reach_from, BlockReach};
-use bna_engine::pipeline::{AnalysisRequest, PopulationChoice};
+use bna_engine::pipeline::{AnalysisRequest, OsmClip, PopulationChoice};
 
 /// Which map layers are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +84,8 @@ pub struct RunForm {
     /// The residential default speed limit (mph) for roads without a maxspeed tag, as
     /// `bna analyze --residential-speed`; empty: the city or state table decides.
     pub residential_speed: String,
+    /// How the extract is cut to the study area, as `bna analyze --osm-clip`.
+    pub osm_clip: OsmClip,
     pub out: String,
 }
 
@@ -98,6 +100,7 @@ impl Default for RunForm {
             state_fips: String::new(),
             city_fips: String::new(),
             residential_speed: String::new(),
+            osm_clip: OsmClip::default(),
             out: String::new(),
         }
     }
@@ -132,6 +135,7 @@ impl RunForm {
                 .residential_speed
                 .map(|mph| mph.to_string())
                 .unwrap_or_default(),
+            osm_clip: req.osm_clip,
             out: show(&req.out),
         }
     }
@@ -195,6 +199,7 @@ impl RunForm {
             city_fips: opt_text(&self.city_fips),
             state_fips: opt_text(&self.state_fips),
             residential_speed: self.residential_speed()?,
+            osm_clip: self.osm_clip,
             out,
         })
     }

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::aws::{download_location, read_location, upload_location, write_location, Aws};
 use super::uri::Location;
 use super::CloudError;
-use bna_engine::pipeline::{AnalysisOptions, AnalysisRequest, OsmClip, PopulationChoice};
+use bna_engine::pipeline::{AnalysisRequest, OsmClip, PopulationChoice};
 use bna_fetch::{self as fetch, Area, FetchObserver, FetchRequest, Sources};
 
 pub const BUNDLE_FILE: &str = "bundle.json";
@@ -87,11 +87,9 @@ pub struct BundleParameters {
 }
 
 impl BundleParameters {
-    /// The method settings the worker runs with.
-    pub fn options(&self) -> AnalysisOptions {
-        AnalysisOptions {
-            osm_clip: self.osm_clip.unwrap_or_default(),
-        }
+    /// How the worker cuts the extract: as asked, else the default (older bundles).
+    pub fn osm_clip(&self) -> OsmClip {
+        self.osm_clip.unwrap_or_default()
     }
 }
 
@@ -188,7 +186,7 @@ impl From<&AnalysisRequest> for JobInputs {
                 city_fips: req.city_fips.clone(),
                 state_fips: req.state_fips.clone(),
                 residential_speed: req.residential_speed,
-                osm_clip: None,
+                osm_clip: Some(req.osm_clip),
             },
             download: None,
             out: req.out.clone(),
@@ -479,6 +477,7 @@ pub fn materialize(
         city_fips: p.city_fips.clone(),
         state_fips: p.state_fips.clone(),
         residential_speed: p.residential_speed,
+        osm_clip: p.osm_clip(),
         out,
     };
     if let Some(d) = &bundle.download {
@@ -625,7 +624,7 @@ mod tests {
         for (format, parameters, want) in cases {
             let json =
                 format!(r#"{{"format":"{format}",{HEAD},{files},"parameters":{parameters}}}"#);
-            let got = parse(json.as_bytes(), "b.json").map(|b| b.parameters.options().osm_clip);
+            let got = parse(json.as_bytes(), "b.json").map(|b| b.parameters.osm_clip());
             match (got, want) {
                 (Ok(got), Some(want)) => assert_eq!(got, want, "{json}"),
                 (Err(e), None) => {
@@ -655,6 +654,7 @@ mod tests {
             city_fips: None,
             state_fips: Some("11".into()),
             residential_speed: Some(25),
+            osm_clip: OsmClip::default(),
             out: "unused.bna".into(),
         };
         let mut job = JobInputs::from(&req);
@@ -689,7 +689,7 @@ mod tests {
         assert_eq!(got.state_fips.as_deref(), Some("11"));
         assert_eq!(got.residential_speed, Some(25));
         // The method setting travels in the parameters and reaches the worker's run.
-        assert_eq!(bundle.parameters.options().osm_clip, OsmClip::Buffer);
+        assert_eq!(bundle.parameters.osm_clip(), OsmClip::Buffer);
         assert_eq!(std::fs::read(&got.osm).unwrap(), b"pbf");
         assert_eq!(
             std::fs::read(got.boundary.with_extension("dbf")).unwrap(),

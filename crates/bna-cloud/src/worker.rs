@@ -333,12 +333,11 @@ fn execute(aws: Option<&Aws>, input: &Location, output: &Location) -> Result<Pro
         "bna worker: analysing for {} (bundle made by {})",
         bundle.organization, bundle.created_by
     );
-    let outcome =
-        pipeline::run_with(&req, bundle.parameters.options(), &writer).map_err(|e| match e {
-            // A cancelled worker was stopped from outside; running again is the right answer.
-            PipelineError::Cancelled => CloudError::Transient("the analysis was cancelled".into()),
-            e => CloudError::Pipeline(e),
-        })?;
+    let outcome = pipeline::run(&req, &writer).map_err(|e| match e {
+        // A cancelled worker was stopped from outside; running again is the right answer.
+        PipelineError::Cancelled => CloudError::Transient("the analysis was cancelled".into()),
+        e => CloudError::Pipeline(e),
+    })?;
     for w in &outcome.warnings {
         writer.warning(w);
     }

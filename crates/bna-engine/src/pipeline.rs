@@ -29,7 +29,7 @@ mod settings;
 pub use settings::{check_city_fips, check_residential_speed, check_state_fips};
 
 mod options;
-pub use options::{AnalysisOptions, OsmClip};
+pub use options::OsmClip;
 
 mod inspect;
 pub use inspect::{
@@ -62,6 +62,8 @@ pub struct AnalysisRequest {
     pub state_fips: Option<String>,
     /// Overrides city and state residential speed defaults (mph).
     pub residential_speed: Option<u32>,
+    /// How the OSM extract is cut to the study area (the reference's cut by default).
+    pub osm_clip: OsmClip,
     pub out: PathBuf,
 }
 
@@ -472,15 +474,6 @@ fn validate(req: &AnalysisRequest) -> Result<Validated, PipelineError> {
 /// previous results (each stage commits on its own). What is not a project file is refused
 /// before anything is opened (see `store::ProjectClaim`).
 pub fn run(req: &AnalysisRequest, obs: &dyn Observer) -> Result<AnalysisOutcome, PipelineError> {
-    run_with(req, AnalysisOptions::default(), obs)
-}
-
-/// [`run`] with method settings other than the defaults (e.g. `--osm-clip buffer`).
-pub fn run_with(
-    req: &AnalysisRequest,
-    options: AnalysisOptions,
-    obs: &dyn Observer,
-) -> Result<AnalysisOutcome, PipelineError> {
     let t_boundary = Instant::now();
     obs.stage_started(Stage::Boundary);
     let v = validate(req)?;
@@ -500,7 +493,7 @@ pub fn run_with(
         timings: Vec::new(),
     };
     runner.finish(Stage::Boundary, t_boundary, false, ());
-    let result = run_stages(req, options, v, &mut runner);
+    let result = run_stages(req, v, &mut runner);
     if result.is_err() {
         drop(runner);
         claim.undo();
@@ -510,7 +503,6 @@ pub fn run_with(
 
 fn run_stages(
     req: &AnalysisRequest,
-    options: AnalysisOptions,
     v: Validated,
     runner: &mut Runner<'_>,
 ) -> Result<AnalysisOutcome, PipelineError> {
@@ -545,7 +537,7 @@ fn run_stages(
     // OSM → segments, intersections, POIs, trail clusters. The reference's cut needs the kept
     // blocks' bounding box, so in that mode the blocks come first; the box is part of the
     // OSM stage's key, so a changed mode or box never restores the other mode's network.
-    let (osm_key, osm, blocks, clip) = match options.osm_clip {
+    let (osm_key, osm, blocks, clip) = match req.osm_clip {
         OsmClip::Buffer => {
             let key = key_of(&["osm", &sha("osm"), &boundary_key]);
             let osm = osm_stage(req, &v, runner, &key, None)?;
@@ -642,7 +634,7 @@ fn run_stages(
         "max_trip_distance_m".into(),
         params::MAX_TRIP_DISTANCE_M.to_string(),
     );
-    parameters.insert(PARAM_OSM_CLIP.into(), options.osm_clip.as_str().into());
+    parameters.insert(PARAM_OSM_CLIP.into(), req.osm_clip.as_str().into());
     match &clip {
         Some(clip) => {
             parameters.insert(PARAM_OSM_CLIP_BBOX.into(), clip.bbox().to_degrees_text());
@@ -1003,6 +995,7 @@ mod blocks_problem_tests {
             city_fips: None,
             state_fips: None,
             residential_speed: None,
+            osm_clip: OsmClip::default(),
             out: "p.bna".into(),
         };
         use PopulationSource::{Census, Synthetic};

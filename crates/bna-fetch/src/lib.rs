@@ -25,7 +25,7 @@ pub use sources::{find_state, Sources, State, TigerLayer};
 
 use bna_engine::ingest::{self, IngestError};
 use bna_engine::params;
-use bna_engine::pipeline::AnalysisRequest;
+use bna_engine::pipeline::{AnalysisRequest, OsmClip};
 
 /// Environment variable that moves the shared download cache.
 pub const CACHE_DIR_ENV: &str = "BNA_CACHE_DIR";
@@ -133,6 +133,7 @@ impl FetchedInputs {
             city_fips: self.city_fips.clone(),
             state_fips: self.state_fips.clone(),
             residential_speed: None,
+            osm_clip: OsmClip::default(),
             out,
         }
     }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{AnalysisRequest, PopulationChoice};
+use super::{AnalysisRequest, OsmClip, PopulationChoice};
 
 /// A bundled demo area.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,7 @@ pub fn dc_request(data_dir: &Path, out: PathBuf) -> AnalysisRequest {
         city_fips: None,
         state_fips: Some("11".into()),
         residential_speed: None,
+        osm_clip: OsmClip::default(),
         out,
     }
 }
@@ -51,6 +52,7 @@ pub fn helsinki_request(data_dir: &Path, out: PathBuf) -> AnalysisRequest {
         city_fips: None,
         state_fips: None,
         residential_speed: None,
+        osm_clip: OsmClip::default(),
         out,
     }
 }

@@ -43,16 +43,6 @@ impl OsmClip {
     }
 }
 
-/// Method settings of one analysis; [`super::run`] uses the defaults.
-///
-/// They travel beside [`super::AnalysisRequest`] rather than in it so that every existing
-/// literal of the request keeps compiling; the Batch bundle carries them in its parameters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AnalysisOptions {
-    #[serde(default)]
-    pub osm_clip: OsmClip,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,8 +57,6 @@ mod tests {
             );
         }
         assert_eq!(OsmClip::parse("ring"), None);
-        assert_eq!(AnalysisOptions::default().osm_clip, OsmClip::Boundary);
-        let old: AnalysisOptions = serde_json::from_str("{}").unwrap();
-        assert_eq!(old, AnalysisOptions::default());
+        assert_eq!(OsmClip::default(), OsmClip::Boundary);
     }
 }
