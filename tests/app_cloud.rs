@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 use bna_app::cloud_task::{failure_line, TaskPhase};
 use bna_app::jobs::{self, JobShared};
 use bna_app::state::PopulationMode;
-use bna_app::{panels, AppOptions, BnaApp, RunForm, Status};
+use bna_app::{panels, BnaApp, RunForm, Status};
 use bna_cloud::{record, CloudClient, CloudSettings, JobState};
 use bna_engine::model::ScoreRow;
 use bna_engine::store::Project;
+use bna_test_support::app::{harness, options, step_until_within};
 use eframe::egui;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
@@ -35,54 +36,11 @@ fn aws_env() {
     });
 }
 
-fn options(dir: &Path, open: Option<PathBuf>) -> AppOptions {
-    AppOptions {
-        data_dir: repo("data"),
-        demo_project: None,
-        open,
-        recent_file: Some(dir.join("recent.json")),
-        online_tiles: false,
-        tile_cache: None,
-    }
-}
-
 fn app(dir: &Path, open: Option<PathBuf>) -> BnaApp {
     let mut app = BnaApp::new(options(dir, open));
     app.set_cloud_settings_file(dir.join("cloud.json"));
     app.set_cloud_poll_interval(Duration::from_secs(1));
     app
-}
-
-fn harness(app: BnaApp) -> Harness<'static, BnaApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 1600.0))
-        .build_ui_state(|ui, app: &mut BnaApp| app.show(ui), app)
-}
-
-/// Steps frames in real time (the cloud task runs on a thread) until `done`, or fails.
-/// Returns the longest frame the app measured meanwhile.
-fn step_until(
-    h: &mut Harness<'_, BnaApp>,
-    what: &str,
-    limit: Duration,
-    done: impl Fn(&BnaApp) -> bool,
-) -> Duration {
-    let t0 = Instant::now();
-    let mut longest = Duration::ZERO;
-    while !done(h.state()) {
-        longest = longest.max(h.state().frame_stats().max().unwrap_or_default());
-        assert!(
-            t0.elapsed() < limit,
-            "timed out after {limit:?} waiting for {what}; status {:?}, cloud job {:?}, emulator logs in {}/moto-logs",
-            h.state().status(),
-            h.state().cloud_status(),
-            env!("CARGO_TARGET_TMPDIR")
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    h.run_steps(2);
-    longest.max(h.state().frame_stats().max().unwrap_or_default())
 }
 
 fn helsinki_form(out: &Path) -> RunForm {
@@ -275,7 +233,7 @@ fn a_job_submitted_from_the_app_runs_on_batch_and_its_results_replace_the_map() 
     h.get_by_label_contains("Saved to");
 
     click_run_on_aws_batch(&mut h);
-    let submit_frame = step_until(
+    let submit_frame = step_until_within(
         &mut h,
         "the job to be submitted",
         Duration::from_secs(120),
@@ -284,7 +242,7 @@ fn a_job_submitted_from_the_app_runs_on_batch_and_its_results_replace_the_map() 
     let job = h.state().cloud_job_id().expect("job id");
     h.get_by_label("Cloud job");
     h.get_by_label(&format!("Job {job}"));
-    let follow_frame = step_until(&mut h, "the results", Duration::from_secs(400), |a| {
+    let follow_frame = step_until_within(&mut h, "the results", Duration::from_secs(400), |a| {
         a.project().is_some()
             || matches!(
                 a.cloud_job(),
@@ -362,7 +320,7 @@ fn a_failed_cloud_job_shows_its_reason() {
     *a.form_mut() = form;
     let mut h = harness(a);
     click_run_on_aws_batch(&mut h);
-    step_until(&mut h, "the job to fail", Duration::from_secs(300), |a| {
+    step_until_within(&mut h, "the job to fail", Duration::from_secs(300), |a| {
         matches!(
             a.cloud_job(),
             Some((TaskPhase::Ended | TaskPhase::Error(_), _))
@@ -410,7 +368,7 @@ fn reopening_the_project_reattaches_to_its_unfinished_job() {
         *a.form_mut() = helsinki_form(&project);
         let mut h = harness(a);
         click_run_on_aws_batch(&mut h);
-        step_until(
+        step_until_within(
             &mut h,
             "the job to be submitted",
             Duration::from_secs(120),
@@ -426,12 +384,12 @@ fn reopening_the_project_reattaches_to_its_unfinished_job() {
     assert!(!rec.state.is_terminal(), "{rec:?}");
 
     let mut h = harness(app(dir.path(), Some(project.clone())));
-    step_until(&mut h, "the re-attach", Duration::from_secs(60), |a| {
+    step_until_within(&mut h, "the re-attach", Duration::from_secs(60), |a| {
         a.cloud_job_id().as_deref() == Some(job.as_str())
     });
     h.get_by_label("Cloud job");
     h.get_by_label(&format!("Job {job}"));
-    step_until(&mut h, "the results", Duration::from_secs(400), |a| {
+    step_until_within(&mut h, "the results", Duration::from_secs(400), |a| {
         a.project().is_some()
             || matches!(
                 a.cloud_job(),
@@ -462,13 +420,13 @@ fn a_second_run_supersedes_the_first_and_cancel_terminates_with_batchs_reason() 
     *a.form_mut() = helsinki_form(&project);
     let mut h = harness(a);
     click_run_on_aws_batch(&mut h);
-    step_until(&mut h, "the first job", Duration::from_secs(120), |a| {
+    step_until_within(&mut h, "the first job", Duration::from_secs(120), |a| {
         a.cloud_job_id().is_some()
     });
     let first = h.state().cloud_job_id().expect("job id");
     h.get_by_label("Run on AWS Batch").click();
     h.run_steps(2);
-    step_until(&mut h, "the second job", Duration::from_secs(120), |a| {
+    step_until_within(&mut h, "the second job", Duration::from_secs(120), |a| {
         a.cloud_job_id().is_some_and(|j| j != first)
     });
     let second = h.state().cloud_job_id().expect("job id");
@@ -491,7 +449,7 @@ fn a_second_run_supersedes_the_first_and_cancel_terminates_with_batchs_reason() 
                 .cloud_status()
                 .is_some_and(|s| s.state.is_terminal())
     );
-    step_until(&mut h, "the job to end", Duration::from_secs(120), |a| {
+    step_until_within(&mut h, "the job to end", Duration::from_secs(120), |a| {
         matches!(
             a.cloud_job(),
             Some((
@@ -531,7 +489,7 @@ fn a_job_that_succeeded_while_the_app_was_closed_is_imported_on_reopening() {
         *a.form_mut() = helsinki_form(&project);
         let mut h = harness(a);
         click_run_on_aws_batch(&mut h);
-        step_until(
+        step_until_within(
             &mut h,
             "the job to be submitted",
             Duration::from_secs(120),
@@ -558,7 +516,7 @@ fn a_job_that_succeeded_while_the_app_was_closed_is_imported_on_reopening() {
     );
 
     let mut h = harness(app(dir.path(), Some(project.clone())));
-    step_until(&mut h, "the import", Duration::from_secs(120), |a| {
+    step_until_within(&mut h, "the import", Duration::from_secs(120), |a| {
         a.project().is_some()
             || matches!(
                 a.cloud_job(),
@@ -585,7 +543,7 @@ fn opening_a_project_without_cloud_jobs_shows_no_panel_and_writes_nothing() {
     let project = dir.path().join("plain.bna");
     std::fs::copy(&local_run().1, &project).expect("copy");
     let mut h = harness(app(dir.path(), Some(project.clone())));
-    step_until(
+    step_until_within(
         &mut h,
         "the project and the job check",
         Duration::from_secs(60),

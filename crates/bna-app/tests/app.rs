@@ -4,81 +4,21 @@
 
 use bna_test_support::http as common;
 
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bna_app::fetch_ui::FetchOutcome;
-use bna_app::jobs::{self, JobShared, StageState};
+use bna_app::jobs::{self, StageState};
 use bna_app::state::PopulationMode;
-use bna_app::{panels, AppOptions, BnaApp, RunForm, Selection, Status};
+use bna_app::{panels, BnaApp, RunForm, Selection, Status};
 use bna_engine::pipeline::demo::dc_request;
 use bna_engine::store::Project;
 use bna_fetch::Origin;
+use bna_test_support::app::{click_at, demo_project, harness, harness_sized, options, step_until};
+use bna_test_support::data_dir;
 use eframe::egui::{self, Pos2};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-
-fn data_dir() -> PathBuf {
-    bna_test_support::repo_root().join("data")
-}
-
-fn options(dir: &Path, open: Option<PathBuf>) -> AppOptions {
-    AppOptions {
-        data_dir: data_dir(),
-        demo_project: None,
-        open,
-        recent_file: Some(dir.join("recent.json")),
-        // No network in tests: the roads layer must carry the map on its own.
-        online_tiles: false,
-        tile_cache: None,
-    }
-}
-
-/// The DC demo, analysed once per test binary, synchronously, by the function the app's
-/// worker thread runs.
-fn demo_project() -> &'static Path {
-    static DEMO: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    let (_, path) = DEMO.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let out = dir.path().join("demo-dc.bna");
-        let obs = JobShared::new(None);
-        let loaded = jobs::analyse_and_load(&dc_request(&data_dir(), out.clone()), &obs)
-            .expect("the DC demo analyses");
-        assert!(!loaded.data.segments.is_empty());
-        assert!(
-            obs.stages()
-                .iter()
-                .all(|r| matches!(r.state, StageState::Done { .. })),
-            "every stage reported finished: {:?}",
-            obs.stages()
-        );
-        (dir, out)
-    });
-    path
-}
-
-fn harness(app: BnaApp) -> Harness<'static, BnaApp> {
-    Harness::builder()
-        // Tall enough that the whole side panel is on screen: kittest clicks where a widget is.
-        .with_size(egui::vec2(1280.0, 1600.0))
-        .build_ui_state(|ui, app: &mut BnaApp| app.show(ui), app)
-}
-
-/// Steps frames in real time (the jobs run on threads) until `done`, or fails.
-fn step_until(h: &mut Harness<'_, BnaApp>, what: &str, done: impl Fn(&BnaApp) -> bool) {
-    let t0 = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            t0.elapsed() < Duration::from_secs(120),
-            "timed out waiting for {what}; status {:?}",
-            h.state().status()
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    h.step();
-}
 
 fn opened_demo(dir: &Path) -> Harness<'static, BnaApp> {
     let app = BnaApp::new(options(dir, Some(demo_project().to_path_buf())));
@@ -86,21 +26,6 @@ fn opened_demo(dir: &Path) -> Harness<'static, BnaApp> {
     step_until(&mut h, "the demo to open", |a| a.project().is_some());
     h.run_steps(3);
     h
-}
-
-fn click_at(h: &mut Harness<'_, BnaApp>, pos: Pos2) {
-    h.event(egui::Event::PointerMoved(pos));
-    h.step();
-    for pressed in [true, false] {
-        h.event(egui::Event::PointerButton {
-            pos,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers: egui::Modifiers::NONE,
-        });
-        h.step();
-    }
-    h.run_steps(2);
 }
 
 #[test]
@@ -986,12 +911,6 @@ fn replace_text(h: &mut Harness<'_, BnaApp>, label: &str, text: &str) {
     h.run_steps(1);
     h.get_by_label(label).type_text(text);
     h.run_steps(2);
-}
-
-fn harness_sized(app: BnaApp, w: f32, h: f32) -> Harness<'static, BnaApp> {
-    Harness::builder()
-        .with_size(egui::vec2(w, h))
-        .build_ui_state(|ui, app: &mut BnaApp| app.show(ui), app)
 }
 
 /// No portal and no zenity (as on the desktop of issue 17): Ctrl+O says so and takes a typed

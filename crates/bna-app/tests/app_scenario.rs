@@ -5,38 +5,23 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use bna_app::jobs::{self, JobShared};
 use bna_app::scenario_map::{format_delta, format_value};
 use bna_app::scenario_ui::{BlockMode, EditTool};
-use bna_app::{AppOptions, BnaApp};
+use bna_app::BnaApp;
 use bna_engine::model::{CrossingControl, IntersectionEdit, HIGH_STRESS};
 use bna_engine::network::route;
 use bna_engine::pipeline::demo::dc_request;
 use bna_engine::pipeline::{self, SilentObserver};
 use bna_engine::scenario::{self, Candidates, Edit, Facility, BASE};
+use bna_test_support::app::{
+    click_with, demo_project, harness, options, set_modifiers, step_until,
+};
+use bna_test_support::data_dir;
 use eframe::egui::{self, Pos2};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-
-fn data_dir() -> PathBuf {
-    bna_test_support::repo_root().join("data")
-}
-
-/// The DC demo, analysed once per test binary by the function the app's worker runs.
-fn demo_project() -> &'static Path {
-    static DEMO: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    let (_, path) = DEMO.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let out = dir.path().join("demo-dc.bna");
-        jobs::analyse_and_load(&dc_request(&data_dir(), out.clone()), &JobShared::new(None))
-            .expect("the DC demo analyses");
-        (dir, out)
-    });
-    path
-}
 
 /// A private copy of the demo: scenarios are written into the project.
 fn copy_demo(dir: &Path, name: &str) -> PathBuf {
@@ -46,35 +31,11 @@ fn copy_demo(dir: &Path, name: &str) -> PathBuf {
 }
 
 fn opened(dir: &Path, project: &Path) -> Harness<'static, BnaApp> {
-    let app = BnaApp::new(AppOptions {
-        data_dir: data_dir(),
-        demo_project: None,
-        open: Some(project.to_path_buf()),
-        recent_file: Some(dir.join("recent.json")),
-        online_tiles: false,
-        tile_cache: None,
-    });
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 1600.0))
-        .build_ui_state(|ui, app: &mut BnaApp| app.show(ui), app);
+    let app = BnaApp::new(options(dir, Some(project.to_path_buf())));
+    let mut h = harness(app);
     step_until(&mut h, "the project to open", |a| a.project().is_some());
     h.run_steps(3);
     h
-}
-
-fn step_until(h: &mut Harness<'_, BnaApp>, what: &str, done: impl Fn(&BnaApp) -> bool) {
-    let t0 = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            t0.elapsed() < Duration::from_secs(180),
-            "timed out waiting for {what}; status {:?}, message {:?}",
-            h.state().status(),
-            h.state().scenarios().message
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    h.step();
 }
 
 fn open_panel(h: &mut Harness<'_, BnaApp>) {
@@ -84,28 +45,6 @@ fn open_panel(h: &mut Harness<'_, BnaApp>) {
     step_until(h, "the scenario list", |a| {
         !a.scenarios().list.is_empty() && !a.scenarios().is_busy()
     });
-}
-
-fn set_modifiers(h: &mut Harness<'_, BnaApp>, m: egui::Modifiers) {
-    h.event(egui::Event::ModifiersChanged(m));
-    h.step();
-}
-
-fn click_at(h: &mut Harness<'_, BnaApp>, pos: Pos2, modifiers: egui::Modifiers) {
-    set_modifiers(h, modifiers);
-    h.event(egui::Event::PointerMoved(pos));
-    h.step();
-    for pressed in [true, false] {
-        h.event(egui::Event::PointerButton {
-            pos,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers,
-        });
-        h.step();
-    }
-    set_modifiers(h, egui::Modifiers::NONE);
-    h.run_steps(2);
 }
 
 fn shift_drag(h: &mut Harness<'_, BnaApp>, from: Pos2, to: Pos2) {
@@ -203,13 +142,13 @@ fn a_protected_track_applied_from_the_map_matches_the_library_and_is_compared_re
 
     // Click selects it; Shift+click toggles it off; a Shift+drag box around it selects it
     // again (with its neighbours); a plain click makes it the only one.
-    click_at(&mut h, target, egui::Modifiers::NONE);
+    click_with(&mut h, target, egui::Modifiers::NONE);
     assert_eq!(h.state().scenarios().selected, BTreeSet::from([gi]));
     assert!(
         h.state().selection().is_none(),
         "no inspector while editing"
     );
-    click_at(&mut h, target, egui::Modifiers::SHIFT);
+    click_with(&mut h, target, egui::Modifiers::SHIFT);
     assert!(
         h.state().scenarios().selected.is_empty(),
         "Shift+click toggles"
@@ -232,14 +171,14 @@ fn a_protected_track_applied_from_the_map_matches_the_library_and_is_compared_re
         h.state().scenarios().selected.is_empty(),
         "Escape clears the selection"
     );
-    click_at(&mut h, target, egui::Modifiers::NONE);
+    click_with(&mut h, target, egui::Modifiers::NONE);
     assert_eq!(h.state().scenarios().selected, BTreeSet::from([gi]));
     // Ctrl+click adds the rest of the street, one segment at a time.
     let mut want = BTreeSet::from([gi]);
     for &r in &roads[1..] {
         let k = geom_index(&h, r);
         let at = aim_at_road(&mut h, k);
-        click_at(&mut h, at, egui::Modifiers::COMMAND);
+        click_with(&mut h, at, egui::Modifiers::COMMAND);
         want.insert(k);
         assert_eq!(h.state().scenarios().selected, want, "road {r} added");
     }
@@ -439,7 +378,7 @@ fn a_signal_at_a_clicked_crossing_is_stored_as_a_crossing_edit() {
         let view = app.last_view().expect("view");
         view.to_screen(p.geometry.to_local(i.point_ll.x(), i.point_ll.y()))
     };
-    click_at(&mut h, at, egui::Modifiers::NONE);
+    click_with(&mut h, at, egui::Modifiers::NONE);
     let (picked, _) = h.state().scenarios().crossing.expect("a crossing selected");
     {
         // The nearest intersection to the click (there may be one closer than ours).
@@ -675,17 +614,17 @@ fn a_route_between_two_clicked_roads_selects_the_library_route() {
 
     // The first click only marks the start; Escape drops it without touching the selection.
     let at_a = aim_at_road(&mut h, ga);
-    click_at(&mut h, at_a, egui::Modifiers::NONE);
+    click_with(&mut h, at_a, egui::Modifiers::NONE);
     assert_eq!(h.state().scenarios().route.start, Some(ga));
     assert!(h.state().scenarios().selected.is_empty());
     h.key_press(egui::Key::Escape);
     h.run_steps(2);
     assert_eq!(h.state().scenarios().route.start, None, "Escape cancels");
 
-    click_at(&mut h, at_a, egui::Modifiers::NONE);
+    click_with(&mut h, at_a, egui::Modifiers::NONE);
     assert_eq!(h.state().scenarios().route.start, Some(ga));
     let at_b = aim_at_road(&mut h, gb);
-    click_at(&mut h, at_b, egui::Modifiers::NONE);
+    click_with(&mut h, at_b, egui::Modifiers::NONE);
     assert_eq!(h.state().scenarios().route.start, None);
 
     let want: BTreeSet<usize> = want_roads.iter().map(|&r| geom_index(&h, r)).collect();
