@@ -44,6 +44,16 @@ impl Ctx {
         ctx
     }
 
+    /// No cloud settings at all: for `batch submit --local`, which runs the worker here.
+    fn local() -> Ctx {
+        let dir = tempfile::tempdir().unwrap();
+        Ctx {
+            config: dir.path().join("no-cloud.json"),
+            endpoint: String::new(),
+            dir,
+        }
+    }
+
     /// Settings pointing at `endpoint`, without starting the emulator.
     fn at(organization: &str, endpoint: &str) -> Ctx {
         let dir = tempfile::tempdir().unwrap();
@@ -128,16 +138,20 @@ impl Ctx {
     }
 
     fn bna_ok(&self, args: &[&str]) -> String {
-        let o = self.bna(args);
-        assert!(
-            o.status.success(),
-            "bna {args:?} failed ({}):\n{}\n{}\nemulator logs in {}/moto-logs",
-            o.status,
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr),
-            env!("CARGO_TARGET_TMPDIR")
-        );
-        String::from_utf8(o.stdout).unwrap()
+        succeeded(args, self.bna(args))
+    }
+
+    /// `bna batch submit --local` of the Helsinki centre with a synthetic population into
+    /// `project`, with more arguments.
+    fn submit_local(&self, project: &Path, extra: &[&str]) -> Output {
+        let args = local_submit_args(project, extra);
+        self.bna(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    fn submit_local_ok(&self, project: &Path, extra: &[&str]) -> String {
+        let args = local_submit_args(project, extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        succeeded(&args, self.bna(&args))
     }
 
     fn submit(&self, boundary: &Path, osm: &Path, project: &Path) -> (String, String) {
@@ -207,6 +221,33 @@ impl Ctx {
         }
         v
     }
+}
+
+/// The arguments of `bna batch submit --local` for the Helsinki centre, synthetic population.
+fn local_submit_args(project: &Path, extra: &[&str]) -> Vec<String> {
+    let (b, o) = helsinki();
+    let mut args: Vec<String> = ["batch", "submit", "--local", "--boundary"]
+        .map(String::from)
+        .into();
+    args.push(b.display().to_string());
+    args.extend(["--osm".into(), o.display().to_string()]);
+    args.extend(["--population", "synthetic", "--out"].map(String::from));
+    args.push(project.display().to_string());
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args
+}
+
+/// The stdout of a command that must have succeeded.
+fn succeeded(args: &[&str], o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "bna {args:?} failed ({}):\n{}\n{}\nemulator logs in {}/moto-logs",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+        env!("CARGO_TARGET_TMPDIR")
+    );
+    String::from_utf8(o.stdout).unwrap()
 }
 
 fn scores_json(ctx_bna: impl Fn(&[&str]) -> String, project: &Path) -> serde_json::Value {
@@ -500,29 +541,9 @@ fn a_fresh_process_reattaches_from_the_project_record() {
 
 #[test]
 fn local_stand_in_runs_the_worker_path_without_aws() {
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = Ctx {
-        config: dir.path().join("no-cloud.json"),
-        endpoint: String::new(),
-        dir,
-    };
-    let (b, o) = helsinki();
+    let ctx = Ctx::local();
     let project = ctx.path("local-job.bna");
-    let out = ctx.bna_ok(&[
-        "batch",
-        "submit",
-        "--local",
-        "--organization",
-        "Local Org",
-        "--boundary",
-        b.to_str().unwrap(),
-        "--osm",
-        o.to_str().unwrap(),
-        "--population",
-        "synthetic",
-        "--out",
-        project.to_str().unwrap(),
-    ]);
+    let out = ctx.submit_local_ok(&project, &["--organization", "Local Org"]);
     assert!(out.contains("SUCCEEDED"), "{out}");
     let st: serde_json::Value = serde_json::from_str(&ctx.bna_ok(&[
         "batch",
@@ -1137,28 +1158,8 @@ fn configure_refuses_each_malformed_setting_by_name() {
 
 #[test]
 fn fetched_exports_are_written_like_bna_export() {
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = Ctx {
-        config: dir.path().join("no-cloud.json"),
-        endpoint: String::new(),
-        dir,
-    };
-    let (b, o) = helsinki();
-    let submit = |out: &Path| {
-        ctx.bna(&[
-            "batch",
-            "submit",
-            "--local",
-            "--boundary",
-            b.to_str().unwrap(),
-            "--osm",
-            o.to_str().unwrap(),
-            "--population",
-            "synthetic",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-    };
+    let ctx = Ctx::local();
+    let submit = |out: &Path| ctx.submit_local(out, &[]);
     // --out is checked as `bna analyze` checks it: a link is refused, not followed.
     std::fs::write(ctx.path("target.bna"), b"").unwrap();
     let link = ctx.path("lsym.bna");
@@ -1255,31 +1256,12 @@ fn fetched_exports_are_written_like_bna_export() {
 /// scores as `bna analyze` does with it.
 #[test]
 fn the_bundle_carries_the_osm_clip_mode_to_the_worker() {
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = Ctx {
-        config: dir.path().join("no-cloud.json"),
-        endpoint: String::new(),
-        dir,
-    };
-    let (b, o) = helsinki();
+    let ctx = Ctx::local();
     let project = ctx.path("clip-job.bna");
-    let out = ctx.bna_ok(&[
-        "batch",
-        "submit",
-        "--local",
-        "--organization",
-        "Local Org",
-        "--boundary",
-        b.to_str().unwrap(),
-        "--osm",
-        o.to_str().unwrap(),
-        "--population",
-        "synthetic",
-        "--osm-clip",
-        "buffer",
-        "--out",
-        project.to_str().unwrap(),
-    ]);
+    let out = ctx.submit_local_ok(
+        &project,
+        &["--organization", "Local Org", "--osm-clip", "buffer"],
+    );
     assert!(out.contains("SUCCEEDED"), "{out}");
     let meta: serde_json::Value =
         serde_json::from_str(&ctx.bna_ok(&["scores", "--json", project.to_str().unwrap()]))

@@ -821,6 +821,16 @@ mod tests {
             RunForm::from_request(&r).request().expect("round trip").out,
             r.out
         );
+        // The network cut: the reference's by default, the ring when chosen, both kept
+        // through a round trip (the Batch bundle is made from this request).
+        assert_eq!(r.osm_clip, OsmClip::Boundary);
+        f.osm_clip = OsmClip::Buffer;
+        let ring = f.request().expect("complete");
+        assert_eq!(ring.osm_clip, OsmClip::Buffer);
+        assert_eq!(
+            RunForm::from_request(&ring).request().unwrap().osm_clip,
+            OsmClip::Buffer
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ use bna_app::jobs::{self, StageState};
 use bna_app::state::PopulationMode;
 use bna_app::{panels, BnaApp, RunForm, Selection, Status};
 use bna_engine::pipeline::demo::dc_request;
+use bna_engine::pipeline::OsmClip;
 use bna_engine::store::Project;
 use bna_fetch::Origin;
 use bna_test_support::app::{click_at, demo_project, harness, harness_sized, options, step_until};
@@ -1002,6 +1003,14 @@ fn new_analysis_shows_its_form_and_takes_a_residential_speed() {
         form.request().expect("complete").residential_speed,
         Some(20)
     );
+
+    // The network cut, as `--osm-clip`: the reference's by default, the ring when picked.
+    assert_eq!(h.state().form().osm_clip, OsmClip::Boundary);
+    h.get_by_label("Road network").click();
+    h.run_steps(2);
+    h.get_by_label("2680 m ring (legacy)").click();
+    h.run_steps(2);
+    assert_eq!(h.state().form().osm_clip, OsmClip::Buffer);
 }
 
 /// A finished run scrolls the side panel back to its new score, wherever the user was.
