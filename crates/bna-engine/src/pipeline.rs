@@ -3,7 +3,6 @@
 //! and cancellation, restores unchanged stages from the project's checkpoints, and writes the
 //! results in one transaction.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -30,6 +29,10 @@ pub use settings::{check_city_fips, check_residential_speed, check_state_fips};
 
 mod options;
 pub use options::OsmClip;
+
+mod stages;
+use stages::run_stages;
+pub use stages::stage_order;
 
 mod inspect;
 pub use inspect::{
@@ -499,208 +502,6 @@ pub fn run(req: &AnalysisRequest, obs: &dyn Observer) -> Result<AnalysisOutcome,
         claim.undo();
     }
     result
-}
-
-fn run_stages(
-    req: &AnalysisRequest,
-    v: Validated,
-    runner: &mut Runner<'_>,
-) -> Result<AnalysisOutcome, PipelineError> {
-    let sha = |role: &str| {
-        v.inputs
-            .iter()
-            .find(|f| f.role == role)
-            .map(|f| f.sha256.clone())
-            .unwrap_or_default()
-    };
-    let boundary_key = sha("boundary");
-    let mut warnings: Vec<String> = Vec::new();
-    let proj = v.projection;
-
-    // Census blocks or synthetic grid, with jobs.
-    let blocks_key = key_of(&[
-        "blocks",
-        &boundary_key,
-        &sha("blocks"),
-        &sha("jobs"),
-        &format!("{:?}", v.population),
-    ]);
-    let blocks_stage = |runner: &mut Runner<'_>| {
-        let (blocks, pending) =
-            runner.stage_unsaved(Stage::Blocks, &blocks_key, |obs| build_blocks(req, &v, obs))?;
-        match blocks_problem(req, &blocks) {
-            Some(problem) => Err(PipelineError::Input(problem)),
-            None => Ok((blocks, pending)),
-        }
-    };
-
-    // OSM → segments, intersections, POIs, trail clusters. The reference's cut needs the kept
-    // blocks' bounding box, so in that mode the blocks come first; the box is part of the
-    // OSM stage's key, so a changed mode or box never restores the other mode's network.
-    let (osm_key, osm, blocks, clip) = match req.osm_clip {
-        OsmClip::Buffer => {
-            let key = key_of(&["osm", &sha("osm"), &boundary_key]);
-            let osm = osm_stage(req, &v, runner, &key, None)?;
-            let (blocks, pending) = blocks_stage(runner)?;
-            runner.save(pending)?;
-            (key, osm, blocks, None)
-        }
-        OsmClip::Boundary => {
-            // The blocks' checkpoint waits for the OSM file to be read: a bad extract must
-            // leave an existing project as it was, as it did when OSM came first.
-            let (blocks, pending) = blocks_stage(runner)?;
-            let clip = reference_clip(req, &v.boundary_ll, &blocks.blocks)?;
-            let bbox = clip.bbox().to_degrees_text();
-            let key = key_of(&["osm", &sha("osm"), &boundary_key, "clip=boundary", &bbox]);
-            let osm = osm_stage(req, &v, runner, &key, Some(&clip))?;
-            runner.save(pending)?;
-            (key, osm, blocks, Some(clip))
-        }
-    };
-    warnings.extend(osm.warnings.iter().cloned());
-    warnings.extend(blocks.warnings.iter().cloned());
-
-    // Stress.
-    let residential_default = req.residential_speed.or_else(|| {
-        let state = req.state_fips.clone().or_else(|| blocks.state_fips.clone());
-        ingest::speed::residential_speed(state.as_deref(), req.city_fips.as_deref())
-    });
-    let stress_key = key_of(&["stress", &osm_key, &format!("{residential_default:?}")]);
-    // The checkpoint holds only what this stage adds (stress and rule ids per segment): the
-    // segments themselves are already in the osm checkpoint.
-    let stress = runner.stage(Stage::Stress, &stress_key, |obs| {
-        let mut segs = osm.segments.clone();
-        obs.set_total(segs.len() as u64);
-        stress_assignment::assign_stress(&mut segs, &osm.intersections, residential_default);
-        obs.inc(segs.len() as u64);
-        Ok(segs
-            .into_iter()
-            .map(|s| (s.stress, s.stress_rules))
-            .collect::<Vec<_>>())
-    })?;
-    if stress.len() != osm.segments.len() {
-        return Err(PipelineError::Input(format!(
-            "{}: the stress checkpoint has {} segments for {}; delete the file and analyse again",
-            req.out.display(),
-            stress.len(),
-            osm.segments.len()
-        )));
-    }
-    let segments: Vec<Segment> = osm
-        .segments
-        .iter()
-        .zip(stress)
-        .map(|(s, (stress, rules))| Segment {
-            stress,
-            stress_rules: rules,
-            ..s.clone()
-        })
-        .collect();
-
-    // Network + connectivity.
-    let conn_key = key_of(&["connectivity", &stress_key, &blocks_key]);
-    let conn = runner.stage(Stage::Connectivity, &conn_key, |obs| {
-        compute_connectivity(
-            &segments,
-            &osm.intersections,
-            &blocks.blocks,
-            &v.boundary,
-            &osm.trails,
-            obs,
-        )
-    })?;
-
-    let dest_key = key_of(&["destinations", &osm_key, &blocks_key]);
-    let dests = runner.stage(Stage::Destinations, &dest_key, |obs| {
-        obs.set_total(osm.features.len() as u64);
-        let d = destinations::build_destinations(&osm.features, &blocks.blocks);
-        obs.inc(osm.features.len() as u64);
-        Ok(d)
-    })?;
-
-    let score_key = key_of(&["scoring", &conn_key, &dest_key]);
-    let scores = runner.stage(Stage::Scoring, &score_key, |_| {
-        Ok(compute_scores(
-            &blocks.blocks,
-            &conn,
-            &dests,
-            &segments,
-            &v.boundary,
-        ))
-    })?;
-
-    let mut parameters = BTreeMap::new();
-    parameters.insert(
-        "max_trip_distance_m".into(),
-        params::MAX_TRIP_DISTANCE_M.to_string(),
-    );
-    parameters.insert(PARAM_OSM_CLIP.into(), req.osm_clip.as_str().into());
-    match &clip {
-        Some(clip) => {
-            parameters.insert(PARAM_OSM_CLIP_BBOX.into(), clip.bbox().to_degrees_text());
-        }
-        None => {
-            parameters.insert(
-                "osm_clip_buffer_m".into(),
-                params::OSM_CLIP_BUFFER_M.to_string(),
-            );
-        }
-    }
-    parameters.insert(
-        "low_stress_detour_ratio".into(),
-        params::LOW_STRESS_DETOUR_RATIO.to_string(),
-    );
-    parameters.insert(
-        "block_min_share_inside".into(),
-        params::BLOCK_MIN_SHARE_INSIDE.to_string(),
-    );
-    parameters.insert(
-        "residential_speed_default_mph".into(),
-        format!("{residential_default:?}"),
-    );
-    parameters.insert(
-        "population".into(),
-        blocks.population_source.as_str().into(),
-    );
-
-    let mut data = ProjectData {
-        boundary_ll: v.boundary_ll.clone(),
-        projection: proj,
-        segments,
-        intersections: osm.intersections,
-        blocks: blocks.blocks,
-        destinations: dests,
-        trails: osm.trails,
-        block_scores: scores.block_scores,
-        pairs: conn.pairs,
-        overall_scores: scores.overall_scores,
-        mileage: scores.mileage,
-        residential_speed_limit: residential_default,
-        metadata: RunMetadata {
-            engine_version: ENGINE_VERSION.to_owned(),
-            finished_at: now_utc(),
-            population_source: blocks.population_source,
-            jobs_source: blocks.jobs_source,
-            parameters,
-            inputs: v.inputs.clone(),
-            stage_timings: Vec::new(),
-            projection_epsg: proj.epsg(),
-        },
-    };
-    let t_save = Instant::now();
-    runner.obs.stage_started(Stage::Save);
-    data.metadata.stage_timings = runner.timings.clone();
-    runner.project.write_results(&data)?;
-    let water: Vec<_> = osm
-        .features
-        .iter()
-        .filter(|f| ingest::osm::is_water_area(&f.tags))
-        .filter_map(|f| f.area.as_ref().map(|a| (f.osm_id, proj.unproject(a))))
-        .collect();
-    runner.project.write_basemap_water(&water)?;
-    runner.finish(Stage::Save, t_save, false, ());
-    data.metadata.stage_timings = runner.timings.clone();
-    Ok(AnalysisOutcome { data, warnings })
 }
 
 /// The project parameter naming the OSM clip mode (`boundary` or `buffer`).
