@@ -120,13 +120,9 @@ fn blocks(a: &mut Analysis<'_>, runner: &mut Runner<'_>) -> Result<(), PipelineE
 }
 
 fn osm(a: &mut Analysis<'_>, runner: &mut Runner<'_>) -> Result<(), PipelineError> {
-    let parts = [
-        "osm".to_owned(),
-        a.input_sha("osm"),
-        a.input_sha("boundary"),
-    ];
+    let (osm_sha, boundary_sha) = (a.input_sha("osm"), a.input_sha("boundary"));
     let key = match a.req.osm_clip {
-        OsmClip::Buffer => key_of(&parts.each_ref().map(String::as_str)),
+        OsmClip::Buffer => key_of(&["osm", &osm_sha, &boundary_sha]),
         OsmClip::Boundary => {
             let (_, blocks) = made(&a.blocks, "the blocks");
             let clip = reference_clip(a.req, &a.v.boundary_ll, &blocks.blocks)?;
@@ -134,7 +130,7 @@ fn osm(a: &mut Analysis<'_>, runner: &mut Runner<'_>) -> Result<(), PipelineErro
             // network.
             let bbox = clip.bbox().to_degrees_text();
             a.clip = Some(clip);
-            key_of(&[&parts[0], &parts[1], &parts[2], "clip=boundary", &bbox])
+            key_of(&["osm", &osm_sha, &boundary_sha, "clip=boundary", &bbox])
         }
     };
     let built = osm_stage(a.req, a.v, runner, &key, a.clip.as_ref())?;
