@@ -475,6 +475,19 @@ fn failed_job_shows_exit_code_and_worker_error() {
         "{human}"
     );
     assert!(human.contains("outside the OSM extract"), "{human}");
+    // The message names the files the user gave, not the worker's scratch copies.
+    let message = st["progress"]["error"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains(&dc_osm.display().to_string())
+            || message.contains(&b.display().to_string()),
+        "{message}"
+    );
+    assert!(
+        !message.contains("/in/"),
+        "a scratch path leaked: {message}"
+    );
 }
 
 #[test]

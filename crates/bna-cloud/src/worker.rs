@@ -129,6 +129,11 @@ struct ProgressWriter<'a> {
 }
 
 impl ProgressWriter<'_> {
+    /// (scratch path, user's name) pairs; none before the bundle is materialized.
+    fn scratch_names(&self) -> &[(PathBuf, String)] {
+        self.scratch.get().map(Vec::as_slice).unwrap_or(&[])
+    }
+
     fn publish(&self) {
         let bytes = match self.doc.lock() {
             Ok(mut d) => {
@@ -227,10 +232,7 @@ impl Observer for ProgressWriter<'_> {
     }
 
     fn warning(&self, message: &str) {
-        let message = match self.scratch.get() {
-            Some(scratch) => bundle::with_user_names(message, scratch),
-            None => message.to_string(),
-        };
+        let message = bundle::with_user_names(message, self.scratch_names());
         eprintln!("bna worker: warning: {message}");
         if let Ok(mut d) = self.doc.lock() {
             d.warnings.push(message);
@@ -336,7 +338,16 @@ fn execute(aws: Option<&Aws>, input: &Location, output: &Location) -> Result<Pro
     let outcome = pipeline::run(&req, &writer).map_err(|e| match e {
         // A cancelled worker was stopped from outside; running again is the right answer.
         PipelineError::Cancelled => CloudError::Transient("the analysis was cancelled".into()),
-        e => CloudError::Pipeline(e),
+        // The user reads this in `bna batch status`: it must name the files they gave, not
+        // the worker's scratch copies, which no longer exist anywhere they can look.
+        e => {
+            let message = bundle::with_user_names(&e.to_string(), writer.scratch_names());
+            if e.is_bad_input() {
+                CloudError::BadInput(message)
+            } else {
+                CloudError::Transient(message)
+            }
+        }
     })?;
     for w in &outcome.warnings {
         writer.warning(w);
