@@ -348,6 +348,32 @@ fn scores_command_prints_json() {
     assert_eq!(rows.len(), 23);
 }
 
+fn parameters(project: &Path) -> serde_json::Value {
+    let out = run_ok(&[
+        "scores".into(),
+        project.to_string_lossy().into_owned(),
+        "--json".into(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v["metadata"]["parameters"].clone()
+}
+
+#[test]
+fn the_residential_default_speed_is_recorded_as_a_number_with_its_source() {
+    // DC (state FIPS 11, from the blocks) has a state-table default; Helsinki has none.
+    let dc = parameters(&dc().project);
+    assert_eq!(dc["residential_speed_default_mph"], "20", "{dc}");
+    let source = dc["residential_speed_default_source"].as_str().unwrap();
+    assert!(
+        source.contains("state table") && source.ends_with(" 11"),
+        "{source}"
+    );
+    let hel = parameters(&helsinki().project);
+    assert_eq!(hel["residential_speed_default_mph"], "none", "{hel}");
+    let source = hel["residential_speed_default_source"].as_str().unwrap();
+    assert!(source.starts_with("none:"), "{source}");
+}
+
 #[test]
 fn export_writes_the_reference_output_set() {
     let dir = tempfile::tempdir().unwrap();

@@ -36,6 +36,9 @@ pub fn score_table(project: &Path, rows: &[ScoreRow], meta: &RunMetadata) -> Str
     if let Some(clip) = osm_clip_line(meta) {
         let _ = writeln!(out, "{clip}");
     }
+    if let Some(speed) = residential_speed_line(meta) {
+        let _ = writeln!(out, "{speed}");
+    }
     let _ = writeln!(out, "{:<46} {:>10}", "score", "value");
     let _ = writeln!(out, "{}", "-".repeat(57));
     let order = |id: &str| if id == "overall_score" { 0 } else { 1 };
@@ -65,6 +68,18 @@ fn osm_clip_line(meta: &RunMetadata) -> Option<String> {
         .map(|b| format!("; box {b}"))
         .unwrap_or_default();
     Some(format!("OSM clip: {}{bbox}", clip.describe()))
+}
+
+/// The speed assumed on untagged residential streets and where it came from; projects from
+/// before the source was recorded say nothing rather than guess.
+fn residential_speed_line(meta: &RunMetadata) -> Option<String> {
+    let p = &meta.parameters;
+    let mph = p.get("residential_speed_default_mph")?;
+    let source = p.get("residential_speed_default_source")?;
+    Some(match mph.parse::<u32>() {
+        Ok(mph) => format!("untagged residential streets: {mph} mph ({source})"),
+        Err(_) => format!("untagged residential streets: no default speed ({source})"),
+    })
 }
 
 pub fn timing_line(timings: &[StageTiming]) -> String {
@@ -131,5 +146,44 @@ mod tests {
         ]))
         .unwrap();
         assert!(line.ends_with("box 1,2,3,4"), "{line}");
+    }
+
+    #[test]
+    fn the_residential_speed_line_names_the_value_and_its_source() {
+        let meta = |params: &[(&str, &str)]| RunMetadata {
+            engine_version: String::new(),
+            finished_at: String::new(),
+            population_source: bna_engine::model::PopulationSource::Census,
+            jobs_source: None,
+            parameters: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            inputs: vec![],
+            stage_timings: vec![],
+            projection_epsg: 32618,
+        };
+        let mph = "residential_speed_default_mph";
+        let src = "residential_speed_default_source";
+        let cases: [(&[(&str, &str)], Option<&str>); 4] = [
+            (
+                &[(mph, "20"), (src, "PeopleForBikes state table, state FIPS 11")],
+                Some("untagged residential streets: 20 mph (PeopleForBikes state table, state FIPS 11)"),
+            ),
+            (
+                &[(mph, "none"), (src, "none: no table row")],
+                Some("untagged residential streets: no default speed (none: no table row)"),
+            ),
+            // An older project recorded only the value (as debug text): no line, no guess.
+            (&[(mph, "Some(20)")], None),
+            (&[], None),
+        ];
+        for (params, want) in cases {
+            assert_eq!(
+                residential_speed_line(&meta(params)).as_deref(),
+                want,
+                "{params:?}"
+            );
+        }
     }
 }

@@ -283,15 +283,47 @@ fn parameters(a: &Analysis<'_>, blocks: &BlocksStage) -> BTreeMap<String, String
         "block_min_share_inside".into(),
         params::BLOCK_MIN_SHARE_INSIDE.to_string(),
     );
-    p.insert(
-        "residential_speed_default_mph".into(),
-        format!("{:?}", a.residential_default),
-    );
+    let (mph, source) = residential_default_text(a.req, a.residential_default, blocks);
+    p.insert("residential_speed_default_mph".into(), mph);
+    p.insert("residential_speed_default_source".into(), source);
     p.insert(
         "population".into(),
         blocks.population_source.as_str().into(),
     );
     p
+}
+
+/// The residential default speed as the project records it (`20`, or `none`), and where it
+/// came from, so that a reader of the project can tell an assumption from a measurement.
+fn residential_default_text(
+    req: &AnalysisRequest,
+    mph: Option<u32>,
+    blocks: &BlocksStage,
+) -> (String, String) {
+    let Some(mph) = mph else {
+        return (
+            "none".into(),
+            "none: no --residential-speed and no table row for the place, so untagged \
+             residential streets are high stress"
+                .into(),
+        );
+    };
+    let source = if req.residential_speed.is_some() {
+        "--residential-speed".to_string()
+    } else if let Some(city) = req
+        .city_fips
+        .as_deref()
+        .filter(|c| ingest::speed::residential_speed(None, Some(c)).is_some())
+    {
+        format!("PeopleForBikes city table, place FIPS {city}")
+    } else {
+        let state = req.state_fips.clone().or_else(|| blocks.state_fips.clone());
+        format!(
+            "PeopleForBikes state table, state FIPS {}",
+            state.unwrap_or_default()
+        )
+    };
+    (mph.to_string(), source)
 }
 
 fn save(mut a: Analysis<'_>, runner: &mut Runner<'_>) -> Result<AnalysisOutcome, PipelineError> {
