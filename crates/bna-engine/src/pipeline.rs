@@ -41,7 +41,7 @@ pub use inspect::{
 };
 
 /// Bump when a change to the engine changes results, so old checkpoints are not reused.
-pub const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+engine.3");
+pub const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+engine.4");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PopulationChoice {

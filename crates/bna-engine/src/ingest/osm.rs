@@ -8,6 +8,8 @@ use geo::{Coord, Distance, Euclidean, LineString, MultiPolygon, Polygon, Rect};
 use osmpbf::{BlobDecode, BlobReader, Element, PrimitiveBlock, RelMemberType};
 use rayon::prelude::*;
 
+use super::node_uses::{count_node_uses, export_chunks, IdHash};
+use super::osm2pgsql;
 use super::osm_clip::ReferenceClip;
 use super::IngestError;
 use crate::model::{OsmFeature, OsmKind, Tags};
@@ -77,6 +79,13 @@ pub struct OsmExtract {
     /// Tagged nodes relevant to intersections (signals, crossings, stops, motorway junctions).
     pub control_nodes: HashMap<i64, Tags>,
     pub highway_ways: Vec<OsmWay>,
+    /// How often each node of a highway way is used, as osm2pgrouting counts it to split
+    /// ways (`ingest::node_uses`): references from every way of the extract (after the
+    /// reference's cuts, in `--osm-clip boundary`), whatever its tags.
+    pub node_uses: HashMap<i64, u32, IdHash>,
+    /// osm2pgrouting's export chunk of each highway way (`ingest::node_uses::export_chunks`),
+    /// which decides which of two identical pieces it keeps.
+    pub way_chunks: HashMap<i64, u32, IdHash>,
     pub poi_nodes: Vec<(i64, Coord<f64>, Tags)>,
     /// Closed ways and multipolygon relations with POI or water tags, lon/lat.
     pub poi_areas: Vec<(i64, OsmKind, Tags, MultiPolygon<f64>)>,
@@ -115,8 +124,17 @@ fn is_area_wanted(tags: &Tags) -> bool {
     is_poi(tags) || is_water_area(tags)
 }
 
+/// A closed way read as an area: a POI as osm2pgsql decides it (every POI key is one the
+/// style flags `polygon`, so only `area=no` keeps it a line), or water for the basemap.
+fn is_area_way(nodes: &[i64], tags: &Tags) -> bool {
+    nodes.len() >= 4
+        && ((is_poi(tags) && osm2pgsql::way_is_area(nodes, tags))
+            || (is_water_area(tags) && osm2pgsql::is_closed(nodes)))
+}
+
+/// Multipolygon and boundary relations (both areas for osm2pgsql) with POI or water tags.
 fn is_multipolygon_poi(tags: &Tags) -> bool {
-    tags.get("type").is_some_and(|t| t == "multipolygon") && is_area_wanted(tags)
+    osm2pgsql::relation_is_area(tags) && is_area_wanted(tags)
 }
 
 pub fn is_imported_highway(tags: &Tags) -> bool {
@@ -134,6 +152,8 @@ struct Assembly {
     other_way_refs: HashMap<i64, Vec<i64>>,
     poi_ways: Vec<OsmWay>,
     relations: Vec<PoiRelation>,
+    /// Nodes tagged with an imported `highway=*` value, which osm2pgrouting counts twice more.
+    configured_nodes: HashSet<i64>,
     min: Coord<f64>,
     max: Coord<f64>,
     /// The area the file says it was cut to (PBF header bbox, XML `<bounds>`).
@@ -147,6 +167,7 @@ impl Assembly {
             other_way_refs: HashMap::new(),
             poi_ways: Vec::new(),
             relations: Vec::new(),
+            configured_nodes: HashSet::new(),
             declared: None,
             min: Coord {
                 x: f64::MAX,
@@ -171,6 +192,9 @@ impl Assembly {
         }
         if is_control(&tags) {
             self.x.control_nodes.insert(id, tags.clone());
+        }
+        if is_imported_highway(&tags) {
+            self.configured_nodes.insert(id);
         }
         if is_poi(&tags) {
             self.x.poi_nodes.push((id, c, tags));
@@ -209,9 +233,19 @@ impl Assembly {
 
     fn way(&mut self, id: i64, nodes: Vec<i64>, tags: Tags) {
         self.x.way_count += 1;
+        let area = is_area_way(&nodes, &tags);
         if is_imported_highway(&tags) {
+            // A closed highway way with a POI tag (a park's footway loop, a parking lot's
+            // service road) is a destination area for osm2pgsql, and a way to split.
+            if area {
+                self.poi_ways.push(OsmWay {
+                    id,
+                    nodes: nodes.clone(),
+                    tags: tags.clone(),
+                });
+            }
             self.x.highway_ways.push(OsmWay { id, nodes, tags });
-        } else if is_area_wanted(&tags) && nodes.len() >= 4 && nodes.first() == nodes.last() {
+        } else if area {
             self.poi_ways.push(OsmWay { id, nodes, tags });
         } else {
             // Kept only because multipolygon relations (read later) may use them.
@@ -286,6 +320,31 @@ impl Assembly {
         if let Some(clip) = clip {
             self.cut(clip);
         }
+        // A highway way that is also an area is in both lists: counted once, as one way.
+        let highway_ids: HashSet<i64> = self.x.highway_ways.iter().map(|w| w.id).collect();
+        self.x.node_uses = count_node_uses(
+            self.x.highway_ways.iter().map(|w| w.nodes.as_slice()),
+            self.x
+                .highway_ways
+                .iter()
+                .chain(
+                    self.poi_ways
+                        .iter()
+                        .filter(|w| !highway_ids.contains(&w.id)),
+                )
+                .map(|w| w.nodes.as_slice())
+                .chain(self.other_way_refs.values().map(Vec::as_slice)),
+            &self.configured_nodes,
+        );
+        self.x.way_chunks = export_chunks(
+            self.x
+                .highway_ways
+                .iter()
+                .chain(&self.poi_ways)
+                .map(|w| w.id)
+                .chain(self.other_way_refs.keys().copied()),
+            self.x.highway_ways.iter().map(|w| w.id),
+        );
         let Assembly {
             mut x,
             mut other_way_refs,
@@ -293,19 +352,22 @@ impl Assembly {
             relations,
             ..
         } = self;
-        for w in poi_ways {
-            if let Some(ring) = ring_coords(&w.nodes, &x.node_coords) {
-                let mp = MultiPolygon::new(vec![Polygon::new(ring, vec![])]);
-                x.poi_areas.push((w.id, OsmKind::Way, w.tags, mp));
-            }
-        }
         if !relations.is_empty() {
-            // Highway ways can be members too; copying their node lists is only worth it
-            // when there are relations to assemble.
-            for w in &x.highway_ways {
+            // Highway and POI ways can be members too (a park's outline tagged
+            // `landuse=grass`); copying their node lists is only worth it when there are
+            // relations to assemble.
+            for w in x.highway_ways.iter().chain(&poi_ways) {
                 other_way_refs
                     .entry(w.id)
                     .or_insert_with(|| w.nodes.clone());
+            }
+        }
+        for w in poi_ways {
+            if let Some(ring) = ring_coords(&w.nodes, &x.node_coords) {
+                let mp = MultiPolygon::new(vec![Polygon::new(ring, vec![])]);
+                if osm2pgsql::area_is_valid(&mp) {
+                    x.poi_areas.push((w.id, OsmKind::Way, w.tags, mp));
+                }
             }
         }
         for (id, tags, members) in relations {
@@ -513,48 +575,77 @@ fn ring_coords(nodes: &[i64], coords: &HashMap<i64, Coord<f64>>) -> Option<LineS
     (pts.len() >= 4 && pts.first() == pts.last()).then(|| LineString::new(pts))
 }
 
-/// Joins member ways end to end into closed rings; inner rings become holes of the outer ring
-/// that contains them. Rings that cannot be closed (incomplete relation in the extract) are
-/// dropped, as osm2pgsql does.
+/// Joins member ways end to end into closed rings and nests them as osmium's area assembler
+/// (osm2pgsql 1.8) does: roles are ignored, a ring inside an odd number of others is a hole of
+/// the smallest ring around it, the others are outer rings. A relation whose member ways do not
+/// all close into rings, or whose rings cross, is no area (`osm2pgsql::area_is_valid`).
 fn assemble_multipolygon(
     members: &[(i64, String)],
     way_refs: &HashMap<i64, Vec<i64>>,
     coords: &HashMap<i64, Coord<f64>>,
 ) -> Option<MultiPolygon<f64>> {
-    use geo::Contains;
-    let (mut outer, mut inner) = (Vec::new(), Vec::new());
-    for (role, list) in [("outer", &mut outer), ("inner", &mut inner)] {
-        let ways: Vec<&Vec<i64>> = members
+    use geo::{Area, BoundingRect, Contains};
+    let ways: Vec<&Vec<i64>> = members
+        .iter()
+        .filter_map(|(id, _)| way_refs.get(id))
+        .collect();
+    let rings: Vec<LineString<f64>> = join_rings(ways)?
+        .iter()
+        .map(|ring| ring_coords(ring, coords))
+        .collect::<Option<_>>()?;
+    let shapes: Vec<Polygon<f64>> = rings
+        .iter()
+        .map(|r| Polygon::new(r.clone(), vec![]))
+        .collect();
+    let boxes: Vec<Option<geo::Rect<f64>>> = rings.iter().map(|r| r.bounding_rect()).collect();
+    let box_within = |i: usize, j: usize| match (boxes[i], boxes[j]) {
+        (Some(a), Some(b)) => {
+            a.min().x >= b.min().x
+                && a.min().y >= b.min().y
+                && a.max().x <= b.max().x
+                && a.max().y <= b.max().y
+        }
+        _ => false,
+    };
+    // For each ring, the rings around it (a corner strictly inside decides; rings touching
+    // at corners do not contain each other's corners).
+    let around: Vec<Vec<usize>> = (0..rings.len())
+        .map(|i| {
+            (0..rings.len())
+                .filter(|&j| {
+                    j != i
+                        && box_within(i, j)
+                        && rings[i]
+                            .0
+                            .iter()
+                            .any(|c| shapes[j].contains(&geo::Point(*c)))
+                })
+                .collect()
+        })
+        .collect();
+    let outer: Vec<usize> = (0..rings.len())
+        .filter(|&i| around[i].len() % 2 == 0)
+        .collect();
+    let mut polys: Vec<Polygon<f64>> = outer.iter().map(|&i| shapes[i].clone()).collect();
+    for i in (0..rings.len()).filter(|&i| around[i].len() % 2 == 1) {
+        let smallest = outer
             .iter()
-            .filter(|(_, r)| {
-                if role == "outer" {
-                    r != "inner"
-                } else {
-                    r == "inner"
-                }
+            .enumerate()
+            .filter(|(_, o)| around[i].contains(o))
+            .min_by(|a, b| {
+                shapes[*a.1]
+                    .unsigned_area()
+                    .total_cmp(&shapes[*b.1].unsigned_area())
             })
-            .filter_map(|(id, _)| way_refs.get(id))
-            .collect();
-        for ring in join_rings(ways) {
-            if let Some(ls) = ring_coords(&ring, coords) {
-                list.push(ls);
-            }
-        }
+            .map(|(k, _)| k)?;
+        polys[smallest].interiors_push(rings[i].clone());
     }
-    if outer.is_empty() {
-        return None;
-    }
-    let mut polys: Vec<Polygon<f64>> = outer.into_iter().map(|o| Polygon::new(o, vec![])).collect();
-    for hole in inner {
-        let probe = Polygon::new(hole.clone(), vec![]);
-        if let Some(p) = polys.iter_mut().find(|p| p.contains(&probe)) {
-            p.interiors_push(hole);
-        }
-    }
-    Some(MultiPolygon::new(polys))
+    let mp = MultiPolygon::new(polys);
+    (!mp.0.is_empty() && osm2pgsql::area_is_valid(&mp)).then_some(mp)
 }
 
-fn join_rings(ways: Vec<&Vec<i64>>) -> Vec<Vec<i64>> {
+/// Every member way joined into closed rings, or `None` when some are left open.
+fn join_rings(ways: Vec<&Vec<i64>>) -> Option<Vec<Vec<i64>>> {
     let mut pending: Vec<Vec<i64>> = ways.into_iter().filter(|w| w.len() >= 2).cloned().collect();
     let mut rings = Vec::new();
     while let Some(mut ring) = pending.pop() {
@@ -572,11 +663,12 @@ fn join_rings(ways: Vec<&Vec<i64>>) -> Vec<Vec<i64>> {
             }
             ring.extend_from_slice(&next[1..]);
         }
-        if ring.len() >= 4 && ring.first() == ring.last() {
-            rings.push(ring);
+        if ring.len() < 4 || ring.first() != ring.last() {
+            return None;
         }
+        rings.push(ring);
     }
-    rings
+    Some(rings)
 }
 
 /// POIs (nodes and areas) within `buffer_m` of the boundary, in metric coordinates (§6.2 reads
@@ -783,11 +875,83 @@ mod tests {
         );
     }
 
+    /// `tests/fixtures/osm2pgsql-areas/areas.osm` holds crafted closed ways and relations
+    /// (`area=no`, a bow tie, a spike, boundary relations, overlapping or open rings, tagged
+    /// outer ways, highway loops with a POI tag); `osm2pgsql-1.8.0-tables.csv` is where
+    /// osm2pgsql 1.8.0 with the reference's `pfb.style` put each (relations negative). Every
+    /// destination-tagged object it made a polygon of must be a POI area here, and no other.
+    #[test]
+    fn poi_areas_are_the_polygons_osm2pgsql_makes() {
+        let dir =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/osm2pgsql-areas");
+        let x = read_osm(&dir.join("areas.osm"), &Counter::default()).unwrap();
+        let mut got: Vec<i64> = x
+            .poi_areas
+            .iter()
+            .map(|(id, kind, _, _)| if *kind == OsmKind::Relation { -id } else { *id })
+            .collect();
+        got.sort();
+        let table = std::fs::read_to_string(dir.join("osm2pgsql-1.8.0-tables.csv")).unwrap();
+        let mut want: Vec<i64> = table
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            // amenity, leisure, building, landuse: the destination keys the file uses.
+            .filter(|c| c[0] == "polygon" && c[2..6].iter().any(|v| !v.is_empty()))
+            .map(|c| c[1].parse().unwrap())
+            .collect();
+        want.sort();
+        want.dedup();
+        assert_eq!(got, want);
+        // The highway loops with a POI tag are also ways to split.
+        for id in [6, 13, 18] {
+            assert!(x.highway_ways.iter().any(|w| w.id == id), "way {id}");
+        }
+    }
+
+    /// Uses are counted on what the reference's cuts leave, as osm2pgrouting reads the cut
+    /// file: a building that osmium's polygon step drops (no node inside the boundary) no
+    /// longer splits the road it touches outside the boundary.
+    #[test]
+    fn node_uses_are_counted_after_the_cuts() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/osm2pgrouting-split/crafted.osm");
+        let c = |x: f64, y: f64| Coord { x, y };
+        // The boundary holds road 100's nodes 1 and 2 only; the box holds every node.
+        let boundary = MultiPolygon::new(vec![Polygon::new(
+            LineString::new(vec![
+                c(-77.0305, 38.9195),
+                c(-77.0285, 38.9195),
+                c(-77.0285, 38.9205),
+                c(-77.0305, 38.9205),
+                c(-77.0305, 38.9195),
+            ]),
+            vec![],
+        )]);
+        let clip = ReferenceClip::new(&boundary, Rect::new(c(-77.031, 38.919), c(-77.025, 38.941)))
+            .unwrap();
+        let whole = read_osm(&file, &Counter::default()).unwrap();
+        let cut = read_osm_clipped(&file, &Counter::default(), Some(&clip)).unwrap();
+        // Node 2: road + highway=construction way (kept whole, its node 2 is inside);
+        // node 3: road + building (twice, closed); node 4: road + landuse (twice, closed).
+        let uses = |x: &OsmExtract, n: i64| x.node_uses.get(&n).copied();
+        assert_eq!(
+            [2, 3, 4].map(|n| uses(&whole, n)),
+            [Some(2), Some(3), Some(3)]
+        );
+        assert_eq!(
+            [2, 3, 4].map(|n| uses(&cut, n)),
+            [Some(2), Some(1), Some(1)]
+        );
+        // Road 500 has no node inside: gone, and nothing counted for it.
+        assert_eq!(uses(&cut, 21), None);
+    }
+
     #[test]
     fn joins_rings_in_any_direction() {
         let a = vec![1, 2, 3];
         let b = vec![1, 4, 3];
-        let rings = join_rings(vec![&a, &b]);
+        let rings = join_rings(vec![&a, &b]).unwrap();
         assert_eq!(rings.len(), 1);
         assert_eq!(rings[0].first(), rings[0].last());
         assert_eq!(rings[0].len(), 5);

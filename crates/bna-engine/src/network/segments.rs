@@ -1,52 +1,23 @@
 //! Splitting OSM ways into routable segments and intersections (spec §3.2), clipping them to
 //! boundary ⊕ 2680 m (§1 step 11), classifying them (§3.3) and removing orphans.
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 use geo::{Coord, Distance, Euclidean, Intersects, LineString, MultiPolygon, Point};
 use rayon::prelude::*;
 use rstar::{RTree, AABB};
 
-use crate::ingest::osm::{OsmExtract, OsmWay};
+use crate::ingest::node_uses::IdHash;
+use crate::ingest::osm::OsmExtract;
+use crate::ingest::osm2pgsql;
 use crate::model::{
     Intersection, IntersectionFlags, Segment, SegmentAttributes, SegmentStress, Tags,
 };
 use crate::spatial::Projection;
 
-/// Node use counts as osm2pgrouting computes them: one per reference in an imported way,
-/// plus two for a node whose own tags match the import config (`highway=motorway_junction`).
-///
-/// Deviation (documented): only imported highway ways count, as in bikescore-bna, because the
-/// reference's osm2pgrouting 3.0 behaviour for non-highway ways is unverified (§3.2).
-pub fn node_use_counts(ways: &[OsmWay], control_nodes: &HashMap<i64, Tags>) -> HashMap<i64, u32> {
-    use_counts(ways, control_nodes)
-}
-
-fn use_counts<S: BuildHasher + Default>(
-    ways: &[OsmWay],
-    control_nodes: &HashMap<i64, Tags>,
-) -> HashMap<i64, u32, S> {
-    let mut counts: HashMap<i64, u32, S> = HashMap::default();
-    for w in ways {
-        for n in &w.nodes {
-            *counts.entry(*n).or_default() += 1;
-        }
-    }
-    for (id, tags) in control_nodes {
-        if tags
-            .get("highway")
-            .is_some_and(|h| h == "motorway_junction")
-        {
-            if let Some(c) = counts.get_mut(id) {
-                *c += 2;
-            }
-        }
-    }
-    counts
-}
-
-/// Cuts a way after every interior node used more than once. Pieces of fewer than two nodes are
+/// Cuts a way after every interior node used more than once (`Way::split_me` of
+/// osm2pgrouting 2.3.8; `counts` from `ingest::node_uses`). Pieces of fewer than two nodes are
 /// dropped.
 pub fn split_way<S: BuildHasher>(nodes: &[i64], counts: &HashMap<i64, u32, S>) -> Vec<Vec<i64>> {
     let mut pieces = Vec::new();
@@ -98,8 +69,7 @@ pub fn build_network(
     buffer_m: f64,
     classify: impl Fn(&Tags) -> Option<SegmentAttributes> + Sync,
 ) -> NetworkBuild {
-    let counts: HashMap<i64, u32, IdHash> =
-        use_counts(&extract.highway_ways, &extract.control_nodes);
+    let counts = &extract.node_uses;
     let coords = &extract.node_coords;
 
     let mut raw: Vec<(usize, Vec<i64>)> = extract
@@ -107,19 +77,31 @@ pub fn build_network(
         .iter()
         .enumerate()
         .flat_map(|(wi, w)| {
-            split_way(present_prefix(&w.nodes, coords), &counts)
+            split_way(present_prefix(&w.nodes, coords), counts)
                 .into_iter()
                 .map(move |piece| (wi, piece))
         })
         .collect();
-    // Identical geometry (same nodes, same order) is imported once (§3.2): the first wins.
-    let first: Vec<bool> = {
-        let mut seen: HashSet<&[i64], IdHash> =
-            HashSet::with_capacity_and_hasher(raw.len(), IdHash::default());
-        raw.iter().map(|(_, p)| seen.insert(p.as_slice())).collect()
+    // Identical geometry (same nodes, same order): osm2pgrouting deletes a piece identical to
+    // one an earlier export chunk inserted, and keeps identical pieces of one chunk (§3.2,
+    // `ingest::node_uses::export_chunks`).
+    let chunk = |wi: usize| {
+        let id = extract.highway_ways[wi].id;
+        extract.way_chunks.get(&id).copied().unwrap_or(0)
     };
-    let mut first = first.into_iter();
-    raw.retain(|_| first.next().unwrap_or(false));
+    let keep: Vec<bool> = {
+        let mut first_chunk: HashMap<&[i64], u32, IdHash> =
+            HashMap::with_capacity_and_hasher(raw.len(), IdHash::default());
+        for (wi, p) in &raw {
+            let c = first_chunk.entry(p.as_slice()).or_insert(u32::MAX);
+            *c = (*c).min(chunk(*wi));
+        }
+        raw.iter()
+            .map(|(wi, p)| first_chunk[p.as_slice()] == chunk(*wi))
+            .collect()
+    };
+    let mut keep = keep.into_iter();
+    raw.retain(|_| keep.next().unwrap_or(false));
 
     let boundary_rect = geo::BoundingRect::bounding_rect(boundary);
     let window_ll = lon_lat_window(&proj.unproject(boundary), buffer_m);
@@ -148,10 +130,18 @@ pub fn build_network(
         })
         .collect();
 
+    // A closed way that osm2pgsql stores as an area is missing from the line table that the
+    // reference's functional-class rules join, so it gets no class (spec §2).
     let attrs: Vec<Option<SegmentAttributes>> = extract
         .highway_ways
         .par_iter()
-        .map(|w| classify(&w.tags))
+        .map(|w| {
+            if osm2pgsql::way_is_area(&w.nodes, &w.tags) {
+                None
+            } else {
+                classify(&w.tags)
+            }
+        })
         .collect();
     let before = pieces.len();
     let classified: Vec<Piece> = pieces
@@ -222,42 +212,6 @@ pub fn build_network(
         orphans_dropped,
     }
 }
-
-/// Multiplicative (Fx-style) hashing for OSM ids and node lists. std's SipHash resists
-/// adversarial keys, which a local extract does not need, and it was the larger part of
-/// splitting a city's ways.
-#[derive(Default, Clone, Copy)]
-struct IdHasher(u64);
-
-impl IdHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-    fn write_i64(&mut self, n: i64) {
-        self.add(n as u64);
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type IdHash = BuildHasherDefault<IdHasher>;
 
 /// `Euclidean.distance(line, boundary) <= buffer` without comparing every segment of the line
 /// with every edge of the boundary: a detailed boundary (a union of census tracts has
@@ -348,18 +302,14 @@ fn rect_gap(a: &geo::Rect<f64>, b: &geo::Rect<f64>) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::node_uses::count_node_uses;
+    use crate::ingest::osm::OsmWay;
+    use std::collections::HashSet;
+    use std::path::Path;
 
-    fn counts(ways: &[&[i64]]) -> HashMap<i64, u32> {
-        let ways: Vec<OsmWay> = ways
-            .iter()
-            .enumerate()
-            .map(|(i, n)| OsmWay {
-                id: i as i64,
-                nodes: n.to_vec(),
-                tags: Tags::new(),
-            })
-            .collect();
-        node_use_counts(&ways, &HashMap::new())
+    /// Use counts when every way given is a highway way.
+    fn counts(ways: &[&[i64]]) -> HashMap<i64, u32, IdHash> {
+        count_node_uses(ways.iter().copied(), ways.iter().copied(), &HashSet::new())
     }
 
     #[test]
@@ -382,18 +332,164 @@ mod tests {
 
     #[test]
     fn motorway_junction_node_always_splits() {
-        let ways = vec![OsmWay {
-            id: 1,
-            nodes: vec![1, 2, 3],
-            tags: Tags::new(),
-        }];
-        let mut control = HashMap::new();
-        control.insert(
-            2,
-            Tags::from([("highway".to_owned(), "motorway_junction".to_owned())]),
+        let way: &[i64] = &[1, 2, 3];
+        let c = count_node_uses(
+            std::iter::once(way),
+            std::iter::once(way),
+            &HashSet::from([2]),
         );
-        let c = node_use_counts(&ways, &control);
         assert_eq!(split_way(&[1, 2, 3], &c), vec![vec![1, 2], vec![2, 3]]);
+    }
+
+    /// `bna`'s segments of an OSM file in `tests/fixtures/osm2pgrouting-split/`, as the
+    /// `osm_id,source_osm,target_osm` lines of osm2pgrouting's `ways` table, next to the lines
+    /// of osm2pgrouting 2.3.8's own output for that file (`expected`), both sorted.
+    fn pieces_and_osm2pgrouting(file: &str, expected: &str) -> (Vec<String>, Vec<String>) {
+        use crate::progress::Counter;
+        let dir =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/osm2pgrouting-split");
+        let x = crate::ingest::osm::read_osm(&dir.join(file), &Counter::default()).unwrap();
+        let r = x.bbox_ll.unwrap();
+        let c = |x: f64, y: f64| Coord { x, y };
+        let (lo, hi) = (r.min(), r.max());
+        let boundary_ll = MultiPolygon::new(vec![geo::Polygon::new(
+            LineString::new(vec![
+                c(lo.x - 0.001, lo.y - 0.001),
+                c(hi.x + 0.001, lo.y - 0.001),
+                c(hi.x + 0.001, hi.y + 0.001),
+                c(lo.x - 0.001, hi.y + 0.001),
+                c(lo.x - 0.001, lo.y - 0.001),
+            ]),
+            vec![],
+        )]);
+        let proj = Projection::for_boundary(&boundary_ll).unwrap();
+        let built = build_network(
+            &x,
+            &proj,
+            &proj.project(&boundary_ll),
+            2680.0,
+            crate::network::attributes::derive_attributes,
+        );
+        let node = |i: u32| built.intersections[i as usize].osm_id;
+        let mut got: Vec<String> = built
+            .segments
+            .iter()
+            .map(|s| {
+                let (a, b) = (node(s.intersection_from), node(s.intersection_to));
+                format!("{},{a},{b}", s.osm_id)
+            })
+            .collect();
+        got.sort();
+        let want = std::fs::read_to_string(dir.join(expected)).unwrap();
+        let mut want: Vec<String> = want.lines().skip(1).map(String::from).collect();
+        want.sort();
+        (got, want)
+    }
+
+    /// `crafted.osm`: roads cut where they share a node with a building, a landuse area, a
+    /// `highway=construction` way, an untagged way, a gate way left with one node, and at a
+    /// node tagged `highway=services`; not at a `highway=traffic_signals` node of one road.
+    #[test]
+    fn splits_like_osm2pgrouting_at_nodes_shared_with_any_way() {
+        let (got, want) = pieces_and_osm2pgrouting("crafted.osm", "ways.csv");
+        assert_eq!(got, want);
+    }
+
+    /// `chunks.osm.gz`: three identical roads, ways 1 and 2 in osm2pgrouting's first export
+    /// chunk of 20,000 ways (both kept) and way 30000 in the second (deleted as a duplicate).
+    #[test]
+    fn identical_pieces_are_dropped_only_across_export_chunks() {
+        let (got, want) = pieces_and_osm2pgrouting("chunks.osm.gz", "chunks-ways.csv");
+        assert_eq!(got, want);
+    }
+
+    /// A closed highway way that osm2pgsql stores as an area (a pedestrian plaza with
+    /// `area=yes`, a parking lot's service loop) is not in its line table, so the reference
+    /// never classifies it; the same way open, or closed without such a tag, is classified.
+    #[test]
+    fn closed_highway_areas_get_no_class() {
+        let tags = |pairs: &[(&str, &str)]| -> Tags {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let plaza = [
+            ("highway", "pedestrian"),
+            ("bicycle", "yes"),
+            ("area", "yes"),
+        ];
+        let parking = [
+            ("highway", "service"),
+            ("bicycle", "yes"),
+            ("amenity", "parking"),
+        ];
+        /// Tags, closed, classified.
+        type Case<'a> = (&'a [(&'a str, &'a str)], bool, bool);
+        let cases: [Case; 5] = [
+            (&plaza, true, false),
+            (&plaza, false, true),
+            (&parking, true, false),
+            (&[("highway", "pedestrian"), ("bicycle", "yes")], true, true),
+            (&[("highway", "residential"), ("area", "no")], true, true),
+        ];
+        for (t, closed, classified) in cases {
+            let mut x = OsmExtract::default();
+            // A square of 100 m sides (0.001°) and a road meeting it at node 1, so that the
+            // way is no orphan.
+            for (id, lon, lat) in [
+                (1, 0.0, 0.0),
+                (2, 0.001, 0.0),
+                (3, 0.001, 0.001),
+                (4, 0.0, 0.001),
+                (5, -0.001, 0.0),
+            ] {
+                x.node_coords.insert(id, Coord { x: lon, y: lat });
+            }
+            let square = if closed {
+                vec![1, 2, 3, 4, 1]
+            } else {
+                vec![1, 2, 3, 4]
+            };
+            x.highway_ways = vec![
+                OsmWay {
+                    id: 10,
+                    nodes: square,
+                    tags: tags(t),
+                },
+                OsmWay {
+                    id: 11,
+                    nodes: vec![5, 1],
+                    tags: tags(&[("highway", "residential")]),
+                },
+            ];
+            let refs = x.highway_ways.iter().map(|w| w.nodes.as_slice());
+            x.node_uses = count_node_uses(refs.clone(), refs, &HashSet::new());
+            let c = |x: f64, y: f64| Coord { x, y };
+            let boundary_ll = MultiPolygon::new(vec![geo::Polygon::new(
+                LineString::new(vec![
+                    c(-0.01, -0.01),
+                    c(0.01, -0.01),
+                    c(0.01, 0.01),
+                    c(-0.01, 0.01),
+                    c(-0.01, -0.01),
+                ]),
+                vec![],
+            )]);
+            let proj = Projection::for_boundary(&boundary_ll).unwrap();
+            let built = build_network(
+                &x,
+                &proj,
+                &proj.project(&boundary_ll),
+                2680.0,
+                crate::network::attributes::derive_attributes,
+            );
+            assert_eq!(
+                built.segments.iter().any(|s| s.osm_id == 10),
+                classified,
+                "{t:?}, closed: {closed}"
+            );
+        }
     }
 
     #[test]
