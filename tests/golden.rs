@@ -3,11 +3,14 @@
 //! adding a folder; a failure lists each differing cell and says how to accept a deliberate
 //! change.
 
+#[path = "support/golden_case.rs"]
+mod golden_case;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use rusqlite::types::ValueRef;
+use bna_engine::compare::rows::{diff, Table};
+use golden_case::root;
 use rusqlite::Connection;
 use serde::Deserialize;
 
@@ -20,7 +23,6 @@ const SHOWN: usize = 20;
 #[derive(Deserialize)]
 struct Case {
     source: Source,
-    analyze: Vec<String>,
     tolerance: f64,
     /// Table → the columns that identify a row (empty: compare the rows as a multiset).
     tables: BTreeMap<String, Vec<String>>,
@@ -33,151 +35,12 @@ enum Source {
     Reference,
 }
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn bin() -> PathBuf {
-    std::env::var_os("BNA_TEST_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_bna")))
-}
-
-/// A table as text: header, then rows; NULL is the empty string, as in the CSV files.
-struct Table {
-    columns: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
 fn read_expected(path: &Path) -> Table {
-    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let columns = r.headers().unwrap().iter().map(String::from).collect();
-    let rows = r
-        .records()
-        .map(|rec| rec.unwrap().iter().map(String::from).collect())
-        .collect();
-    Table { columns, rows }
+    Table::from_csv(path).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn read_project(conn: &Connection, table: &str, columns: &[String]) -> Table {
-    let sql = format!("SELECT {} FROM {table}", columns.join(", "));
-    let mut stmt = conn
-        .prepare(&sql)
-        .unwrap_or_else(|e| panic!("{table}: {e}"));
-    let rows = stmt
-        .query_map([], |row| {
-            (0..columns.len())
-                .map(|i| {
-                    Ok(match row.get_ref(i)? {
-                        ValueRef::Null => String::new(),
-                        ValueRef::Integer(v) => v.to_string(),
-                        ValueRef::Real(v) => v.to_string(),
-                        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                        ValueRef::Blob(_) => "<blob>".into(),
-                    })
-                })
-                .collect::<rusqlite::Result<Vec<String>>>()
-        })
-        .unwrap()
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .unwrap();
-    Table {
-        columns: columns.to_vec(),
-        rows,
-    }
-}
-
-/// Whether two cells agree: both NULL, equal text, or numbers within `tolerance`.
-fn same(expected: &str, got: &str, tolerance: f64) -> bool {
-    if expected == got {
-        return true;
-    }
-    match (expected.parse::<f64>(), got.parse::<f64>()) {
-        (Ok(a), Ok(b)) => (a - b).abs() <= tolerance,
-        _ => false,
-    }
-}
-
-/// Differences between `expected` and `got` (same columns), one line per differing cell, or
-/// per row missing or extra.
-fn diff(table: &str, key: &[String], expected: &Table, got: &Table, tolerance: f64) -> Vec<String> {
-    let mut out = Vec::new();
-    if key.is_empty() {
-        // Rows without a stable id (`road_id` is a row number): compare as sorted multisets.
-        let canon = |t: &Table| {
-            let mut rows: Vec<Vec<String>> = t
-                .rows
-                .iter()
-                .map(|r| {
-                    r.iter()
-                        .map(|v| match v.parse::<f64>() {
-                            Ok(x) if x.fract() == 0.0 => format!("{x:.0}"),
-                            _ => v.clone(),
-                        })
-                        .collect()
-                })
-                .collect();
-            rows.sort();
-            rows
-        };
-        let (mut e, mut g) = (canon(expected), canon(got));
-        let mut i = 0;
-        while i < e.len() {
-            match g.iter().position(|r| *r == e[i]) {
-                Some(j) => {
-                    g.swap_remove(j);
-                    e.swap_remove(i);
-                }
-                None => i += 1,
-            }
-        }
-        let cols = expected.columns.join(",");
-        out.extend(e.iter().map(|r| {
-            format!(
-                "{table}: expected row ({cols}) = ({}) is missing",
-                r.join(",")
-            )
-        }));
-        out.extend(
-            g.iter()
-                .map(|r| format!("{table}: unexpected row ({cols}) = ({})", r.join(","))),
-        );
-        return out;
-    }
-    let key_of = |t: &Table, r: &[String]| -> String {
-        key.iter()
-            .map(|k| {
-                let i = t.columns.iter().position(|c| c == k).expect("key column");
-                format!("{k}={}", r[i])
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let ours: BTreeMap<String, &Vec<String>> =
-        got.rows.iter().map(|r| (key_of(got, r), r)).collect();
-    let mut seen = std::collections::BTreeSet::new();
-    for e in &expected.rows {
-        let k = key_of(expected, e);
-        seen.insert(k.clone());
-        let Some(g) = ours.get(&k) else {
-            out.push(format!("{table} {k}: missing"));
-            continue;
-        };
-        for (i, col) in expected.columns.iter().enumerate() {
-            if !same(&e[i], &g[i], tolerance) {
-                out.push(format!(
-                    "{table} {k} {col}: expected {:?}, got {:?}",
-                    e[i], g[i]
-                ));
-            }
-        }
-    }
-    out.extend(
-        ours.keys()
-            .filter(|k| !seen.contains(*k))
-            .map(|k| format!("{table} {k}: not expected")),
-    );
-    out
+    Table::from_sqlite(conn, table, columns).unwrap_or_else(|e| panic!("{table}: {e}"))
 }
 
 fn write_expected(path: &Path, t: &Table) {
@@ -198,29 +61,7 @@ fn run_case(dir: &Path, accept: bool) -> Vec<String> {
         .unwrap_or_else(|e| panic!("{name}/case.json: {e}"));
     let work = tempfile::tempdir().unwrap();
     let project = work.path().join(format!("{name}.bna"));
-    let args: Vec<std::ffi::OsString> = case
-        .analyze
-        .iter()
-        .map(|a| {
-            let p = root().join(a);
-            if !a.starts_with('-') && p.exists() {
-                p.into_os_string()
-            } else {
-                a.into()
-            }
-        })
-        .collect();
-    let o = Command::new(bin())
-        .args(["analyze", "--quiet", "--out"])
-        .arg(&project)
-        .args(&args)
-        .output()
-        .expect("run bna");
-    assert!(
-        o.status.success(),
-        "{name}: bna analyze failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    golden_case::analyze(dir, &project);
     let conn = Connection::open(&project).unwrap();
     let mut problems = Vec::new();
     for (table, key) in &case.tables {
@@ -272,49 +113,4 @@ fn every_golden_case_reproduces_its_expected_tables() {
         }
     }
     assert!(report.is_empty(), "{}", report.join("\n\n"));
-}
-
-#[test]
-fn the_comparison_finds_what_differs() {
-    let t = |rows: Rows| Table {
-        columns: vec!["id".into(), "v".into()],
-        rows: rows
-            .iter()
-            .map(|r| r.iter().map(|s| s.to_string()).collect())
-            .collect(),
-    };
-    type Rows<'a> = &'a [&'a [&'a str]];
-    let key = vec!["id".to_string()];
-    let cases: [(Rows, Rows, usize); 6] = [
-        (&[&["a", "1.0"]], &[&["a", "1.0004"]], 0),
-        (&[&["a", "1.0"]], &[&["a", "1.01"]], 1),
-        (&[&["a", ""]], &[&["a", "0"]], 1),
-        (&[&["a", "1"]], &[], 1),
-        (&[], &[&["b", "1"]], 1),
-        (&[&["a", "x"], &["b", "y"]], &[&["b", "y"], &["a", "x"]], 0),
-    ];
-    for (e, g, n) in cases {
-        assert_eq!(
-            diff("t", &key, &t(e), &t(g), 0.001).len(),
-            n,
-            "{e:?} vs {g:?}"
-        );
-    }
-    // Multisets: order does not matter, counts do; 3.0 equals 3.
-    let multiset: [(Rows, Rows, usize); 3] = [
-        (
-            &[&["a", "3"], &["a", "3"]],
-            &[&["a", "3.0"], &["a", "3"]],
-            0,
-        ),
-        (&[&["a", "3"], &["a", "3"]], &[&["a", "3"]], 1),
-        (&[&["a", "1"]], &[&["a", "3"]], 2),
-    ];
-    for (e, g, n) in multiset {
-        assert_eq!(
-            diff("t", &[], &t(e), &t(g), 0.001).len(),
-            n,
-            "{e:?} vs {g:?}"
-        );
-    }
 }

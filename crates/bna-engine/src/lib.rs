@@ -5,6 +5,7 @@
 //! (`bna-cloud`) call. Downloads (`bna-fetch`) produce this crate's inputs and live outside it.
 
 pub mod analysis;
+pub mod compare;
 pub mod files;
 pub mod ingest;
 pub mod model;

@@ -549,7 +549,18 @@ fn block_and_destination_rows_follow_the_reference_columns() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(retail_cols, ["id", "blockid20", "geom_pt", "geom_poly"]);
+    assert_eq!(
+        retail_cols,
+        [
+            "id",
+            "blockid20",
+            "pop_low_stress",
+            "pop_high_stress",
+            "pop_score",
+            "geom_pt",
+            "geom_poly"
+        ]
+    );
 
     let speed: (Option<String>, Option<i64>, Option<i64>) = conn
         .query_row(
@@ -967,6 +978,7 @@ fn csv_export_writes_the_reference_tables() {
     let expected: HashSet<String> = [
         "neighborhood_connected_census_blocks",
         "neighborhood_overall_scores",
+        "neighborhood_score_inputs",
         "residential_speed_limit",
         "mileage",
         "neighborhood_census_blocks",

@@ -8,20 +8,23 @@
 
 mod error;
 mod export;
+mod layer;
 mod lock;
 mod output;
 mod project;
 mod project_claim;
 pub mod schema;
 mod spatialite;
-mod wkb;
+pub(crate) mod wkb;
 mod write;
 
 pub use error::StoreError;
 pub use export::{export, export_with, ExportFormat};
+pub use layer::{is_layer_file, write_layer_file, LayerTable};
 pub use lock::ProjectLock;
 pub use output::{check_replaceable, write_output_file, Overwrite, PathKind};
 pub use project::Project;
 pub use project_claim::ProjectClaim;
 pub use spatialite::{connect_spatialite, SPATIALITE_ENV};
+pub(crate) use write::access_for;
 pub use write::{PARAM_CITY_FIPS, PARAM_CITY_SPEED, PARAM_STATE_FIPS, PARAM_STATE_SPEED};

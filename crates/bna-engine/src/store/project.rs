@@ -272,8 +272,9 @@ impl Project {
             "synthetic" => PopulationSource::Synthetic,
             other => return Err(corrupt("bna_runs.population_source", other.to_string())),
         };
-        let parameters: BTreeMap<String, String> = serde_json::from_str(&params_json)
+        let mut parameters: BTreeMap<String, String> = serde_json::from_str(&params_json)
             .map_err(|e| corrupt("bna_runs.parameters", e.to_string()))?;
+        clean_legacy_parameters(&mut parameters);
         let projection_epsg = u32::try_from(epsg)
             .map_err(|_| corrupt("bna_runs.projection_epsg", epsg.to_string()))?;
 
@@ -330,6 +331,18 @@ impl Project {
             stage_timings,
             projection_epsg,
         }))
+    }
+}
+
+/// Projects written before the residential default was recorded as a number hold Rust's debug
+/// text of it (`Some(20)`, `None`); read them as the number, or `none`, as runs record it now.
+fn clean_legacy_parameters(parameters: &mut BTreeMap<String, String>) {
+    if let Some(v) = parameters.get_mut("residential_speed_default_mph") {
+        if let Some(mph) = v.strip_prefix("Some(").and_then(|r| r.strip_suffix(')')) {
+            *v = mph.to_string();
+        } else if v == "None" {
+            *v = "none".to_string();
+        }
     }
 }
 
@@ -432,4 +445,31 @@ fn check_version(conn: &Connection, path: &Path) -> Result<(), StoreError> {
 
 fn engine_version() -> String {
     format!("bna {}", env!("CARGO_PKG_VERSION"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_old_projects_debug_text_reads_as_the_recorded_value() {
+        let cases = [
+            ("Some(20)", "20"),
+            ("None", "none"),
+            ("25", "25"),
+            ("none", "none"),
+        ];
+        for (stored, read) in cases {
+            let mut p = BTreeMap::from([
+                (
+                    "residential_speed_default_mph".to_string(),
+                    stored.to_string(),
+                ),
+                ("other".to_string(), "Some(1)".to_string()),
+            ]);
+            clean_legacy_parameters(&mut p);
+            assert_eq!(p["residential_speed_default_mph"], read, "{stored}");
+            assert_eq!(p["other"], "Some(1)", "only the one key is rewritten");
+        }
+    }
 }

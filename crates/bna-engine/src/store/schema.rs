@@ -70,6 +70,7 @@ pub const OVERALL_SCORES: &str = "neighborhood_overall_scores";
 pub const SPEED_LIMIT: &str = "residential_speed_limit";
 pub const MILEAGE: &str = "mileage";
 pub const PATHS: &str = "neighborhood_paths";
+pub const SCORE_INPUTS: &str = "neighborhood_score_inputs";
 /// Water areas for the app's offline basemap. Not a result table of the reference (so not
 /// exported); an older project without it simply shows no water.
 pub const BASEMAP_WATER: &str = "bna_basemap_water";
@@ -157,7 +158,7 @@ pub struct TableDef {
 }
 
 impl TableDef {
-    fn new(name: impl Into<String>, first_is_pk: bool, cols: &[(&str, ColKind)]) -> Self {
+    pub fn new(name: impl Into<String>, first_is_pk: bool, cols: &[(&str, ColKind)]) -> Self {
         Self {
             name: name.into(),
             first_is_pk,
@@ -172,7 +173,7 @@ impl TableDef {
         }
     }
 
-    fn geom(mut self, name: &'static str, ty: GeomType) -> Self {
+    pub fn geom(mut self, name: &'static str, ty: GeomType) -> Self {
         self.geoms.push(GeomColumn { name, ty });
         self
     }
@@ -398,8 +399,9 @@ pub fn destination_name_column(cat: DestinationCategory) -> Option<&'static str>
     })
 }
 
-/// `id, blockid20[], osm_id, <name>` as in the reference (retail: no osm_id/name). The
-/// reported-only bike-shed columns (`pop_*`, spec §6.3) are not part of `ProjectData`.
+/// `id, blockid20[], osm_id, <name>, pop_low_stress, pop_high_stress, pop_score` as in the
+/// reference (retail: no osm_id/name). The `pop_*` bike-shed columns (spec §6.3) are
+/// computed when the project is written (`analysis::bike_shed`).
 pub fn destinations(cat: DestinationCategory) -> TableDef {
     let mut def = TableDef::new(
         destination_table(cat),
@@ -414,16 +416,50 @@ pub fn destinations(cat: DestinationCategory) -> TableDef {
             });
         }
     }
+    for (name, kind) in [
+        ("pop_low_stress", Real),
+        ("pop_high_stress", Real),
+        ("pop_score", Real),
+    ] {
+        def.columns.push(Column {
+            name: name.to_string(),
+            kind,
+        });
+    }
     def.geom("geom_pt", GeomType::Point)
         .geom("geom_poly", GeomType::MultiPolygon)
 }
 
-/// Every result table, in write order.
+/// The reference's `score_inputs.sql` table: 132 city-wide statistics, the 16 with a `use_*`
+/// flag (TRUE, else NULL) feeding the overall scores (spec §7.5).
+pub fn score_inputs() -> TableDef {
+    let mut def = TableDef::new(
+        SCORE_INPUTS,
+        true,
+        &[
+            ("id", Int),
+            ("category", Text),
+            ("score_name", Text),
+            ("score", Real),
+            ("notes", Text),
+            ("human_explanation", Text),
+        ],
+    );
+    for flag in crate::analysis::score_inputs::USE_FLAGS {
+        def.columns.push(Column {
+            name: format!("use_{flag}"),
+            kind: Bool,
+        });
+    }
+    def
+}
+
 pub fn basemap_water() -> TableDef {
     TableDef::new(BASEMAP_WATER, true, &[("id", Int), ("osm_id", Int)])
         .geom("geom", GeomType::MultiPolygon)
 }
 
+/// Every result table, in write order.
 pub fn result_tables() -> Vec<TableDef> {
     let mut out = vec![
         boundary(),
@@ -432,6 +468,7 @@ pub fn result_tables() -> Vec<TableDef> {
         blocks(),
         pairs(),
         overall_scores(),
+        score_inputs(),
         speed_limit(),
         mileage(),
         paths(),
@@ -467,7 +504,7 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), tables.len());
         assert!(names.contains(&"neighborhood_community_centers"));
-        assert_eq!(tables.len(), 9 + 13);
+        assert_eq!(tables.len(), 10 + 13);
     }
 
     #[test]

@@ -11,6 +11,8 @@ use super::error::{SqlContext, StoreError};
 use super::schema::{self, quote, TableDef, SRID};
 use super::spatialite::call_checked;
 use super::wkb;
+use crate::analysis::bike_shed::{bike_sheds, Shed};
+use crate::analysis::score_inputs::{score_inputs, USE_FLAGS};
 use crate::model::{
     Access, BlockScores, Destination, DestinationCategory, Direction, ProjectData, RunMetadata,
 };
@@ -41,11 +43,19 @@ pub(crate) fn write_results(
     w.blocks(data)?;
     w.pairs(data)?;
     w.overall_scores(data)?;
+    let sheds = bike_sheds(
+        &data.blocks,
+        &data.pairs,
+        &data.destinations,
+        &data.boundary_ll,
+        &data.projection,
+    );
+    w.score_inputs(data, &sheds)?;
     w.speed_limit(data)?;
     w.mileage(data)?;
     w.paths(data)?;
     for cat in DestinationCategory::ALL {
-        w.destinations(data, cat)?;
+        w.destinations(data, cat, &sheds)?;
     }
     let run_id = w.run_metadata(&data.metadata)?;
     tx.execute(
@@ -69,6 +79,23 @@ pub(crate) fn write_basemap(
         v.push(Value::Integer(i as i64 + 1));
         v.push(Value::Integer(water_ll[i].0));
         v.push(blob(polygon_wkb(&water_ll[i].1)));
+        Ok(())
+    })
+}
+
+/// Creates `def` (dropping an older one) and fills it with `rows`: attribute values, then one
+/// WKB or NULL per geometry column. The result tables' writer, for the other SpatiaLite files
+/// bna writes (`store::layer`).
+pub(crate) fn write_table(
+    tx: &Transaction<'_>,
+    path: &Path,
+    def: &TableDef,
+    rows: &[Vec<Value>],
+) -> Result<(), StoreError> {
+    let w = Writer { tx, path };
+    w.drop_table(def)?;
+    w.table(def, rows.len(), |i, v| {
+        v.extend(rows[i].iter().cloned());
         Ok(())
     })
 }
@@ -458,6 +485,30 @@ impl Writer<'_, '_> {
         )
     }
 
+    fn score_inputs(&self, data: &ProjectData, sheds: &[Shed]) -> Result<(), StoreError> {
+        let rows = score_inputs(&data.blocks, &data.block_scores, &data.destinations, sheds);
+        self.table(&schema::score_inputs(), rows.len(), |i, v| {
+            let r = &rows[i];
+            v.extend([
+                Value::Integer(i as i64 + 1),
+                Value::Text(r.category.clone()),
+                Value::Text(r.score_name.clone()),
+                real(r.score),
+                non_empty(&r.notes),
+                non_empty(&r.human_explanation),
+            ]);
+            // The reference sets its flag TRUE on the one row it marks and leaves NULL elsewhere.
+            v.extend(USE_FLAGS.iter().map(|f| {
+                if r.use_flag.as_deref() == Some(*f) {
+                    Value::Integer(1)
+                } else {
+                    Value::Null
+                }
+            }));
+            Ok(())
+        })
+    }
+
     fn speed_limit(&self, data: &ProjectData) -> Result<(), StoreError> {
         let p = &data.metadata.parameters;
         let speed = |k: &str| int(p.get(k).and_then(|s| s.trim().parse::<i64>().ok()));
@@ -511,15 +562,27 @@ impl Writer<'_, '_> {
         })
     }
 
-    fn destinations(&self, data: &ProjectData, cat: DestinationCategory) -> Result<(), StoreError> {
-        let rows: Vec<&Destination> = data
+    /// `sheds[i]` is the bike shed of `data.destinations[i]`.
+    fn destinations(
+        &self,
+        data: &ProjectData,
+        cat: DestinationCategory,
+        sheds: &[Shed],
+    ) -> Result<(), StoreError> {
+        let rows: Vec<(&Destination, Shed)> = data
             .destinations
             .iter()
-            .filter(|d| d.category == cat)
+            .zip(
+                sheds
+                    .iter()
+                    .copied()
+                    .chain(std::iter::repeat(Shed::default())),
+            )
+            .filter(|(d, _)| d.category == cat)
             .collect();
         let has_name = schema::destination_name_column(cat).is_some();
         self.table(&schema::destinations(cat), rows.len(), |i, v| {
-            let d = rows[i];
+            let (d, shed) = rows[i];
             let geoids = d
                 .blocks
                 .iter()
@@ -542,6 +605,11 @@ impl Writer<'_, '_> {
                 v.push(int(d.osm_id));
                 v.push(text(d.name.as_deref()));
             }
+            v.extend([
+                real(shed.pop_low_stress),
+                real(shed.pop_high_stress),
+                real(shed.pop_score),
+            ]);
             // Destinations are only kept in the metric CRS; exports are lon/lat.
             let pt = data.projection.unproject(&d.point);
             v.push(Value::Blob(wkb::point(&pt)));
@@ -607,16 +675,7 @@ impl Writer<'_, '_> {
 
 /// The `Access` of one reference measure name (`schema::MEASURES`).
 pub(crate) fn access_for(s: &BlockScores, measure: &str) -> Access {
-    match measure {
-        "pop" => s.pop,
-        "emp" => s.emp,
-        "trails" => s.trails,
-        other => DestinationCategory::ALL
-            .iter()
-            .position(|c| c.table_name() == other)
-            .map(|i| s.destinations[i])
-            .unwrap_or_default(),
-    }
+    crate::analysis::score_inputs::measure_access(s, measure)
 }
 
 #[cfg(test)]

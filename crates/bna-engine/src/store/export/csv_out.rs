@@ -14,6 +14,7 @@ fn tables() -> Vec<TableDef> {
     vec![
         schema::pairs(),
         schema::overall_scores(),
+        schema::score_inputs(),
         schema::speed_limit(),
         schema::mileage(),
         schema::blocks(),

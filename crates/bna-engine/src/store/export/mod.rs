@@ -103,10 +103,33 @@ pub(crate) fn for_each_row(
     mut f: impl FnMut(&[Value]) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let path = project.path();
+    let conn = project.connection();
+    // A project written before a table or column was added (the bike-shed columns,
+    // `neighborhood_score_inputs`) exports it as NULLs, as the reference leaves a value it did
+    // not compute; analysing again fills it.
+    let present: Vec<String> = conn
+        .prepare(&format!(
+            "SELECT name FROM pragma_table_info({})",
+            sql_text(&def.name)
+        ))
+        .and_then(|mut stmt| {
+            stmt.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<_, _>>()
+        })
+        .at(path)?;
+    if present.is_empty() {
+        return Ok(());
+    }
     let cols: Vec<String> = def
         .columns
         .iter()
-        .map(|c| quote(&c.name))
+        .map(|c| {
+            if present.contains(&c.name) {
+                quote(&c.name)
+            } else {
+                "NULL".to_string()
+            }
+        })
         .chain(extra.iter().cloned())
         .collect();
     let sql = format!(
@@ -114,7 +137,6 @@ pub(crate) fn for_each_row(
         cols.join(", "),
         quote(&def.name)
     );
-    let conn = project.connection();
     let mut stmt = conn.prepare(&sql).at(path)?;
     let n = cols.len();
     let mut rows = stmt.query([]).at(path)?;
@@ -127,6 +149,11 @@ pub(crate) fn for_each_row(
         f(&values)?;
     }
     Ok(())
+}
+
+/// An SQL string literal.
+fn sql_text(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
 }
 
 /// Decodes an `AsBinary(...)` value.
