@@ -106,11 +106,45 @@ fn open_settings(h: &mut Harness<'_, BnaApp>) {
     h.get_by_label("Cloud settings");
 }
 
-fn click_run_on_aws_batch(h: &mut Harness<'_, BnaApp>) {
+/// "Run on AWS Batch" from the Run form; opens the confirmation (or the settings).
+fn ask_run_on_aws_batch(h: &mut Harness<'_, BnaApp>) {
     h.get_by_label("Run analysis").click();
     h.run_steps(2);
     h.get_by_label("Run on AWS Batch").click();
     h.run_steps(2);
+}
+
+/// Waits for the confirmation to learn from AWS what it would cancel; returns the ids listed.
+fn confirmation_checked(h: &mut Harness<'_, BnaApp>) -> Vec<String> {
+    h.get_by_label("Confirm the AWS Batch run");
+    step_until_within(
+        h,
+        "the pre-submission check",
+        Duration::from_secs(60),
+        |a| {
+            a.cloud_confirmation()
+                .is_some_and(|c| c.preflight().is_some())
+        },
+    );
+    let check = h
+        .state()
+        .cloud_confirmation()
+        .and_then(|c| c.preflight())
+        .expect("answered");
+    let pre = check.unwrap_or_else(|e| panic!("the check failed: {e}"));
+    pre.active_jobs.into_iter().map(|j| j.job_id).collect()
+}
+
+fn confirm_submit(h: &mut Harness<'_, BnaApp>) {
+    h.get_by_label("Submit to AWS Batch").click();
+    h.run_steps(2);
+    assert!(h.state().cloud_confirmation().is_none(), "confirmed");
+}
+
+fn click_run_on_aws_batch(h: &mut Harness<'_, BnaApp>) {
+    ask_run_on_aws_batch(h);
+    confirmation_checked(h);
+    confirm_submit(h);
 }
 
 #[test]
@@ -190,14 +224,17 @@ fn run_on_aws_batch_without_settings_opens_them_with_the_reason() {
     let mut a = app(dir.path(), None);
     *a.form_mut() = helsinki_form(&dir.path().join("p.bna"));
     let mut h = harness(a);
-    click_run_on_aws_batch(&mut h);
+    ask_run_on_aws_batch(&mut h);
     h.get_by_label("Cloud settings");
-    // In the settings window, and as the run's error in the side panel.
+    // In the settings window, as the run's error in the side panel, and at the start of the
+    // status line, which points at the settings window.
     assert_eq!(
         h.get_all_by_label_contains("Cannot run on AWS Batch: no cloud settings yet")
             .count(),
-        2
+        3
     );
+    h.get_by_label_contains("(see the Cloud settings window)");
+    assert!(h.query_by_label("Confirm the AWS Batch run").is_none());
     assert!(
         matches!(h.state().status(), Status::Failed(m) if m.starts_with("Cannot run on AWS Batch")),
         "{:?}",
@@ -231,8 +268,41 @@ fn a_job_submitted_from_the_app_runs_on_batch_and_its_results_replace_the_map() 
     h.get_by_label("Save").click();
     h.run_steps(2);
     h.get_by_label_contains("Saved to");
+    // Test connection asks the emulator, read-only, and answers in one sentence.
+    h.get_by_label("Test connection").click();
+    h.run_steps(2);
+    step_until_within(
+        &mut h,
+        "the connection test",
+        Duration::from_secs(60),
+        |a| {
+            a.cloud()
+                .connection
+                .as_ref()
+                .is_some_and(|p| p.answer().is_some())
+        },
+    );
+    h.get_by_label(&format!(
+        "Connected to {endpoint}: bucket {BUCKET} reachable, queue {QUEUE} enabled with no active job of this organization, job definition {JOB_DEFINITION} (4 vCPU) found."
+    ));
 
-    click_run_on_aws_batch(&mut h);
+    // The confirmation lists the files and their sizes, the estimate from the job
+    // definition's 4 vCPUs, and (none of) the organization's jobs it would cancel.
+    ask_run_on_aws_batch(&mut h);
+    assert!(
+        h.state().cloud_job().is_none(),
+        "nothing submitted before the go"
+    );
+    assert_eq!(confirmation_checked(&mut h), Vec::<String>::new());
+    let (boundary, osm) = helsinki();
+    for f in [&boundary, &osm] {
+        let size = std::fs::metadata(f).expect("input").len();
+        h.get_by_label(&bna_app::fetch_ui::human_bytes(size));
+    }
+    h.get_by_label("helsinki-center.osm.pbf");
+    h.get_by_label_contains("min on 4 vCPU:");
+    h.get_by_label("No other job of App E2E Org is active: nothing will be cancelled.");
+    confirm_submit(&mut h);
     let submit_frame = step_until_within(
         &mut h,
         "the job to be submitted",
@@ -426,6 +496,11 @@ fn a_second_run_supersedes_the_first_and_cancel_terminates_with_batchs_reason() 
     let first = h.state().cloud_job_id().expect("job id");
     h.get_by_label("Run on AWS Batch").click();
     h.run_steps(2);
+    // The confirmation names the running job the new one will terminate.
+    assert_eq!(confirmation_checked(&mut h), vec![first.clone()]);
+    h.get_by_label("Submitting terminates this active job of App Supersede Org:");
+    h.get_by_label_contains(&format!("({first}, "));
+    confirm_submit(&mut h);
     step_until_within(&mut h, "the second job", Duration::from_secs(120), |a| {
         a.cloud_job_id().is_some_and(|j| j != first)
     });

@@ -9,6 +9,9 @@
 #                  ("biggest gains", corridors) with the base
 #   small.png, large.png  the same window at 1024x700 and at 1440x900, the scenario panel
 #                  open: the map keeps its room (BNA_ONLY=sizes takes only these two)
+#   table.png      View > Segment table: every road segment, sortable and filterable, under
+#                  the map (with the scenario comparison still shown)
+#   light.png      View > Light theme, for projectors (BNA_ONLY=extras takes these two)
 # Uses a throwaway HOME so the demo project and recent list do not touch yours. Click
 # positions assume the 1280x800 window; override with the BNA_* variables below.
 # BNA_BIN=path/to/bna skips the release build; BNA_ONLY=scenario takes only scenario.png.
@@ -78,6 +81,27 @@ size_shots() {
   resize 1280 800
 }
 click() { xdotool mousemove "$1" "$2" click "${3:-1}"; sleep 0.4; }
+# The View menu's checkboxes: the segment table, then the light theme (switched back after).
+extra_shots() {
+  click "${BNA_VIEW_X:-52}" "${BNA_VIEW_Y:-12}"
+  click "${BNA_TABLE_ITEM_X:-100}" "${BNA_TABLE_ITEM_Y:-186}"
+  xdotool key Escape
+  xdotool mousemove 700 300
+  shot table 2
+  click "${BNA_VIEW_X:-52}" "${BNA_VIEW_Y:-12}"
+  click "${BNA_LIGHT_ITEM_X:-95}" "${BNA_LIGHT_ITEM_Y:-163}"
+  xdotool key Escape
+  xdotool mousemove 700 300
+  shot light 2
+  click "${BNA_VIEW_X:-52}" "${BNA_VIEW_Y:-12}"
+  click "${BNA_LIGHT_ITEM_X:-95}" "${BNA_LIGHT_ITEM_Y:-163}"
+  xdotool key Escape
+}
+if [ "${BNA_ONLY:-}" = extras ]; then
+  extra_shots
+  echo "screenshots in $out/table.png, $out/light.png" >&2
+  exit 0
+fi
 if [ "${BNA_ONLY:-}" = sizes ]; then
   click "${BNA_SCEN_MENU_X:-107}" "${BNA_SCEN_MENU_Y:-12}"
   click "${BNA_SCEN_PANEL_X:-134}" "${BNA_SCEN_PANEL_Y:-39}"
@@ -102,11 +126,13 @@ scenario_shot() {
   "$bin" scenario apply "$project" "$edits" --name "Tracks on the 3 best streets" --quiet
   click "${BNA_SCEN_MENU_X:-107}" "${BNA_SCEN_MENU_Y:-12}"
   click "${BNA_SCEN_PANEL_X:-134}" "${BNA_SCEN_PANEL_Y:-39}"
+  # The panel reads the project's scenarios on a thread, then offers the newest against
+  # the base: compare once the button is there.
+  sleep 5
+  click "${BNA_COMPARE_X:-948}" "${BNA_COMPARE_Y:-640}"
   sleep 3
-  click "${BNA_COMPARE_X:-948}" "${BNA_COMPARE_Y:-614}"
-  sleep 2
   # Fit the map to the narrower view, then scroll the panel to the score table.
-  click "${BNA_FIT_X:-834}" "${BNA_FIT_Y:-113}"
+  click "${BNA_FIT_X:-852}" "${BNA_FIT_Y:-113}"
   xdotool mousemove 1060 500
   for _ in $(seq 1 6); do xdotool click 5; sleep 0.05; done
   xdotool mousemove 1200 790
@@ -149,4 +175,5 @@ shot drawing
 # Opening the scenario panel ends the drawing.
 scenario_shot
 size_shots
+extra_shots
 echo "screenshots in $out" >&2

@@ -11,7 +11,7 @@ use super::cloud_task::{
     clock, elapsed, failure_line, progress_line, timeline_rows, CloudTask, RowMark, TaskPhase,
     TaskStart,
 };
-use super::state::{file_name, BnaApp, Status};
+use super::state::{file_name, BnaApp, FailurePanel, Status};
 use bna_cloud::{jobs, settings, Backend, CloudError, CloudSettings, JobState};
 use bna_engine::pipeline::AnalysisRequest;
 
@@ -121,6 +121,12 @@ pub struct CloudUi {
     attaching: bool,
     /// Queued in the frame that asked, started with the frame's Context (as local runs).
     pending: Option<TaskStart>,
+    /// "Run on AWS Batch" waiting for the user's go (`cloud_confirm`).
+    pub confirm: Option<super::cloud_confirm::Confirmation>,
+    /// The confirmation's Cancel was pressed this frame.
+    pub(crate) confirm_dismissed: bool,
+    /// "Test connection" under way or answered: one sentence.
+    pub connection: Option<super::cloud_confirm::Probe<String>>,
 }
 
 impl Default for CloudUi {
@@ -137,6 +143,9 @@ impl Default for CloudUi {
             failure_reported: false,
             attaching: false,
             pending: None,
+            confirm: None,
+            confirm_dismissed: false,
+            connection: None,
         }
     }
 }
@@ -191,7 +200,12 @@ impl CloudUi {
         });
     }
 
-    fn queue(&mut self, start: TaskStart) {
+    /// The saved settings, or the defaults when there are none (or they cannot be read).
+    pub(crate) fn saved_or_default(&self) -> CloudSettings {
+        self.saved().ok().flatten().unwrap_or_default()
+    }
+
+    pub(crate) fn queue(&mut self, start: TaskStart) {
         self.pending = Some(start);
     }
 }
@@ -271,8 +285,9 @@ impl BnaApp {
         });
     }
 
-    /// Submits the Run form's analysis to AWS Batch on a background thread; when the
-    /// settings are missing or incomplete, opens them with the reason.
+    /// Asks to submit the Run form's analysis to AWS Batch: opens the confirmation (files,
+    /// estimate, the jobs it cancels); when the settings are missing or incomplete, opens
+    /// them with the reason instead.
     pub fn run_on_aws_batch(&mut self) {
         let req = match self.form.request() {
             Ok(r) => r,
@@ -294,7 +309,7 @@ impl BnaApp {
                 self.open_cloud_settings();
                 let msg = format!("Cannot run on AWS Batch: {e}");
                 self.cloud.settings_message = Some(Err(msg.clone()));
-                self.status = Status::Failed(msg);
+                self.fail_in(msg, FailurePanel::CloudSettings);
                 return;
             }
         };
@@ -307,16 +322,7 @@ impl BnaApp {
             }
         }
         let req = AnalysisRequest { out, ..req };
-        self.status = Status::Done(format!(
-            "Submitting {} to AWS Batch (queue {})",
-            file_name(&req.out),
-            settings.job_queue
-        ));
-        self.cloud.queue(TaskStart::Submit {
-            settings: Box::new(settings),
-            req: Box::new(req),
-        });
-        self.cloud.panel_open = true;
+        self.confirm_cloud_run(req, settings, None);
     }
 
     pub fn cancel_cloud_job(&mut self) {
@@ -380,6 +386,26 @@ impl BnaApp {
             }
         }
         self.take_cloud_results();
+        if self.cloud.confirm.is_some() {
+            self.confirm_window(ctx);
+            if self
+                .cloud
+                .confirm
+                .as_ref()
+                .is_some_and(|c| c.preflight().is_none())
+            {
+                // The probe thread has no Context to wake: look again shortly.
+                ctx.request_repaint_after(Duration::from_millis(100));
+            }
+        }
+        if self
+            .cloud
+            .connection
+            .as_ref()
+            .is_some_and(|p| p.answer().is_none())
+        {
+            ctx.request_repaint_after(Duration::from_millis(100));
+        }
         if self.cloud.settings_open {
             self.settings_window(ctx);
         }
@@ -443,7 +469,7 @@ impl BnaApp {
                 } else {
                     format!("AWS Batch job {job}")
                 };
-                self.status = Status::Failed(format!("{who}: {reason}"));
+                self.fail_in(format!("{who}: {reason}"), FailurePanel::CloudJob);
             }
         }
     }
@@ -451,6 +477,7 @@ impl BnaApp {
     fn settings_window(&mut self, ctx: &Context) {
         let mut open = true;
         let mut save = false;
+        let mut test = false;
         // Over the map, not over the Run form it is used with.
         let centre = ctx.content_rect().center();
         egui::Window::new("Cloud settings")
@@ -499,12 +526,20 @@ impl BnaApp {
                     }
                     None => {}
                 }
-                if ui.button("Save").clicked() {
-                    save = true;
-                }
+                ui.horizontal(|ui| {
+                    save = ui.button("Save").clicked();
+                    test = ui
+                        .button("Test connection")
+                        .on_hover_text("Checks, read-only, that the credentials are found and the bucket, queue and job definition answer (as typed, saved or not)")
+                        .clicked();
+                });
+                self.connection_line(ui);
             });
         if save {
             self.save_cloud_settings();
+        }
+        if test {
+            self.test_cloud_connection(ctx);
         }
         if !open {
             self.cloud.settings_open = false;

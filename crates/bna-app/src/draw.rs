@@ -4,7 +4,8 @@
 
 use eframe::egui::{epaint::Mesh, vec2, Color32, Pos2, Rect, Vec2};
 
-use super::geometry::{shown_stress, stress_color, MapGeometry, StressView};
+use super::geometry::{shown_stress, MapGeometry, StressView};
+use super::road_style::{road_style, RoadStyle};
 
 /// Local units → screen: `screen = origin + local * scale`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -93,6 +94,42 @@ impl LineBuilder {
         self.scratch = pts;
     }
 
+    /// A dashed polyline (local units): `dash` px drawn, `gap` px skipped, along the line.
+    pub fn dashed(
+        &mut self,
+        view: &View,
+        points: &[Pos2],
+        width: f32,
+        color: Color32,
+        dash: f32,
+        gap: f32,
+    ) {
+        let mut pts = std::mem::take(&mut self.scratch);
+        pts.clear();
+        pts.extend(points.iter().map(|p| view.to_screen(*p)));
+        for piece in dash_pieces(&pts, dash, gap) {
+            self.stroke(&piece, width, color);
+        }
+        self.scratch = pts;
+    }
+
+    /// A road in its style: casing first (under), then the core, solid or dashed.
+    pub fn road(
+        &mut self,
+        casings: &mut LineBuilder,
+        view: &View,
+        points: &[Pos2],
+        style: &RoadStyle,
+    ) {
+        if let Some((w, c)) = style.casing {
+            casings.polyline(view, points, w, c);
+        }
+        match style.dash {
+            Some((dash, gap)) => self.dashed(view, points, style.width, style.color, dash, gap),
+            None => self.polyline(view, points, style.width, style.color),
+        }
+    }
+
     /// Strokes screen points that are pairwise distinct.
     pub fn stroke(&mut self, pts: &[Pos2], width: f32, color: Color32) {
         let n = pts.len();
@@ -141,6 +178,48 @@ impl LineBuilder {
     }
 }
 
+/// The dashes of a screen polyline: pieces `dash` px long every `dash + gap` px.
+pub fn dash_pieces(pts: &[Pos2], dash: f32, gap: f32) -> Vec<Vec<Pos2>> {
+    let mut pieces = Vec::new();
+    let mut cur: Vec<Pos2> = Vec::new();
+    // Distance into the current dash-and-gap period.
+    let mut at = 0.0f32;
+    let period = dash + gap;
+    for w in pts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let len = (b - a).length();
+        if len < 1e-6 {
+            continue;
+        }
+        let mut t = 0.0f32;
+        while t < len {
+            let drawing = at < dash;
+            let left = if drawing { dash - at } else { period - at };
+            let step = left.min(len - t);
+            let p0 = a + (b - a) * (t / len);
+            let p1 = a + (b - a) * ((t + step) / len);
+            if drawing {
+                if cur.is_empty() {
+                    cur.push(p0);
+                }
+                cur.push(p1);
+            }
+            t += step;
+            at += step;
+            if at >= dash && drawing && !cur.is_empty() {
+                pieces.push(std::mem::take(&mut cur));
+            }
+            if at >= period {
+                at -= period;
+            }
+        }
+    }
+    if cur.len() >= 2 {
+        pieces.push(cur);
+    }
+    pieces
+}
+
 /// Line width (px) of roads at a zoom level: hairlines for the whole city, wider in streets.
 pub fn road_width(zoom: f64) -> f32 {
     match zoom {
@@ -166,11 +245,13 @@ pub fn roads(
     stress_view: StressView,
     selected: Option<usize>,
 ) -> Mesh {
-    let visible = view.visible_local(width);
-    let mut lines = LineBuilder::with_capacity(g.seg_points.len());
+    let visible = view.visible_local(width * 2.0);
+    let mut out = Mesh::default();
     // The routing buffer under the study area, and high stress last so that it stays
-    // visible where roads overlap.
+    // visible where roads overlap; each pass's casings under its cores.
     for (inside, high) in [(false, false), (false, true), (true, false), (true, true)] {
+        let mut casings = LineBuilder::new();
+        let mut lines = LineBuilder::with_capacity(g.seg_points.len() / 4);
         for s in &g.segments {
             if s.inside != inside || !s.bbox.intersects(visible) {
                 continue;
@@ -179,24 +260,36 @@ pub fn roads(
             if stress.is_some_and(|v| v > 1) != high {
                 continue;
             }
-            let color = stress_color(stress);
+            let mut style = road_style(stress, s.class_width, width);
             // Faded by mixing with the land colour, not by transparency: translucent
             // pieces would darken where their caps overlap.
-            let color = if inside {
-                color
-            } else {
-                color.lerp_to_gamma(LAND, OUTSIDE_FADE)
-            };
-            lines.polyline(view, g.segment_points(s), width, color);
+            if !inside {
+                style.color = style.color.lerp_to_gamma(LAND, OUTSIDE_FADE);
+                style.casing = None;
+            }
+            lines.road(&mut casings, view, g.segment_points(s), &style);
         }
+        out.append(casings.mesh);
+        out.append(lines.mesh);
     }
     if let Some(s) = selected.and_then(|i| g.segments.get(i)) {
         let pts = g.segment_points(s);
-        lines.polyline(view, pts, width + 6.0, Color32::from_rgb(0xff, 0xd4, 0x00));
-        let stress = shown_stress(s.ft, s.tf, stress_view);
-        lines.polyline(view, pts, width, stress_color(stress));
+        let style = road_style(shown_stress(s.ft, s.tf, stress_view), s.class_width, width);
+        let mut halo = LineBuilder::new();
+        halo.polyline(
+            view,
+            pts,
+            style.width + 6.0,
+            Color32::from_rgb(0xff, 0xd4, 0x00),
+        );
+        let mut casings = LineBuilder::new();
+        let mut core = LineBuilder::new();
+        core.road(&mut casings, view, pts, &style);
+        out.append(halo.mesh);
+        out.append(casings.mesh);
+        out.append(core.mesh);
     }
-    lines.mesh
+    out
 }
 
 /// The block layer: filled by `fill` (None = not drawn), outlined when zoomed in.
@@ -278,6 +371,8 @@ pub fn block_set(g: &MapGeometry, view: &View, indices: &[usize], color: Color32
     mesh
 }
 
+pub const POINT_RIM: Color32 = Color32::from_rgb(0x26, 0x26, 0x26);
+
 /// Round markers (octagons with a white rim) at local points, one mesh for all of them.
 pub fn points<'a>(
     view: &View,
@@ -297,7 +392,8 @@ pub fn points<'a>(
             continue;
         }
         let c = view.to_screen(p);
-        for (r, col) in [(radius + 1.0, Color32::WHITE), (radius, color)] {
+        // A dark rim: the yellow and sky-blue dots need it on the pale land and parks.
+        for (r, col) in [(radius + 1.0, POINT_RIM), (radius, color)] {
             let base = mesh.vertices.len() as u32;
             mesh.colored_vertex(c, col);
             for d in &dirs {
@@ -397,6 +493,31 @@ mod tests {
         assert!(l.mesh.is_valid());
         let max_x = l.mesh.vertices.iter().map(|v| v.pos.x).fold(0.0, f32::max);
         assert!(max_x >= 10.0, "the last vertex is always drawn");
+    }
+
+    #[test]
+    fn dashes_follow_the_line_across_vertices() {
+        let pts = [pos2(0.0, 0.0), pos2(7.0, 0.0), pos2(7.0, 11.0)];
+        // 18 px long; 5 on, 4 off: dashes at 0–5, 9–14 (turning the corner at 7), 18.
+        let pieces = dash_pieces(&pts, 5.0, 4.0);
+        assert_eq!(pieces.len(), 2, "{pieces:?}");
+        assert_eq!(pieces[0], vec![pos2(0.0, 0.0), pos2(5.0, 0.0)]);
+        assert_eq!(
+            pieces[1],
+            vec![pos2(7.0, 2.0), pos2(7.0, 7.0)],
+            "the second dash starts 2 px after the corner"
+        );
+        let across = dash_pieces(&[pos2(0.0, 0.0), pos2(3.0, 0.0), pos2(3.0, 4.0)], 5.0, 4.0);
+        assert_eq!(
+            across,
+            vec![vec![pos2(0.0, 0.0), pos2(3.0, 0.0), pos2(3.0, 2.0)]]
+        );
+        // Shorter than a dash: one piece, the whole line.
+        assert_eq!(
+            dash_pieces(&[pos2(0.0, 0.0), pos2(2.0, 0.0)], 5.0, 4.0).len(),
+            1
+        );
+        assert!(dash_pieces(&[pos2(1.0, 1.0)], 5.0, 4.0).is_empty());
     }
 
     #[test]

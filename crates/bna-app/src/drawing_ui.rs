@@ -70,7 +70,7 @@ impl BnaApp {
                         ui.add(
                             egui::Label::new(
                                 RichText::new(format!("Refused: {reason}"))
-                                    .color(super::theme::ERROR_TEXT)
+                                    .color(ui.visuals().error_fg_color)
                                     .strong(),
                             )
                             .wrap(),

@@ -622,7 +622,9 @@ impl BnaApp {
         }
         match &self.fetch.outcome {
             Some(FetchOutcome::Done(text)) => {
-                ui.add(egui::Label::new(RichText::new(text).color(super::theme::GOOD_TEXT)).wrap());
+                ui.add(
+                    egui::Label::new(RichText::new(text).color(super::theme::of(ui).good)).wrap(),
+                );
             }
             Some(FetchOutcome::Cancelled) => {
                 ui.colored_label(ui.visuals().warn_fg_color, "Fetch cancelled");

@@ -34,6 +34,12 @@ pub enum PathUse {
     FormField(FormField),
     Export(ExportFormat),
     ScenarioReport,
+    /// The map view as a PNG.
+    MapPicture,
+    /// The one-page council summary (HTML and its map picture).
+    CouncilSummary,
+    /// Another analysis to compare the open project with (`compare_ui`).
+    CompareWith,
 }
 
 /// The kind of choice.
@@ -401,6 +407,8 @@ impl BnaApp {
             PathUse::FormField(f) => *self.form.field_mut(f) = text,
             PathUse::Export(format) => self.export_share(format, &path),
             PathUse::ScenarioReport => self.export_report(&path),
+            PathUse::MapPicture | PathUse::CouncilSummary => self.map_export_chosen(purpose, &path),
+            PathUse::CompareWith => self.compare_with(path),
         }
     }
 }

@@ -141,7 +141,8 @@ impl DestinationGroup {
             Self::Opportunity => Color32::from_rgb(0xcc, 0x79, 0xa7),
             Self::CoreServices => Color32::from_rgb(0xe6, 0x9f, 0x00),
             Self::Recreation => Color32::from_rgb(0x00, 0x9e, 0x73),
-            Self::Retail => Color32::from_rgb(0x56, 0xb4, 0xe9),
+            // Okabe–Ito yellow: their sky blue was too close to the low-stress blue.
+            Self::Retail => Color32::from_rgb(0xf0, 0xe4, 0x42),
             Self::Transit => Color32::from_rgb(0x00, 0x00, 0x00),
         }
     }
@@ -158,6 +159,8 @@ pub struct SegmentGeom {
     pub tf: Option<Stress>,
     /// Touches the study area; roads only in the routing buffer are drawn faded.
     pub inside: bool,
+    /// The road class's width factor (`road_style::class_factor`).
+    pub class_width: f32,
 }
 
 #[derive(Debug, Clone)]
@@ -263,6 +266,7 @@ impl MapGeometry {
                 ft: seg.stress.ft_seg,
                 tf: seg.stress.tf_seg,
                 inside: seg.geom_ll.intersects(&data.boundary_ll),
+                class_width: super::road_style::class_factor(seg.attrs.functional_class),
             });
         }
 

@@ -18,6 +18,8 @@ pub struct PanelLayout {
     pub scenario_panel: bool,
     /// The map legend.
     pub legend: bool,
+    /// The light theme (for projectors) instead of the dark one.
+    pub light_theme: bool,
 }
 
 impl Default for PanelLayout {
@@ -26,6 +28,7 @@ impl Default for PanelLayout {
             project_panel: true,
             scenario_panel: true,
             legend: true,
+            light_theme: false,
         }
     }
 }
@@ -183,6 +186,8 @@ mod tests {
     #[test]
     fn an_old_file_without_a_layout_unfolds_everything() {
         let l: PanelLayout = serde_json::from_str(r#"{"legend": false}"#).expect("parse");
-        assert!(l.project_panel && l.scenario_panel && !l.legend);
+        assert!(l.project_panel && l.scenario_panel && !l.legend && !l.light_theme);
+        let l: PanelLayout = serde_json::from_str(r#"{"light_theme": true}"#).expect("parse");
+        assert!(l.light_theme && l.legend);
     }
 }

@@ -5,8 +5,12 @@
 //! `Project::read_results`. On first start it opens the bundled DC demo, analysing it into
 //! the user's data folder once; later starts reopen that file.
 
+pub mod cloud_confirm;
 pub mod cloud_task;
 pub mod cloud_ui;
+pub mod compare_task;
+pub mod compare_ui;
+pub mod compare_view;
 pub mod demo;
 pub mod draw;
 pub mod drawing;
@@ -18,15 +22,19 @@ pub mod inputs;
 pub mod jobs;
 pub mod keys;
 pub mod layout;
+pub mod map_export;
 mod map_view;
 pub mod panels;
 pub mod paths;
+pub mod road_style;
 pub mod scenario_map;
 mod scenario_panel;
 pub mod scenario_route;
 pub mod scenario_ui;
+pub mod segment_table;
 mod share;
 pub mod state;
+pub mod street_labels;
 pub mod task;
 pub mod theme;
 
@@ -76,9 +84,11 @@ pub enum AppError {
 
 /// Whether a graphical session is reachable (X11 or Wayland).
 pub fn display_available() -> bool {
-    ["DISPLAY", "WAYLAND_DISPLAY"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+    // Windows and macOS desktops have no display variable; a session always has a screen.
+    cfg!(any(windows, target_os = "macos"))
+        || ["DISPLAY", "WAYLAND_DISPLAY"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
 }
 
 struct EframeApp(BnaApp);

@@ -8,15 +8,16 @@ use eframe::egui::{
 use walkers::{lon_lat, sources::OpenStreetMap, HttpOptions, HttpTiles, Map, Projector, Tiles};
 
 use super::draw::{self, View};
-use super::geometry::{
-    score_color, DestinationGroup, StressView, HIGH_STRESS_COLOR, LOW_STRESS_COLOR, NO_BIKES_COLOR,
-};
+use super::geometry::{score_color, DestinationGroup, StressView, LOW_STRESS_COLOR};
 use super::state::{BnaApp, Layers, Selection};
 use bna_engine::analysis::reach::BlockReach;
+use bna_engine::model::{HIGH_STRESS, LOW_STRESS};
 
 #[derive(Clone, Copy)]
 enum Swatch {
     Line(Color32),
+    /// A road drawn as the map draws one of this stress (`None`: no bikes).
+    Road(Option<u8>),
     Fill(Color32),
     Dot(Color32),
 }
@@ -113,6 +114,7 @@ impl BnaApp {
         let change_scale = self.scenario.change_scale();
         let shows_changes = self.scenario.shows_changes();
         let scenario = &self.scenario;
+        let compared = self.compare.overlay();
         let legend_shown = self.layout.legend;
         let drawing = &mut self.drawing;
         let tiles: Option<&mut dyn Tiles> = match (&mut self.tiles, layers.basemap) {
@@ -150,7 +152,20 @@ impl BnaApp {
                 reach,
                 &ramp,
             );
+            if layers.roads {
+                let zoom = projector.zoom();
+                super::street_labels::paint(&painter, geometry, &project.data, &view, zoom);
+            }
             let pointer = ui.ctx().pointer_latest_pos();
+            if let Some(o) = compared {
+                super::compare_view::paint_overlay(
+                    &painter,
+                    &view,
+                    projector.zoom(),
+                    layers.stress_view,
+                    o,
+                );
+            }
             if let Some(o) = scenario.overlay(pointer) {
                 super::scenario_map::paint_overlay(
                     &painter,
@@ -198,6 +213,12 @@ impl BnaApp {
             let fold_legend =
                 (legend_rect.is_some() || !legend_shown) && legend_toggle(ui, screen, legend_rect);
             attribution(ui, screen);
+            let centre_lat = geometry.to_lon_lat(view.to_local(screen.center())).1;
+            super::map_export::paint_scale_bar(
+                &painter,
+                screen,
+                super::map_export::metres_per_px(centre_lat, view.scale),
+            );
             let zoom_by = zoom_buttons(ui, screen);
             (click, zoom_by, view, close, scen_input, fold_legend)
         });
@@ -527,6 +548,19 @@ fn legend(
                 Swatch::Line(c) => {
                     painter.line_segment([pos2(x, y), pos2(x + 22.0, y)], Stroke::new(4.0, c));
                 }
+                Swatch::Road(stress) => {
+                    let flat = View {
+                        origin: Pos2::ZERO,
+                        scale: 1.0,
+                        screen: Rect::EVERYTHING,
+                    };
+                    let style = super::road_style::road_style(stress, 1.0, 3.0);
+                    let (mut casing, mut core) =
+                        (draw::LineBuilder::new(), draw::LineBuilder::new());
+                    core.road(&mut casing, &flat, &[pos2(x, y), pos2(x + 22.0, y)], &style);
+                    painter.add(Shape::mesh(casing.mesh));
+                    painter.add(Shape::mesh(core.mesh));
+                }
                 Swatch::Fill(c) => {
                     painter.rect_filled(
                         Rect::from_min_max(pos2(x, y - 6.0), pos2(x + 22.0, y + 6.0)),
@@ -535,7 +569,7 @@ fn legend(
                     );
                 }
                 Swatch::Dot(c) => {
-                    painter.circle(pos2(x + 11.0, y), 5.0, c, Stroke::new(1.0, Color32::WHITE));
+                    painter.circle(pos2(x + 11.0, y), 5.0, c, Stroke::new(1.0, draw::POINT_RIM));
                 }
             }
             x + 30.0
@@ -553,9 +587,9 @@ fn legend(
             },
             None,
         );
-        row("Low stress", Some(Swatch::Line(LOW_STRESS_COLOR)));
-        row("High stress", Some(Swatch::Line(HIGH_STRESS_COLOR)));
-        row("No bikes allowed", Some(Swatch::Line(NO_BIKES_COLOR)));
+        row("Low stress (cased)", Some(Swatch::Road(Some(LOW_STRESS))));
+        row("High stress (wide)", Some(Swatch::Road(Some(HIGH_STRESS))));
+        row("No bikes allowed (dashed)", Some(Swatch::Road(None)));
         if shows_changes {
             row(
                 "Edited or stress changed",

@@ -455,8 +455,8 @@ fn scores(ui: &mut Ui, data: &ProjectData, shown: &ShownScores) {
         .include_x(100.0)
         .include_y(-0.5)
         .include_y(CATEGORIES.len() as f64 - 0.5)
-        .custom_x_axes(vec![theme::chart_axis(AxisHints::new_x(), 20.0)])
-        .custom_y_axes(vec![theme::chart_axis(AxisHints::new_y(), 12.0)])
+        .custom_x_axes(vec![theme::of(ui).chart_axis(AxisHints::new_x(), 20.0)])
+        .custom_y_axes(vec![theme::of(ui).chart_axis(AxisHints::new_y(), 12.0)])
         .y_grid_spacer(|_| {
             (0..CATEGORIES.len())
                 .map(|i| GridMark {
@@ -616,11 +616,11 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map_or_else(|| "–".to_owned(), |v| v.to_string())
 }
 
-fn stress_text(s: Option<u8>) -> RichText {
+fn stress_text(s: Option<u8>, p: &super::theme::Palette) -> RichText {
     match s {
-        Some(1) => RichText::new("1 low").color(super::theme::LOW_STRESS_TEXT),
-        Some(v) => RichText::new(format!("{v} high")).color(super::theme::HIGH_STRESS_TEXT),
-        None => RichText::new("no bikes").color(super::theme::WEAK_TEXT),
+        Some(1) => RichText::new("1 low").color(p.low_stress),
+        Some(v) => RichText::new(format!("{v} high")).color(p.high_stress),
+        None => RichText::new("no bikes").color(p.weak_text),
     }
 }
 
@@ -628,7 +628,8 @@ fn stress_text(s: Option<u8>) -> RichText {
 fn stress_line(ui: &mut Ui, what: &str, stress: Option<u8>, rule: &str) {
     ui.horizontal(|ui| {
         ui.label(format!("{what}:"));
-        ui.label(stress_text(stress).strong());
+        let p = super::theme::of(ui);
+        ui.label(stress_text(stress, p).strong());
     });
     ui.add(egui::Label::new(RichText::new(rule).monospace().weak()).wrap());
 }
@@ -884,14 +885,12 @@ fn histogram(ui: &mut Ui, blocks: &[f64]) {
         .include_x(0.0)
         .include_x(100.0)
         .include_y(0.0)
-        .custom_x_axes(vec![theme::chart_axis(
-            AxisHints::new_x().label("block BNA score"),
-            24.0,
-        )])
-        .custom_y_axes(vec![theme::chart_axis(
-            AxisHints::new_y().label("blocks"),
-            12.0,
-        )])
+        .custom_x_axes(vec![
+            theme::of(ui).chart_axis(AxisHints::new_x().label("block BNA score"), 24.0)
+        ])
+        .custom_y_axes(vec![
+            theme::of(ui).chart_axis(AxisHints::new_y().label("blocks"), 12.0)
+        ])
         .show(ui, |plot| plot.bar_chart(chart));
 }
 
@@ -1000,7 +999,7 @@ fn inputs_summary(ui: &mut Ui, inputs: &InputsState) {
     if let Some(c) = s.coverage {
         let text = c.describe();
         let color = match c {
-            bna_engine::pipeline::Coverage::Full => super::theme::GOOD_TEXT,
+            bna_engine::pipeline::Coverage::Full => super::theme::of(ui).good,
             bna_engine::pipeline::Coverage::BoundaryOnly => ui.visuals().warn_fg_color,
             _ => ui.visuals().error_fg_color,
         };

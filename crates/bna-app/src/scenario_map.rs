@@ -11,7 +11,8 @@ use eframe::egui::{
 };
 
 use super::draw::{self, LineBuilder, View};
-use super::geometry::{shown_stress, stress_color, MapGeometry, StressView};
+use super::geometry::{shown_stress, MapGeometry, StressView};
+use super::road_style::road_style;
 
 /// Block score change, worse end of the diverging scale (PRGn: colour-blind safe, and apart
 /// from both the blue/red stress pair and the viridis score ramp).
@@ -91,10 +92,10 @@ pub fn format_delta(d: Option<f64>) -> String {
 }
 
 /// Colour of a printed change: green gain, purple loss, grey nothing (as the map).
-pub fn delta_text_color(d: Option<f64>, neutral: Color32) -> Color32 {
+pub fn delta_text_color(d: Option<f64>, neutral: Color32, p: &super::theme::Palette) -> Color32 {
     match d {
-        Some(v) if v >= 0.005 => super::theme::GOOD_TEXT,
-        Some(v) if v <= -0.005 => super::theme::BAD_TEXT,
+        Some(v) if v >= 0.005 => p.good,
+        Some(v) if v <= -0.005 => p.bad,
         _ => neutral,
     }
 }
@@ -106,12 +107,26 @@ pub fn improvement(score_id: &str, delta: Option<f64>) -> Option<f64> {
     delta.map(|d| if lower_is_better { -d } else { d })
 }
 
-/// Score rows in the order the comparison table shows them: the overall score first (it is
-/// the one number a council asks for), then the others in table order.
+/// Score rows in the order the comparison table shows them: reading order (the overall
+/// score first, the one number a council asks for; each group before its members), scores
+/// the text table does not know last, in their own order.
 pub fn table_order(ids: &[&str]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..ids.len()).collect();
-    order.sort_by_key(|&i| ids[i] != "overall_score");
+    order.sort_by_key(|&i| bna_engine::analysis::score_text::reading_position(ids[i]));
     order
+}
+
+/// A score's row label in the comparison table: its human label, members of a group
+/// indented under it; the overall row says so (the side panel's "BNA score" may be the
+/// scenario's, titled with its name).
+pub fn table_label(id: &str) -> String {
+    use bna_engine::analysis::score_text;
+    match score_text::find(id) {
+        Some(t) if t.id == "overall_score" => format!("Overall {}", t.label),
+        Some(t) if t.parent.is_some() => format!("    {}", t.label),
+        Some(t) => t.label.to_owned(),
+        None => id.replace('_', " "),
+    }
 }
 
 /// A plain click selects only the road hit (or clears the selection on empty map); with
@@ -238,6 +253,7 @@ pub fn paint_overlay(
 ) {
     let width = draw::road_width(zoom);
     let mut halos = LineBuilder::new();
+    let mut casings = LineBuilder::new();
     let mut cores = LineBuilder::new();
     let route_start: Vec<usize> = o.route_start.into_iter().collect();
     let layers: [(&[usize], Color32, f32); 3] = [
@@ -253,12 +269,13 @@ pub fn paint_overlay(
     {
         for s in set.iter().filter_map(|&i| g.segments.get(i)) {
             let pts = g.segment_points(s);
-            halos.polyline(view, pts, width + extra, color);
-            let stress = shown_stress(s.ft, s.tf, stress_view);
-            cores.polyline(view, pts, width, stress_color(stress));
+            let style = road_style(shown_stress(s.ft, s.tf, stress_view), s.class_width, width);
+            halos.polyline(view, pts, style.width + extra, color);
+            cores.road(&mut casings, view, pts, &style);
         }
     }
     painter.add(Shape::mesh(halos.mesh));
+    painter.add(Shape::mesh(casings.mesh));
     painter.add(Shape::mesh(cores.mesh));
     // Rank numbers of the gains, best on top.
     for (rank, s) in o
@@ -414,16 +431,12 @@ mod tests {
         assert_eq!(format_value(Some(45.678)), "45.68");
         assert_eq!(format_value(None), "–");
         let n = Color32::GRAY;
-        assert_eq!(
-            delta_text_color(Some(0.2), n),
-            super::super::theme::GOOD_TEXT
-        );
-        assert_eq!(
-            delta_text_color(Some(-0.2), n),
-            super::super::theme::BAD_TEXT
-        );
-        assert_eq!(delta_text_color(Some(0.001), n), n);
-        assert_eq!(delta_text_color(None, n), n);
+        for p in [super::super::theme::DARK, super::super::theme::LIGHT] {
+            assert_eq!(delta_text_color(Some(0.2), n, &p), p.good);
+            assert_eq!(delta_text_color(Some(-0.2), n, &p), p.bad);
+            assert_eq!(delta_text_color(Some(0.001), n, &p), n);
+            assert_eq!(delta_text_color(None, n, &p), n);
+        }
     }
 
     #[test]
@@ -443,7 +456,26 @@ mod tests {
             table_order(&["people", "retail", "overall_score", "transit"]),
             [2, 0, 1, 3]
         );
+        assert_eq!(
+            table_order(&[
+                "core_services_grocery",
+                "x_unknown",
+                "core_services",
+                "overall_score"
+            ]),
+            [3, 2, 0, 1],
+            "a group before its member, unknown ids last"
+        );
         assert_eq!(table_order(&["a", "b"]), [0, 1]);
+        let labels = [
+            ("overall_score", "Overall BNA score"),
+            ("core_services", "Core services"),
+            ("opportunity_employment", "    Employment"),
+            ("some_new_score", "some new score"),
+        ];
+        for (id, want) in labels {
+            assert_eq!(table_label(id), want, "{id}");
+        }
     }
 
     #[test]

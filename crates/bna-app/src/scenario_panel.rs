@@ -14,17 +14,13 @@ use bna_engine::scenario::BASE;
 fn message_line(ui: &mut Ui, m: &Option<Result<String, String>>) {
     match m {
         Some(Ok(s)) => {
-            ui.add(egui::Label::new(RichText::new(s).color(theme::GOOD_TEXT)).wrap());
+            ui.add(egui::Label::new(RichText::new(s).color(theme::of(ui).good)).wrap());
         }
         Some(Err(s)) => {
             ui.add(egui::Label::new(RichText::new(s).color(ui.visuals().error_fg_color)).wrap());
         }
         None => {}
     }
-}
-
-fn pretty_score(id: &str) -> String {
-    id.replace('_', " ")
 }
 
 impl BnaApp {
@@ -104,7 +100,9 @@ impl BnaApp {
             .fixed_pos(map.left_top() + egui::vec2(10.0, 10.0))
             .show(ctx, |ui| {
                 egui::Frame::popup(ui.style()).show(ui, |ui| {
-                    ui.horizontal(|ui| {
+                    // Clear of the zoom buttons on the map's right edge, even at 1024 px.
+                    ui.set_max_width((map.width() - 100.0).max(160.0));
+                    ui.horizontal_wrapped(|ui| {
                         ui.strong(text);
                         back = ui.button("Show the base").clicked();
                     });
@@ -316,10 +314,12 @@ impl BnaApp {
         let mut show = None;
         let mut delete = None;
         let mut reapply = None;
+        // Long scenario names wrap: the panel is capped to leave the map its room, and the
+        // other columns (score, change, two small buttons) take about 230 px.
+        let name_width = (ui.available_width() - 230.0).clamp(95.0, 170.0);
         egui::Grid::new("scenario_list")
             .num_columns(4)
-            // Long scenario names wrap: the panel is capped to leave the map its room.
-            .max_col_width(170.0)
+            .max_col_width(name_width)
             .striped(true)
             .spacing([10.0, 4.0])
             .show(ui, |ui| {
@@ -344,10 +344,11 @@ impl BnaApp {
                         ui.weak("–");
                     } else {
                         let d = s.overall.zip(base_overall).map(|(b, a)| b - a);
-                        ui.label(
-                            RichText::new(format_delta(d))
-                                .color(smap::delta_text_color(d, ui.visuals().text_color())),
-                        );
+                        ui.label(RichText::new(format_delta(d)).color(smap::delta_text_color(
+                            d,
+                            ui.visuals().text_color(),
+                            super::theme::of(ui),
+                        )));
                     }
                     ui.horizontal(|ui| {
                         if s.stale {
@@ -364,7 +365,7 @@ impl BnaApp {
                         } else {
                             let on = shown_b.as_deref() == Some(s.name.as_str());
                             if ui
-                                .add_enabled(!busy, egui::Button::new("Show").selected(on))
+                                .add_enabled(!busy, egui::Button::new("Show").small().selected(on))
                                 .on_hover_text("Draw this scenario's stress and block scores")
                                 .clicked()
                             {
@@ -372,7 +373,9 @@ impl BnaApp {
                             }
                         }
                         if s.name != BASE
-                            && ui.add_enabled(!busy, egui::Button::new("Delete")).clicked()
+                            && ui
+                                .add_enabled(!busy, egui::Button::new("Delete").small())
+                                .clicked()
                         {
                             delete = Some(s.name.clone());
                         }
@@ -452,7 +455,7 @@ impl BnaApp {
             "People gaining a low-stress connection: {:.0} in {} blocks",
             c.people_gaining, c.blocks_gaining
         );
-        ui.add(egui::Label::new(RichText::new(gaining).color(theme::GOOD_TEXT).strong()).wrap());
+        ui.add(egui::Label::new(RichText::new(gaining).color(theme::of(ui).good).strong()).wrap());
         if c.blocks_losing > 0 {
             ui.add(
                 egui::Label::new(
@@ -460,7 +463,7 @@ impl BnaApp {
                         "People losing one: {:.0} in {} blocks",
                         c.people_losing, c.blocks_losing
                     ))
-                    .color(theme::BAD_TEXT),
+                    .color(theme::of(ui).bad),
                 )
                 .wrap(),
             );
@@ -475,8 +478,12 @@ impl BnaApp {
             ui.radio_value(&mut mode, BlockMode::Score, "score in B");
             ui.radio_value(&mut mode, BlockMode::Change, "change B − A");
         });
+        // Three numbers take about 170 px; long labels wrap in what is left, so the table
+        // fits the panel's cap at 1024 px.
+        let label_width = (ui.available_width() - 175.0).clamp(90.0, 260.0);
         egui::Grid::new("score_deltas")
             .num_columns(4)
+            .max_col_width(label_width)
             .striped(true)
             .spacing([10.0, 3.0])
             .show(ui, |ui| {
@@ -487,17 +494,23 @@ impl BnaApp {
                 ui.end_row();
                 let ids: Vec<&str> = c.scores.iter().map(|s| s.score_id.as_str()).collect();
                 for s in smap::table_order(&ids).into_iter().map(|i| &c.scores[i]) {
-                    let mut label = RichText::new(pretty_score(&s.score_id));
+                    let mut label = RichText::new(smap::table_label(&s.score_id));
                     if s.score_id == "overall_score" {
                         label = label.strong();
                     }
-                    ui.label(label).on_hover_text(&s.human_explanation);
+                    let measures = bna_engine::analysis::score_text::find(&s.score_id)
+                        .map_or(s.human_explanation.as_str(), |t| t.measures);
+                    ui.add(egui::Label::new(label).wrap())
+                        .on_hover_text(measures);
                     ui.label(format_value(s.a));
                     ui.label(format_value(s.b));
                     let better = smap::improvement(&s.score_id, s.delta);
                     ui.label(
-                        RichText::new(format_delta(s.delta))
-                            .color(smap::delta_text_color(better, ui.visuals().text_color())),
+                        RichText::new(format_delta(s.delta)).color(smap::delta_text_color(
+                            better,
+                            ui.visuals().text_color(),
+                            super::theme::of(ui),
+                        )),
                     );
                     ui.end_row();
                 }
@@ -589,7 +602,11 @@ impl BnaApp {
                     ui.add_space(16.0);
                     ui.label(
                         RichText::new(format!("score {}", format_delta(Some(x.delta)))).color(
-                            smap::delta_text_color(Some(x.delta), ui.visuals().text_color()),
+                            smap::delta_text_color(
+                                Some(x.delta),
+                                ui.visuals().text_color(),
+                                super::theme::of(ui),
+                            ),
                         ),
                     );
                     ui.weak("·");

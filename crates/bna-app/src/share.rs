@@ -16,12 +16,30 @@ impl BnaApp {
             ("Export tile set (MBTiles)…", ExportFormat::MbTiles),
             ("Export web page…", ExportFormat::Web),
         ];
+        let open = self.project.is_some();
         for (label, format) in items {
-            let open = self.project.is_some();
             if ui.add_enabled(open, egui::Button::new(label)).clicked() {
                 self.ask_export_folder(format);
                 ui.close();
             }
+        }
+        if ui
+            .add_enabled(open, egui::Button::new("Export map view (PNG)…"))
+            .on_hover_text("The map as it is on screen now, legend and scale bar included")
+            .clicked()
+        {
+            self.ask_map_picture();
+            ui.close();
+        }
+        if ui
+            .add_enabled(open, egui::Button::new("Council summary (one page)…"))
+            .on_hover_text(
+                "A print-ready page: the score, each category and what it measures, and the map",
+            )
+            .clicked()
+        {
+            self.ask_council_summary();
+            ui.close();
         }
     }
 

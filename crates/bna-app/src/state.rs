@@ -63,6 +63,37 @@ pub enum Status {
     Failed(String),
 }
 
+/// Where a failure's full sentence is shown, for the status line to point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailurePanel {
+    SidePanel,
+    CloudSettings,
+    CloudConfirm,
+    CloudJob,
+}
+
+impl FailurePanel {
+    pub fn name(self) -> &'static str {
+        match self {
+            FailurePanel::SidePanel => "the side panel",
+            FailurePanel::CloudSettings => "the Cloud settings window",
+            FailurePanel::CloudConfirm => "the AWS Batch confirmation",
+            FailurePanel::CloudJob => "the Cloud job window",
+        }
+    }
+}
+
+/// The status line of a failure: its start, and where to read all of it.
+pub fn failure_status_line(message: &str, panel: FailurePanel) -> String {
+    const MAX_CHARS: usize = 80;
+    let short: String = if message.chars().count() > MAX_CHARS {
+        message.chars().take(MAX_CHARS - 1).collect::<String>() + "…"
+    } else {
+        message.to_owned()
+    };
+    format!("Failed: {short} (see {})", panel.name())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PopulationMode {
     Auto,
@@ -273,6 +304,17 @@ pub struct BnaApp {
     pub(crate) scroll_to_form: bool,
     /// Scroll the side panel to the score (after a run finished) on the next frame.
     pub(crate) scroll_to_score: bool,
+    /// The failure shown in a window rather than only in the side panel, and which window;
+    /// applies while `status` is that very failure.
+    pub(crate) failure_panel: Option<(String, FailurePanel)>,
+    /// The attribute table of road segments under the map.
+    pub(crate) table: super::segment_table::SegmentTable,
+    /// A picture of the map asked for (a path was chosen), taken next frame.
+    pub(crate) shot_asked: Option<super::map_export::ShotUse>,
+    /// The screenshot under way.
+    pub(crate) shot: Option<super::map_export::PendingShot>,
+    /// The open project compared with another analysis (Compare menu).
+    pub(crate) compare: super::compare_ui::CompareState,
 }
 
 impl BnaApp {
@@ -321,6 +363,11 @@ impl BnaApp {
             layout: recent_layout,
             scroll_to_form: false,
             scroll_to_score: false,
+            failure_panel: None,
+            table: Default::default(),
+            shot_asked: None,
+            shot: None,
+            compare: Default::default(),
         }
     }
 
@@ -340,6 +387,23 @@ impl BnaApp {
 
     pub fn status(&self) -> &Status {
         &self.status
+    }
+
+    /// Fails with `message`, which `panel` shows in full.
+    pub(crate) fn fail_in(&mut self, message: String, panel: FailurePanel) {
+        self.failure_panel = Some((message.clone(), panel));
+        self.status = Status::Failed(message);
+    }
+
+    /// Where the status line sends the user for the current failure.
+    pub fn failure_panel(&self) -> Option<FailurePanel> {
+        let Status::Failed(m) = &self.status else {
+            return None;
+        };
+        Some(match &self.failure_panel {
+            Some((msg, panel)) if msg == m => *panel,
+            _ => FailurePanel::SidePanel,
+        })
     }
 
     pub fn layers(&self) -> Layers {
@@ -539,6 +603,8 @@ impl BnaApp {
         self.selection = None;
         self.fit_pending = true;
         self.scenario.reset();
+        self.compare.reset();
+        self.table.invalidate();
         self.project = Some(loaded);
     }
 
@@ -581,11 +647,12 @@ impl BnaApp {
     pub fn show(&mut self, ui: &mut Ui) {
         let t0 = Instant::now();
         let ctx = ui.ctx().clone();
-        super::theme::apply(&ctx);
+        super::theme::apply(&ctx, !self.layout.light_theme);
         self.poll();
         self.poll_fetch(&ctx);
         self.launch(&ctx);
         self.scenario_frame(&ctx);
+        self.compare_frame(&ctx);
         if self.opts.online_tiles && self.tiles.is_none() {
             self.tiles = Some(super::map_view::osm_tiles(&self.opts, &ctx));
         }
@@ -596,6 +663,7 @@ impl BnaApp {
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
         self.panels(ui);
+        self.segment_table_panel(ui);
         egui::CentralPanel::no_frame().show(ui, |ui| self.map_ui(ui));
         self.cloud_frame(&ctx);
         self.drawing_keys(&ctx);
@@ -604,7 +672,12 @@ impl BnaApp {
         if self.selection.is_some() && self.project.is_some() && !self.scenario.open {
             self.inspector_window(&ctx);
         }
+        // Before the prompt: a picture asked from it is taken the frame after, without it.
+        self.map_shot_frame(&ctx);
         self.file_dialogs_frame(&ctx);
+        if self.shot_asked.is_some() {
+            ctx.request_repaint();
+        }
         self.remember_layout();
 
         if self.job.is_some() {
@@ -661,12 +734,20 @@ impl BnaApp {
                 ui.checkbox(&mut self.layers.destinations, "Destinations");
                 ui.checkbox(&mut self.layers.boundary, "Boundary");
                 ui.checkbox(&mut self.layers.basemap, "OSM basemap (online)");
+                ui.separator();
+                ui.checkbox(&mut self.layout.light_theme, "Light theme")
+                    .on_hover_text(
+                        "Dark text on white panels, for projectors in bright rooms (remembered)",
+                    );
+                ui.checkbox(&mut self.table.open, "Segment table")
+                    .on_hover_text("Every road segment, sortable and filterable, under the map");
                 if ui.button("Zoom to project").clicked() {
                     self.fit_pending = true;
                     ui.close();
                 }
             });
             self.scenario_menu(ui);
+            self.compare_menu(ui);
             self.cloud_menu(ui);
             ui.menu_button("Help", super::keys::help_menu);
         });
@@ -765,8 +846,9 @@ impl BnaApp {
                 }
                 Status::Done(s) => ui.label(s.as_str()),
                 Status::Cancelled => ui.label("The run was cancelled"),
-                Status::Failed(_) => {
-                    ui.colored_label(ui.visuals().error_fg_color, "Failed (see the side panel)")
+                Status::Failed(m) => {
+                    let panel = self.failure_panel().unwrap_or(FailurePanel::SidePanel);
+                    ui.colored_label(ui.visuals().error_fg_color, failure_status_line(m, panel))
                 }
             };
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -831,6 +913,31 @@ mod tests {
             RunForm::from_request(&ring).request().unwrap().osm_clip,
             OsmClip::Buffer
         );
+    }
+
+    #[test]
+    fn failure_status_lines() {
+        let long = "x".repeat(100);
+        let cases = [
+            (
+                "no AWS credentials found",
+                FailurePanel::CloudConfirm,
+                "Failed: no AWS credentials found (see the AWS Batch confirmation)".to_owned(),
+            ),
+            (
+                "choose a boundary file",
+                FailurePanel::SidePanel,
+                "Failed: choose a boundary file (see the side panel)".to_owned(),
+            ),
+            (
+                long.as_str(),
+                FailurePanel::CloudJob,
+                format!("Failed: {}… (see the Cloud job window)", "x".repeat(79)),
+            ),
+        ];
+        for (msg, panel, want) in cases {
+            assert_eq!(failure_status_line(msg, panel), want);
+        }
     }
 
     #[test]

@@ -274,7 +274,10 @@ fn a_protected_track_applied_from_the_map_matches_the_library_and_is_compared_re
         h.state().frame_stats().max()
     );
     let c = scenario::compare(&library, BASE, "library").expect("library comparison");
-    h.get_by_label("overall score");
+    // Human labels in the table, not score ids: the overall row beside the side panel's.
+    h.get_by_label("Overall BNA score");
+    assert!(h.query_by_label("overall score").is_none());
+    assert!(h.query_by_label("    Employment").is_some());
     let overall = c.overall_delta();
     assert!(overall.is_some_and(|d| d > 0.0));
     assert!(h.query_all_by_label(&format_delta(overall)).count() >= 2);

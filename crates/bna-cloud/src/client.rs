@@ -251,7 +251,12 @@ impl CloudClient {
             s.organization
         );
         let mut superseded = Vec::new();
-        for (old_id, old_name, state) in self.active_jobs(&slug)? {
+        for old in org_active_jobs(aws, &s.job_queue, &slug)? {
+            let SupersededJob {
+                job_id: old_id,
+                job_name: old_name,
+                state,
+            } = old;
             if old_id == job_id {
                 continue;
             }
@@ -333,39 +338,6 @@ impl CloudClient {
                 "; its uploaded inputs under {base} could not be removed ({c})"
             )),
         })
-    }
-
-    /// (id, name, state) of the organization's jobs in the queue that have not finished.
-    fn active_jobs(&self, slug: &str) -> Result<Vec<(String, String, JobState)>, CloudError> {
-        let (aws, s) = self.aws()?;
-        let mut out = Vec::new();
-        for state in JobState::ACTIVE {
-            let mut token: Option<String> = None;
-            loop {
-                let page = aws.call(
-                    &format!("ListJobs on queue {}", s.job_queue),
-                    aws.batch
-                        .list_jobs()
-                        .job_queue(&s.job_queue)
-                        .job_status(BatchStatus::from(state.as_str()))
-                        .set_next_token(token.clone())
-                        .send(),
-                )?;
-                for j in page.job_summary_list() {
-                    let (Some(id), Some(name)) = (j.job_id(), j.job_name()) else {
-                        continue;
-                    };
-                    if jobs::is_org_job(name, slug) {
-                        out.push((id.to_string(), name.to_string(), state));
-                    }
-                }
-                token = page.next_token().map(String::from);
-                if token.is_none() {
-                    break;
-                }
-            }
-        }
-        Ok(out)
     }
 
     /// The latest job of the project (or `job_id`), asked from Batch (or, for a local job,
@@ -803,4 +775,44 @@ pub fn submit_local(req: &JobInputs, organization: &str) -> Result<(Submitted, i
         },
         code,
     ))
+}
+
+/// The organization's unfinished jobs in `queue`: what a submission terminates, and what the
+/// app's confirmation lists before it does.
+pub(crate) fn org_active_jobs(
+    aws: &Aws,
+    queue: &str,
+    slug: &str,
+) -> Result<Vec<SupersededJob>, CloudError> {
+    let mut out = Vec::new();
+    for state in JobState::ACTIVE {
+        let mut token: Option<String> = None;
+        loop {
+            let page = aws.call(
+                &format!("ListJobs on queue {queue}"),
+                aws.batch
+                    .list_jobs()
+                    .job_queue(queue)
+                    .job_status(BatchStatus::from(state.as_str()))
+                    .set_next_token(token.clone())
+                    .send(),
+            )?;
+            for j in page.job_summary_list() {
+                if let (Some(id), Some(name)) = (j.job_id(), j.job_name()) {
+                    if jobs::is_org_job(name, slug) {
+                        out.push(SupersededJob {
+                            job_id: id.into(),
+                            job_name: name.into(),
+                            state,
+                        });
+                    }
+                }
+            }
+            token = page.next_token().map(String::from);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(out)
 }

@@ -18,6 +18,7 @@ mod error;
 pub mod jobs;
 mod limits;
 pub mod logs;
+pub mod probe;
 pub mod record;
 pub mod settings;
 pub mod uri;
