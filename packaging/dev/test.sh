@@ -18,3 +18,8 @@ if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 cargo fmt --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace --all-targets
+# The Windows package, cross-built with the dev profile (it reuses this build's proc macros
+# and build scripts) and tested under wine against the Linux binary just built.
+bash packaging/dev/setup-debian.sh --windows
+BNA_WINDOWS_PROFILE=dev bash packaging/windows/build.sh
+BNA_LINUX_BIN="${CARGO_TARGET_DIR:-target}/debug/bna" bash packaging/windows/test-wine.sh

@@ -3,6 +3,7 @@
 
 mod batch;
 mod bench;
+mod compare;
 mod fetch;
 mod observer;
 mod out;
@@ -72,6 +73,8 @@ enum Command {
     Worker(batch::WorkerArgs),
     /// What-if scenarios: apply edits, compare, rank upgrades, write a report.
     Scenario(scenario::ScenarioArgs),
+    /// Compare two analyses: two .bna projects, or a project and the reference BNA's export.
+    Compare(compare::CompareArgs),
 }
 
 #[derive(clap::Args)]
@@ -175,6 +178,7 @@ pub fn main() -> i32 {
         Some(Command::Batch(c)) => batch::run(c),
         Some(Command::Worker(a)) => return batch::worker(a),
         Some(Command::Scenario(a)) => scenario::run(a),
+        Some(Command::Compare(a)) => compare::run(a),
         // With a display, no arguments opens the desktop app; headless, it runs the demo.
         None if bna_app::display_available() => open_app(),
         None => demo(DemoCity::Dc, None),
@@ -200,6 +204,12 @@ pub fn main() -> i32 {
                 _ if e
                     .downcast_ref::<StoreError>()
                     .is_some_and(|s| s.is_bad_input()) =>
+                {
+                    2
+                }
+                _ if e
+                    .downcast_ref::<bna_engine::compare::CompareError>()
+                    .is_some_and(|c| c.is_bad_input()) =>
                 {
                     2
                 }
@@ -340,21 +350,44 @@ fn open_existing(project: &Path) -> anyhow::Result<Project> {
     Ok(Project::open(project)?)
 }
 
-/// Where the bundled demo data lives: `BNA_DATA_DIR`, next to an installed binary
-/// (`../share/bna/data`), or the source checkout.
+/// Where the bundled demo data lives: `BNA_DATA_DIR`, shipped with the binary
+/// ([`SHIPPED_DATA`]), or the source checkout. When none exists, where this platform's
+/// package puts it, so that the error names the folder to restore.
 fn data_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("BNA_DATA_DIR") {
         return PathBuf::from(d);
     }
-    if let Some(installed) = std::env::current_exe()
+    let exe_dir = std::env::current_exe()
         .ok()
-        .and_then(|e| e.parent().map(|p| p.join("../share/bna/data")))
-        .filter(|p| p.is_dir())
+        .and_then(|exe| exe.parent().map(Path::to_path_buf));
+    let shipped: Vec<PathBuf> = exe_dir
+        .iter()
+        .flat_map(|dir| SHIPPED_DATA.iter().map(move |rel| dir.join(rel)))
+        .collect();
+    // A cross-built binary carries the build machine's path, which means nothing here (on
+    // Windows "/work/…" is not absolute: it would name a folder on the current drive).
+    let checkout = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data");
+    if let Some(found) = shipped
+        .iter()
+        .chain(Some(&checkout).filter(|p| p.is_absolute()))
+        .find(|p| p.is_dir())
     {
-        return installed;
+        return found.clone();
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data")
+    let packaged = if cfg!(windows) {
+        0
+    } else if cfg!(target_os = "macos") {
+        2
+    } else {
+        1
+    };
+    shipped.get(packaged).cloned().unwrap_or(checkout)
 }
+
+/// The demo data's place relative to the binary's folder: `data` beside `bna.exe` (the Windows
+/// zip and installer), `../share/bna/data` (the .deb's `/usr/bin` → `/usr/share/bna/data`),
+/// `../Resources/data` (the macOS app's `Contents/MacOS` → `Contents/Resources/data`).
+const SHIPPED_DATA: [&str; 3] = ["data", "../share/bna/data", "../Resources/data"];
 
 fn demo_request(city: DemoCity, out: PathBuf) -> AnalysisRequest {
     let city = match city {

@@ -102,9 +102,11 @@ pub fn timing_line(timings: &[StageTiming]) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_osm_clip_line_says_what_the_network_was_cut_to() {
-        let meta = |params: &[(&str, &str)]| RunMetadata {
+    /// (parameter, value) pairs of a run.
+    type Params<'a> = &'a [(&'a str, &'a str)];
+
+    fn meta(params: Params) -> RunMetadata {
+        RunMetadata {
             engine_version: String::new(),
             finished_at: String::new(),
             population_source: bna_engine::model::PopulationSource::Census,
@@ -116,9 +118,12 @@ mod tests {
             inputs: vec![],
             stage_timings: vec![],
             projection_epsg: 32618,
-        };
+        }
+    }
+
+    #[test]
+    fn the_osm_clip_line_says_what_the_network_was_cut_to() {
         // (parameters, the line's start, or None)
-        type Params<'a> = &'a [(&'a str, &'a str)];
         let cases: [(Params, Option<&str>); 4] = [
             (
                 &[
@@ -150,22 +155,9 @@ mod tests {
 
     #[test]
     fn the_residential_speed_line_names_the_value_and_its_source() {
-        let meta = |params: &[(&str, &str)]| RunMetadata {
-            engine_version: String::new(),
-            finished_at: String::new(),
-            population_source: bna_engine::model::PopulationSource::Census,
-            jobs_source: None,
-            parameters: params
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            inputs: vec![],
-            stage_timings: vec![],
-            projection_epsg: 32618,
-        };
         let mph = "residential_speed_default_mph";
         let src = "residential_speed_default_source";
-        let cases: [(&[(&str, &str)], Option<&str>); 4] = [
+        let cases: [(Params, Option<&str>); 4] = [
             (
                 &[(mph, "20"), (src, "PeopleForBikes state table, state FIPS 11")],
                 Some("untagged residential streets: 20 mph (PeopleForBikes state table, state FIPS 11)"),

@@ -1,4 +1,5 @@
-//! Where the app keeps its files (XDG base directories) and the recent-projects list.
+//! Where the app keeps its files (XDG base directories; on Windows the user's AppData folders)
+//! and the recent-projects list.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -22,23 +23,95 @@ pub fn xdg_dir(var: Option<OsString>, home: Option<OsString>, fallback: &str) ->
     })
 }
 
-fn user_dir(var: &str, fallback: &str) -> Option<PathBuf> {
-    xdg_dir(std::env::var_os(var), std::env::var_os("HOME"), fallback)
+/// Whose conventions the user folders follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Convention {
+    /// XDG base directories (Linux, the BSDs, and macOS for now).
+    Xdg,
+    /// `%LOCALAPPDATA%` for data and caches (large, never roamed), `%APPDATA%` for settings.
+    Windows,
 }
 
-/// `$XDG_DATA_HOME/bna` (default `~/.local/share/bna`): the demo project lives here.
+impl Convention {
+    pub const CURRENT: Convention = if cfg!(windows) {
+        Convention::Windows
+    } else {
+        Convention::Xdg
+    };
+}
+
+/// The kinds of folder the app keeps files in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserDir {
+    Data,
+    Config,
+    Cache,
+}
+
+/// Where the app keeps `kind` under `convention`, reading the environment through `env`:
+/// XDG: `$XDG_DATA_HOME/bna`, `$XDG_CONFIG_HOME/bna`, `$XDG_CACHE_HOME/bna` (see [`xdg_dir`]);
+/// Windows: `%LOCALAPPDATA%\bna`, `%APPDATA%\bna`, `%LOCALAPPDATA%\bna\cache`.
+pub fn user_dir(
+    kind: UserDir,
+    convention: Convention,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> Option<PathBuf> {
+    match convention {
+        Convention::Xdg => {
+            let (var, fallback) = match kind {
+                UserDir::Data => ("XDG_DATA_HOME", ".local/share"),
+                UserDir::Config => ("XDG_CONFIG_HOME", ".config"),
+                UserDir::Cache => ("XDG_CACHE_HOME", ".cache"),
+            };
+            xdg_dir(env(var), env("HOME"), fallback)
+        }
+        Convention::Windows => {
+            let var = match kind {
+                UserDir::Data | UserDir::Cache => "LOCALAPPDATA",
+                UserDir::Config => "APPDATA",
+            };
+            let base = env(var)
+                .filter(|v| is_windows_absolute(&v.to_string_lossy()))
+                .map(|v| PathBuf::from(v).join("bna"))?;
+            Some(match kind {
+                UserDir::Cache => base.join("cache"),
+                UserDir::Data | UserDir::Config => base,
+            })
+        }
+    }
+}
+
+/// `C:\…`, `C:/…` or `\\server\share…`: a relative value would put files wherever the app was
+/// started from.
+fn is_windows_absolute(s: &str) -> bool {
+    let b = s.as_bytes();
+    s.starts_with(r"\\")
+        || (b.len() >= 3
+            && b[0].is_ascii_alphabetic()
+            && b[1] == b':'
+            && matches!(b[2], b'\\' | b'/'))
+}
+
+fn current(kind: UserDir) -> Option<PathBuf> {
+    user_dir(kind, Convention::CURRENT, |k| std::env::var_os(k))
+}
+
+/// `$XDG_DATA_HOME/bna` (default `~/.local/share/bna`; Windows `%LOCALAPPDATA%\bna`): the demo
+/// project lives here.
 pub fn data_home() -> Option<PathBuf> {
-    user_dir("XDG_DATA_HOME", ".local/share")
+    current(UserDir::Data)
 }
 
-/// `$XDG_CONFIG_HOME/bna` (default `~/.config/bna`): the recent-projects list.
+/// `$XDG_CONFIG_HOME/bna` (default `~/.config/bna`; Windows `%APPDATA%\bna`): the
+/// recent-projects list.
 pub fn config_home() -> Option<PathBuf> {
-    user_dir("XDG_CONFIG_HOME", ".config")
+    current(UserDir::Config)
 }
 
-/// `$XDG_CACHE_HOME/bna` (default `~/.cache/bna`): the basemap tile cache.
+/// `$XDG_CACHE_HOME/bna` (default `~/.cache/bna`; Windows `%LOCALAPPDATA%\bna\cache`): the
+/// basemap tile cache.
 pub fn cache_home() -> Option<PathBuf> {
-    user_dir("XDG_CACHE_HOME", ".cache")
+    current(UserDir::Cache)
 }
 
 /// Most recently used `.bna` projects, newest first; and the panels the user folded, the
@@ -100,6 +173,96 @@ mod tests {
                 want.map(PathBuf::from),
                 "{var:?} {home:?}"
             );
+        }
+    }
+
+    #[test]
+    fn user_dir_follows_each_convention() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, v)| OsString::from(v))
+            }
+        };
+        let win: &'static [(&str, &str)] = &[
+            ("LOCALAPPDATA", r"C:\Users\Zoë\AppData\Local"),
+            ("APPDATA", r"C:\Users\Zoë\AppData\Roaming"),
+            ("HOME", "/home/z"),
+            ("XDG_CACHE_HOME", "/x/cache"),
+        ];
+        let local = PathBuf::from(r"C:\Users\Zoë\AppData\Local").join("bna");
+        let roaming = PathBuf::from(r"C:\Users\Zoë\AppData\Roaming").join("bna");
+        // (kind, convention, environment, expected)
+        type Row = (
+            UserDir,
+            Convention,
+            &'static [(&'static str, &'static str)],
+            Option<PathBuf>,
+        );
+        let rows: [Row; 8] = [
+            (UserDir::Data, Convention::Windows, win, Some(local.clone())),
+            (
+                UserDir::Cache,
+                Convention::Windows,
+                win,
+                Some(local.join("cache")),
+            ),
+            (UserDir::Config, Convention::Windows, win, Some(roaming)),
+            // XDG variables mean nothing on Windows; a relative AppData is refused.
+            (
+                UserDir::Cache,
+                Convention::Windows,
+                &[("XDG_CACHE_HOME", "/x")],
+                None,
+            ),
+            (
+                UserDir::Data,
+                Convention::Windows,
+                &[("LOCALAPPDATA", r"AppData\Local")],
+                None,
+            ),
+            (
+                UserDir::Cache,
+                Convention::Xdg,
+                win,
+                Some(PathBuf::from("/x/cache/bna")),
+            ),
+            (
+                UserDir::Config,
+                Convention::Xdg,
+                win,
+                Some(PathBuf::from("/home/z/.config/bna")),
+            ),
+            (
+                UserDir::Data,
+                Convention::Xdg,
+                win,
+                Some(PathBuf::from("/home/z/.local/share/bna")),
+            ),
+        ];
+        for (kind, convention, vars, want) in rows {
+            assert_eq!(
+                user_dir(kind, convention, env(vars)),
+                want,
+                "{kind:?} {convention:?} {vars:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn windows_absolute_paths() {
+        for (s, want) in [
+            (r"C:\Users", true),
+            ("d:/x", true),
+            (r"\\server\share", true),
+            (r"Users\x", false),
+            ("C:", false),
+            ("/home/u", false),
+            ("", false),
+        ] {
+            assert_eq!(is_windows_absolute(s), want, "{s}");
         }
     }
 

@@ -65,20 +65,36 @@ impl Default for CloudSettings {
     }
 }
 
-/// `$BNA_CLOUD_CONFIG`, else `$XDG_CONFIG_HOME/bna/cloud.json`, else `~/.config/bna/cloud.json`.
+/// `$BNA_CLOUD_CONFIG`, else `$XDG_CONFIG_HOME/bna/cloud.json`, else `~/.config/bna/cloud.json`;
+/// on Windows `%APPDATA%\bna\cloud.json` (settings roam with the user's profile).
 pub fn settings_path() -> Result<PathBuf, CloudError> {
-    if let Some(p) = std::env::var_os(SETTINGS_ENV).filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(p));
+    settings_path_from(cfg!(windows), |k| std::env::var_os(k))
+}
+
+/// [`settings_path`] with the system and the environment passed in.
+pub fn settings_path_from(
+    windows: bool,
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> Result<PathBuf, CloudError> {
+    let nonempty = |k: &str| env(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(p) = nonempty(SETTINGS_ENV) {
+        return Ok(p);
     }
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-        .ok_or_else(|| {
+    let base = if windows {
+        nonempty("APPDATA").ok_or_else(|| {
             CloudError::Config(format!(
-                "no HOME or XDG_CONFIG_HOME to keep cloud settings in; set {SETTINGS_ENV}=/path/cloud.json"
+                "no APPDATA folder to keep cloud settings in; set {SETTINGS_ENV}=C:\\path\\cloud.json"
             ))
-        })?;
+        })?
+    } else {
+        nonempty("XDG_CONFIG_HOME")
+            .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".config")))
+            .ok_or_else(|| {
+                CloudError::Config(format!(
+                    "no HOME or XDG_CONFIG_HOME to keep cloud settings in; set {SETTINGS_ENV}=/path/cloud.json"
+                ))
+            })?
+    };
     Ok(base.join("bna").join("cloud.json"))
 }
 
@@ -314,6 +330,57 @@ impl CloudSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_path_per_system() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, v)| std::ffi::OsString::from(v))
+            }
+        };
+        let all: &'static [(&str, &str)] = &[
+            ("APPDATA", r"C:\Users\Zoë\AppData\Roaming"),
+            ("XDG_CONFIG_HOME", "/x/config"),
+            ("HOME", "/home/z"),
+        ];
+        let roaming = PathBuf::from(r"C:\Users\Zoë\AppData\Roaming")
+            .join("bna")
+            .join("cloud.json");
+        // (Windows?, environment, expected: None for an error)
+        type Row = (
+            bool,
+            &'static [(&'static str, &'static str)],
+            Option<PathBuf>,
+        );
+        let rows: [Row; 6] = [
+            (true, all, Some(roaming)),
+            (false, all, Some(PathBuf::from("/x/config/bna/cloud.json"))),
+            (
+                false,
+                &[("HOME", "/h")],
+                Some(PathBuf::from("/h/.config/bna/cloud.json")),
+            ),
+            (
+                true,
+                &[("BNA_CLOUD_CONFIG", "D:/c.json"), ("APPDATA", "C:/a")],
+                Some(PathBuf::from("D:/c.json")),
+            ),
+            // Windows does not fall back on HOME (set by some shells) or XDG_CONFIG_HOME.
+            (true, &[("HOME", "/h"), ("XDG_CONFIG_HOME", "/x")], None),
+            (false, &[("APPDATA", "C:/a")], None),
+        ];
+        for (windows, env, want) in rows {
+            let got = settings_path_from(windows, vars(env));
+            match (&got, &want) {
+                (Ok(g), Some(w)) => assert_eq!(g, w, "{windows} {env:?}"),
+                (Err(e), None) => assert!(e.to_string().contains("set BNA_CLOUD_CONFIG="), "{e}"),
+                _ => panic!("{windows} {env:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
 
     #[test]
     fn round_trip_and_refuse_credentials() {

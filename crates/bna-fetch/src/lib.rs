@@ -30,15 +30,30 @@ use bna_engine::pipeline::{AnalysisRequest, OsmClip};
 /// Environment variable that moves the shared download cache.
 pub const CACHE_DIR_ENV: &str = "BNA_CACHE_DIR";
 
-/// The shared cache: `$BNA_CACHE_DIR`, else `$XDG_CACHE_HOME/bna`, else `~/.cache/bna`.
+/// The shared cache: `$BNA_CACHE_DIR`, else `$XDG_CACHE_HOME/bna`, else `~/.cache/bna`; on
+/// Windows `%LOCALAPPDATA%\bna\cache` (the app's tile cache is beside it, as on Linux).
 pub fn default_cache_dir() -> Result<PathBuf, FetchError> {
-    let nonempty = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+    cache_dir_from(cfg!(windows), |k| std::env::var_os(k))
+}
+
+/// [`default_cache_dir`] with the system and the environment passed in.
+pub fn cache_dir_from(
+    windows: bool,
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> Result<PathBuf, FetchError> {
+    let nonempty = |k: &str| env(k).filter(|v| !v.is_empty()).map(PathBuf::from);
     if let Some(d) = nonempty(CACHE_DIR_ENV) {
         return Ok(d);
+    }
+    if windows {
+        return nonempty("LOCALAPPDATA")
+            .map(|d| d.join("bna").join("cache"))
+            .ok_or_else(|| {
+                FetchError::Input(format!(
+                    "no cache folder: LOCALAPPDATA is not set; set {CACHE_DIR_ENV} or pass \
+                     --cache-dir"
+                ))
+            });
     }
     if let Some(d) = nonempty("XDG_CACHE_HOME") {
         return Ok(d.join("bna"));
@@ -786,6 +801,66 @@ fn link_into(
 mod tests {
     use super::*;
     use std::io::{Error, ErrorKind as K};
+
+    #[test]
+    fn cache_dir_per_system() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, v)| std::ffi::OsString::from(v))
+            }
+        };
+        let all: &'static [(&str, &str)] = &[
+            ("LOCALAPPDATA", r"C:\Users\Zoë\AppData\Local"),
+            ("XDG_CACHE_HOME", "/x/cache"),
+            ("HOME", "/home/z"),
+        ];
+        let win_cache = PathBuf::from(r"C:\Users\Zoë\AppData\Local")
+            .join("bna")
+            .join("cache");
+        // (Windows?, environment, expected: None for an error)
+        type Row = (
+            bool,
+            &'static [(&'static str, &'static str)],
+            Option<PathBuf>,
+        );
+        let rows: [Row; 7] = [
+            (true, all, Some(win_cache)),
+            (false, all, Some(PathBuf::from("/x/cache/bna"))),
+            (
+                false,
+                &[("HOME", "/home/z")],
+                Some(PathBuf::from("/home/z/.cache/bna")),
+            ),
+            (
+                true,
+                &[("BNA_CACHE_DIR", "D:/c"), ("LOCALAPPDATA", "C:/l")],
+                Some(PathBuf::from("D:/c")),
+            ),
+            (
+                false,
+                &[("BNA_CACHE_DIR", "/c"), ("HOME", "/h")],
+                Some(PathBuf::from("/c")),
+            ),
+            // Windows ignores HOME and XDG_CACHE_HOME (set by some shells) rather than guess.
+            (true, &[("HOME", "/home/z"), ("XDG_CACHE_HOME", "/x")], None),
+            (false, &[("LOCALAPPDATA", "C:/l")], None),
+        ];
+        for (windows, env, want) in rows {
+            let got = cache_dir_from(windows, vars(env));
+            match (&got, &want) {
+                (Ok(g), Some(w)) => assert_eq!(g, w, "{windows} {env:?}"),
+                (Err(e), None) => assert!(
+                    e.to_string()
+                        .contains("set BNA_CACHE_DIR or pass --cache-dir"),
+                    "{e}"
+                ),
+                _ => panic!("{windows} {env:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
 
     #[test]
     fn http_failures_say_what_to_do_by_class() {

@@ -12,6 +12,27 @@ pub enum StoreError {
     )]
     SpatialiteMissing { path: PathBuf, tried: String },
 
+    /// Windows: the package ships mod_spatialite.dll beside bna.exe, so that is the fix.
+    #[error(
+        "SpatiaLite (mod_spatialite.dll) was not found in {dir} (the folder of bna.exe) nor on \
+         PATH: put the mod_spatialite.dll that comes with bna beside bna.exe, or set \
+         BNA_MOD_SPATIALITE to its full path; needed to open {path}"
+    )]
+    SpatialiteDllMissing { path: PathBuf, dir: PathBuf },
+
+    /// A SpatiaLite library exists where bna looked but SQLite could not load it (another
+    /// architecture, a damaged file, not SpatiaLite).
+    #[error(
+        "the SpatiaLite library {library} could not be loaded ({reason}): replace it with the \
+         mod_spatialite that comes with bna, or set BNA_MOD_SPATIALITE to a working one; needed \
+         to open {path}"
+    )]
+    SpatialiteUnloadable {
+        path: PathBuf,
+        library: String,
+        reason: String,
+    },
+
     #[error(
         "{path} is not a .bna project (it is not an SQLite database): pick a file created by \
          bna, or a new file name"
@@ -193,6 +214,8 @@ impl StoreError {
     pub(crate) fn relocated(mut self, from: &std::path::Path, to: &std::path::Path) -> StoreError {
         let path = match &mut self {
             StoreError::SpatialiteMissing { path, .. }
+            | StoreError::SpatialiteDllMissing { path, .. }
+            | StoreError::SpatialiteUnloadable { path, .. }
             | StoreError::NotSqlite { path }
             | StoreError::NotBnaProject { path }
             | StoreError::NewerSchema { path, .. }
