@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::CloudError;
 use bna_engine::params;
+use bna_engine::user_dirs::{user_dir, Convention, UserDir};
 
 /// Overrides where the settings file is (tests, several accounts).
 pub const SETTINGS_ENV: &str = "BNA_CLOUD_CONFIG";
@@ -76,26 +77,29 @@ pub fn settings_path_from(
     windows: bool,
     env: impl Fn(&str) -> Option<std::ffi::OsString>,
 ) -> Result<PathBuf, CloudError> {
-    let nonempty = |k: &str| env(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(p) = nonempty(SETTINGS_ENV) {
-        return Ok(p);
+    if let Some(p) = env(SETTINGS_ENV).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(p));
     }
-    let base = if windows {
-        nonempty("APPDATA").ok_or_else(|| {
-            CloudError::Config(format!(
-                "no APPDATA folder to keep cloud settings in; set {SETTINGS_ENV}=C:\\path\\cloud.json"
-            ))
-        })?
+    let (convention, missing, example) = if windows {
+        (
+            Convention::Windows,
+            "no APPDATA folder",
+            r"C:\path\cloud.json",
+        )
     } else {
-        nonempty("XDG_CONFIG_HOME")
-            .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".config")))
-            .ok_or_else(|| {
-                CloudError::Config(format!(
-                    "no HOME or XDG_CONFIG_HOME to keep cloud settings in; set {SETTINGS_ENV}=/path/cloud.json"
-                ))
-            })?
+        (
+            Convention::Xdg,
+            "no HOME or XDG_CONFIG_HOME",
+            "/path/cloud.json",
+        )
     };
-    Ok(base.join("bna").join("cloud.json"))
+    user_dir(UserDir::Config, convention, &env)
+        .map(|d| d.join("cloud.json"))
+        .ok_or_else(|| {
+            CloudError::Config(format!(
+                "{missing} to keep cloud settings in; set {SETTINGS_ENV}={example}"
+            ))
+        })
 }
 
 impl CloudSettings {
@@ -330,17 +334,10 @@ impl CloudSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bna_engine::user_dirs::env_of;
 
     #[test]
     fn settings_path_per_system() {
-        let vars = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(name, _)| *name == k)
-                    .map(|(_, v)| std::ffi::OsString::from(v))
-            }
-        };
         let all: &'static [(&str, &str)] = &[
             ("APPDATA", r"C:\Users\Zoë\AppData\Roaming"),
             ("XDG_CONFIG_HOME", "/x/config"),
@@ -373,7 +370,7 @@ mod tests {
             (false, &[("APPDATA", "C:/a")], None),
         ];
         for (windows, env, want) in rows {
-            let got = settings_path_from(windows, vars(env));
+            let got = settings_path_from(windows, env_of(env));
             match (&got, &want) {
                 (Ok(g), Some(w)) => assert_eq!(g, w, "{windows} {env:?}"),
                 (Err(e), None) => assert!(e.to_string().contains("set BNA_CLOUD_CONFIG="), "{e}"),

@@ -16,3 +16,4 @@ pub mod progress;
 pub mod scenario;
 pub mod spatial;
 pub mod store;
+pub mod user_dirs;

@@ -26,6 +26,7 @@ pub use sources::{find_state, Sources, State, TigerLayer};
 use bna_engine::ingest::{self, IngestError};
 use bna_engine::params;
 use bna_engine::pipeline::{AnalysisRequest, OsmClip};
+use bna_engine::user_dirs::{user_dir, Convention, UserDir};
 
 /// Environment variable that moves the shared download cache.
 pub const CACHE_DIR_ENV: &str = "BNA_CACHE_DIR";
@@ -41,31 +42,24 @@ pub fn cache_dir_from(
     windows: bool,
     env: impl Fn(&str) -> Option<std::ffi::OsString>,
 ) -> Result<PathBuf, FetchError> {
-    let nonempty = |k: &str| env(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(d) = nonempty(CACHE_DIR_ENV) {
-        return Ok(d);
+    if let Some(d) = env(CACHE_DIR_ENV).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(d));
     }
-    if windows {
-        return nonempty("LOCALAPPDATA")
-            .map(|d| d.join("bna").join("cache"))
-            .ok_or_else(|| {
-                FetchError::Input(format!(
-                    "no cache folder: LOCALAPPDATA is not set; set {CACHE_DIR_ENV} or pass \
-                     --cache-dir"
-                ))
-            });
-    }
-    if let Some(d) = nonempty("XDG_CACHE_HOME") {
-        return Ok(d.join("bna"));
-    }
-    nonempty("HOME")
-        .map(|h| h.join(".cache").join("bna"))
-        .ok_or_else(|| {
-            FetchError::Input(format!(
-                "no cache folder: neither {CACHE_DIR_ENV}, XDG_CACHE_HOME nor HOME is set; \
-                 set {CACHE_DIR_ENV} or pass --cache-dir"
-            ))
-        })
+    let convention = if windows {
+        Convention::Windows
+    } else {
+        Convention::Xdg
+    };
+    user_dir(UserDir::Cache, convention, &env).ok_or_else(|| {
+        let missing = if windows {
+            "LOCALAPPDATA is not set (or not an absolute path)"
+        } else {
+            "neither XDG_CACHE_HOME nor HOME is set (as an absolute path)"
+        };
+        FetchError::Input(format!(
+            "no cache folder: {missing}; set {CACHE_DIR_ENV} or pass --cache-dir"
+        ))
+    })
 }
 
 /// Where the study area comes from.
@@ -800,18 +794,11 @@ fn link_into(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bna_engine::user_dirs::env_of;
     use std::io::{Error, ErrorKind as K};
 
     #[test]
     fn cache_dir_per_system() {
-        let vars = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(name, _)| *name == k)
-                    .map(|(_, v)| std::ffi::OsString::from(v))
-            }
-        };
         let all: &'static [(&str, &str)] = &[
             ("LOCALAPPDATA", r"C:\Users\Zoë\AppData\Local"),
             ("XDG_CACHE_HOME", "/x/cache"),
@@ -849,7 +836,7 @@ mod tests {
             (false, &[("LOCALAPPDATA", "C:/l")], None),
         ];
         for (windows, env, want) in rows {
-            let got = cache_dir_from(windows, vars(env));
+            let got = cache_dir_from(windows, env_of(env));
             match (&got, &want) {
                 (Ok(g), Some(w)) => assert_eq!(g, w, "{windows} {env:?}"),
                 (Err(e), None) => assert!(
