@@ -15,19 +15,13 @@ use bna_engine::pipeline::demo::dc_request;
 use bna_engine::pipeline::OsmClip;
 use bna_engine::store::Project;
 use bna_fetch::Origin;
-use bna_test_support::app::{click_at, demo_project, harness, harness_sized, options, step_until};
+use bna_test_support::app::{
+    click_at, demo_project, harness, harness_sized, opened_demo, options, replace_text, step_until,
+};
 use bna_test_support::data_dir;
 use eframe::egui::{self, Pos2};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-
-fn opened_demo(dir: &Path) -> Harness<'static, BnaApp> {
-    let app = BnaApp::new(options(dir, Some(demo_project().to_path_buf())));
-    let mut h = harness(app);
-    step_until(&mut h, "the demo to open", |a| a.project().is_some());
-    h.run_steps(3);
-    h
-}
 
 #[test]
 fn shows_the_overall_score_of_the_opened_project() {
@@ -902,16 +896,6 @@ fn each_category_explains_what_it_measures_and_its_dash_or_zero() {
         schools.contains("destinations of this kind are in the project"),
         "{schools}"
     );
-}
-
-/// Replaces a text field's content as a user would: select all, then type.
-fn replace_text(h: &mut Harness<'_, BnaApp>, label: &str, text: &str) {
-    h.get_by_label(label).click();
-    h.run_steps(2);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.run_steps(1);
-    h.get_by_label(label).type_text(text);
-    h.run_steps(2);
 }
 
 /// No portal and no zenity (as on the desktop of issue 17): Ctrl+O says so and takes a typed

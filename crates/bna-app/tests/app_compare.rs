@@ -17,9 +17,8 @@ use bna_app::{BnaApp, Status};
 use bna_engine::compare::compare_paths;
 use bna_engine::pipeline::demo::dc_request;
 use bna_engine::pipeline::{self, OsmClip, SilentObserver};
-use bna_test_support::app::{demo_project, harness, options, step_until};
+use bna_test_support::app::{demo_project, opened, options, replace_text, step_until};
 use bna_test_support::data_dir;
-use eframe::egui;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
@@ -40,22 +39,10 @@ fn ring_project() -> &'static Path {
     path
 }
 
-fn opened(dir: &Path) -> Harness<'static, BnaApp> {
+fn opened_with_typed_paths(dir: &Path) -> Harness<'static, BnaApp> {
     let mut app = BnaApp::new(options(dir, Some(demo_project().to_path_buf())));
     app.use_in_app_file_dialogs("No system file dialog is available here.");
-    let mut h = harness(app);
-    step_until(&mut h, "the demo to open", |a| a.project().is_some());
-    h.run_steps(3);
-    h
-}
-
-fn replace_text(h: &mut Harness<'_, BnaApp>, label: &str, text: &str) {
-    h.get_by_label(label).click();
-    h.run_steps(2);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.run_steps(1);
-    h.get_by_label(label).type_text(text);
-    h.run_steps(2);
+    opened(app)
 }
 
 /// Compare › `item`, then types `path` into the path prompt and confirms with `action`.
@@ -85,7 +72,7 @@ fn a_project_cut_another_way_is_summarised_and_drawn_as_the_engine_compares_it()
     );
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut h = opened(dir.path());
+    let mut h = opened_with_typed_paths(dir.path());
     compare_through_menu(&mut h, WITH_PROJECT, ring, "Open");
     step_until(&mut h, "the comparison", |a| {
         !a.is_comparing() && a.comparison().is_some()
@@ -213,7 +200,7 @@ fn a_folder_that_is_no_reference_export_fails_in_one_sentence() {
         .to_string();
     assert!(want.contains("not-an-export"), "{want}");
 
-    let mut h = opened(dir.path());
+    let mut h = opened_with_typed_paths(dir.path());
     compare_through_menu(&mut h, WITH_REFERENCE, &folder, "Choose");
     step_until(&mut h, "the comparison to fail", |a| !a.is_comparing());
     assert_eq!(h.state().status(), &Status::Failed(want.clone()));

@@ -8,18 +8,10 @@ use bna_app::layout::PanelLayout;
 use bna_app::paths::RecentProjects;
 use bna_app::segment_table::SortColumn;
 use bna_app::{theme, BnaApp, Selection};
-use bna_test_support::app::{demo_project, harness, options, step_until};
+use bna_test_support::app::opened_demo;
 use eframe::egui;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-
-fn opened_demo(dir: &Path) -> Harness<'static, BnaApp> {
-    let app = BnaApp::new(options(dir, Some(demo_project().to_path_buf())));
-    let mut h = harness(app);
-    step_until(&mut h, "the demo to open", |a| a.project().is_some());
-    h.run_steps(3);
-    h
-}
 
 #[test]
 fn the_light_theme_is_applied_and_remembered() {

@@ -119,3 +119,30 @@ pub fn demo_project() -> &'static Path {
     });
     path
 }
+
+/// A harness on `app` once its project has opened (and a few frames drawn on it).
+pub fn opened(app: BnaApp) -> Harness<'static, BnaApp> {
+    let mut h = harness(app);
+    step_until(&mut h, "the project to open", |a| a.project().is_some());
+    h.run_steps(3);
+    h
+}
+
+/// The app with the analysed DC demo open, keeping its files in `dir`.
+pub fn opened_demo(dir: &Path) -> Harness<'static, BnaApp> {
+    opened(BnaApp::new(options(
+        dir,
+        Some(demo_project().to_path_buf()),
+    )))
+}
+
+/// Replaces a text field's content as a user would: select all, then type.
+pub fn replace_text(h: &mut Harness<'_, BnaApp>, label: &str, text: &str) {
+    use egui_kittest::kittest::Queryable;
+    h.get_by_label(label).click();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_label(label).type_text(text);
+    h.run_steps(2);
+}
