@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use crate::model::{Access, Block, BlockScores, Destination, DestinationCategory};
 
 use super::bike_shed::Shed;
-use super::scoring::{float_to_numeric4, round_half_away};
+use super::scoring::{float_to_numeric4, weighted_city_score};
 
 /// One row as the reference writes it. `score` is NUMERIC(16,4) (rounded to 4 decimals).
 #[derive(Debug, Clone, PartialEq)]
@@ -171,28 +171,9 @@ fn ratio(low: Option<f64>, high: Option<f64>) -> Option<f64> {
 /// Σ pop20 · score / P over the blocks, P = the population of every block (people, jobs) or of
 /// the blocks that reach the measure at all (`tmp_pop`, an INTEGER); P = 0 gives 0.
 fn weighted(blocks: &[Block], scores: &[BlockScores], measure: &str) -> Option<f64> {
+    let pop: Vec<f64> = blocks.iter().map(|b| b.population).collect();
     let whole = matches!(measure, "pop" | "emp");
-    let p = round_half_away(
-        scores
-            .iter()
-            .filter(|s| whole || measure_access(s, measure).high.unwrap_or(0.0) != 0.0)
-            .map(|s| blocks[s.block as usize].population)
-            .sum(),
-    );
-    let mut total: Option<f64> = None;
-    for s in scores {
-        let term = if p == 0.0 {
-            Some(0.0)
-        } else {
-            measure_access(s, measure)
-                .score
-                .map(|sc| blocks[s.block as usize].population * sc / p)
-        };
-        if let Some(t) = term {
-            total = Some(total.unwrap_or(0.0) + t);
-        }
-    }
-    total
+    weighted_city_score(&pop, scores, |s| measure_access(s, measure), whole)
 }
 
 /// The table's rows, in the reference's order. `sheds[i]` is the shed of `destinations[i]`;

@@ -678,7 +678,20 @@ const MEMBERS: [Member; 16] = {
 /// Σ pop·score / P, P = INT-rounded population of the blocks that reach the category (or all
 /// blocks for people and jobs). SUM skips NULL; all NULL → NULL; P = 0 → 0.
 fn member_city_score(pop: &[f64], scores: &[BlockScores], m: &Member) -> Option<f64> {
-    let counts = |s: &BlockScores| m.whole_population || high_positive((m.access)(s));
+    weighted_city_score(pop, scores, |s| *(m.access)(s), m.whole_population)
+}
+
+/// Σ pop·score / P over `scores`, P = INT-rounded population of every block
+/// (`whole_population`: people, jobs) or of the blocks whose `access` reaches anything
+/// (`high > 0`). SUM skips NULL; all NULL → NULL; P = 0 → 0. The city score rows and the
+/// `neighborhood_score_inputs` table both take their means here.
+pub(crate) fn weighted_city_score(
+    pop: &[f64],
+    scores: &[BlockScores],
+    access: impl Fn(&BlockScores) -> Access,
+    whole_population: bool,
+) -> Option<f64> {
+    let counts = |s: &BlockScores| whole_population || high_positive(&access(s));
     let p = round_half_away(
         scores
             .iter()
@@ -691,7 +704,7 @@ fn member_city_score(pop: &[f64], scores: &[BlockScores], m: &Member) -> Option<
         let term = if p == 0.0 {
             Some(0.0)
         } else {
-            (m.access)(s).score.map(|sc| pop[s.block as usize] * sc / p)
+            access(s).score.map(|sc| pop[s.block as usize] * sc / p)
         };
         if let Some(t) = term {
             total = Some(total.unwrap_or(0.0) + t);
