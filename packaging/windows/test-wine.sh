@@ -246,10 +246,11 @@ fi
 # The .bna association: Explorer runs the registered open command with the file for %1.
 # Wine 8 does not merge HKCU\Software\Classes into HKEY_CLASSES_ROOT as Windows does, so its
 # ShellExecute (`wine start x.bna`) finds no association: the command is read from the
-# registry and run as Explorer would. The app then heads its recent-projects list with it.
+# registry and run as Explorer would. The app then heads its recent-projects list with it,
+# as the user would read it in the File menu (no `\\?\` prefix).
 hel_project_w="$projects_w\\Zoë Helsinki.bna"
 recent_first() {
-  python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["projects"][0].removeprefix("\\\\?\\"))' "$recent" 2>/dev/null
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["projects"][0])' "$recent" 2>/dev/null
 }
 open_command=$(reg_value 'HKCU\Software\Classes\bna.project\shell\open\command' "")
 mapfile -t argv < <(python3 -c '

@@ -609,7 +609,8 @@ impl BnaApp {
     }
 
     pub(crate) fn remember(&mut self, path: &Path) {
-        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        // dunce: on Windows std's canonical form is `\\?\C:\…`, which the File menu would show.
+        let path = dunce::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         self.recent.touch(&path);
         if let Some(file) = &self.opts.recent_file {
             // Failing to save the list only costs the user a menu entry.
