@@ -4,6 +4,7 @@
 mod batch;
 mod bench;
 mod compare;
+mod console;
 mod fetch;
 mod observer;
 mod out;
@@ -398,6 +399,7 @@ fn demo_request(city: DemoCity, out: PathBuf) -> AnalysisRequest {
 }
 
 fn open_app() -> anyhow::Result<()> {
+    console::release_own_console();
     Ok(bna_app::run(bna_app::AppOptions::for_user(data_dir()))?)
 }
 
@@ -415,6 +417,7 @@ fn open_project(project: &Path) -> anyhow::Result<()> {
     }
     let mut opts = bna_app::AppOptions::for_user(data_dir());
     opts.open = Some(project.to_path_buf());
+    console::release_own_console();
     Ok(bna_app::run(opts)?)
 }
 
